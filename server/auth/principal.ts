@@ -1,0 +1,26 @@
+/**
+ * Who is calling, settled once per request from the Authorization header (server/context.ts).
+ * What a principal may do is decided elsewhere (auth/authz.ts); resolvers never read headers.
+ */
+export type Principal =
+  | { kind: 'anonymous' }
+  | { kind: 'user'; userId: string; sessionId: string }
+  | { kind: 'apiKey'; apiKeyId: string; organizationId: string };
+
+export const ANONYMOUS: Principal = { kind: 'anonymous' };
+
+/** The ids an audit row records for whoever made a change. */
+export function actorIds(principal: Principal): { actorUserId: string | null; actorApiKeyId: string | null } {
+  return {
+    actorUserId: principal.kind === 'user' ? principal.userId : null,
+    actorApiKeyId: principal.kind === 'apiKey' ? principal.apiKeyId : null,
+  };
+}
+
+export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+
+/** The signed-in user behind a request that scope-auth has already let in as a member. */
+export function userOf(principal: Principal): UserPrincipal {
+  if (principal.kind !== 'user') throw new Error('expected a signed-in user after authorization');
+  return principal;
+}

@@ -1,0 +1,69 @@
+/**
+ * Server configuration, read once from the environment. Everything has a default that works on a
+ * fresh clone: port 4000 and an embedded SQLite file under ./data.
+ */
+export type DatabaseConfig =
+  | { dialect: 'sqlite'; path: string }
+  | { dialect: 'postgresql'; url: string };
+
+export interface Config {
+  port: number;
+  database: DatabaseConfig;
+  /** How long a session token from signUp / logIn stays valid. */
+  sessionTtlSeconds: number;
+  /** Seed the demo organization when the embedded database is new (never on PostgreSQL). */
+  seedEmbeddedDemo: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export const DEFAULT_SQLITE_PATH = './data/promptgate.sqlite';
+
+export class ConfigError extends Error {}
+
+/** Parses DATABASE_URL: `sqlite:PATH` (or `sqlite::memory:`), `postgres://…` or `postgresql://…`. */
+export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
+  if (!url) return { dialect: 'sqlite', path: DEFAULT_SQLITE_PATH };
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!path) throw new ConfigError('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/promptgate.sqlite');
+    return { dialect: 'sqlite', path };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return { dialect: 'postgresql', url };
+  }
+  throw new ConfigError(
+    'DATABASE_URL must start with sqlite:, postgres:// or postgresql:// (the value is not shown because it may hold a password)',
+  );
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined || value === '') return 4000;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`PORT must be a whole number from 0 to 65535, not "${value}"`);
+  }
+  return port;
+}
+
+function parsePositiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive whole number, not "${value}"`);
+  return n;
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    port: parsePort(env.PORT),
+    database: parseDatabaseUrl(env.DATABASE_URL),
+    sessionTtlSeconds: parsePositiveInt('SESSION_TTL_SECONDS', env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
+    seedEmbeddedDemo: env.PROMPTGATE_SEED_DEMO !== 'false',
+    logLevel,
+  };
+}

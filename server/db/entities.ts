@@ -1,0 +1,17 @@
+import { AuditEventSchema } from '../modules/audit/audit.entity.ts';
+import { FlowSchema, FlowStepSchema } from '../modules/flow/flow.entity.ts';
+import { MembershipSchema, OrganizationSchema } from '../modules/organization/organization.entity.ts';
+import { PromptSchema } from '../modules/prompt/prompt.entity.ts';
+import { SessionSchema, UserSchema } from '../modules/user/user.entity.ts';
+
+/** Every entity the ORM maps; the migrations are generated from this list. */
+export const entities = [
+  UserSchema,
+  SessionSchema,
+  OrganizationSchema,
+  MembershipSchema,
+  PromptSchema,
+  FlowSchema,
+  FlowStepSchema,
+  AuditEventSchema,
+];

@@ -1,0 +1,48 @@
+/** Starts PromptGate: opens and migrates the database, then serves the app on PORT. */
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from './config.ts';
+import { openDatabase } from './db/orm.ts';
+import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
+import { createLogger } from './logger.ts';
+import { createApp } from './yoga.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const orm = await openDatabase(config.database);
+  const store = config.database.dialect === 'sqlite' ? `SQLite at ${config.database.path}` : 'PostgreSQL';
+
+  const app = createApp({ orm, config, logger });
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://localhost:${port}/graphql`;
+  logger.info(`PromptGate is serving ${url} (GraphiQL in a browser) on ${store}`);
+
+  // Only the embedded store is seeded on its own, and only when new; PostgreSQL: npm run db:seed.
+  if (config.database.dialect === 'sqlite' && config.seedEmbeddedDemo && (await isEmpty(orm.em.fork()))) {
+    await seedDemo(orm.em.fork());
+    logger.info(seedMessage(url));
+  }
+
+  const shutdown = (signal: string) => {
+    logger.info(`${signal}: finishing requests in flight, then stopping`);
+    server.close(() => void orm.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`[promptgate] configuration error: ${error.message}`);
+  } else {
+    console.error('[promptgate] could not start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/core';
+import type { EntitySchema } from '@mikro-orm/core';
+import { FlowSchema, FlowStepSchema, type Flow, type FlowStep } from './modules/flow/flow.entity.ts';
+import {
+  MembershipSchema,
+  OrganizationSchema,
+  type MemberRole,
+  type Organization,
+} from './modules/organization/organization.entity.ts';
+import { PromptSchema, type Prompt } from './modules/prompt/prompt.entity.ts';
+import { UserSchema, type User } from './modules/user/user.entity.ts';
+import type { Principal } from './auth/principal.ts';
+
+/**
+ * Per-request batching and caching of the reads that GraphQL fields repeat: one query for all the
+ * prompts of a page, however many fields ask. Built fresh for every request, so nothing cached
+ * here outlives it.
+ */
+export interface Loaders {
+  organization: DataLoader<string, Organization | null>;
+  user: DataLoader<string, User | null>;
+  prompt: DataLoader<string, Prompt | null>;
+  flow: DataLoader<string, Flow | null>;
+  flowSteps: DataLoader<string, FlowStep[]>;
+  /** The role of one user in one organization, keyed `organizationId:userId`. */
+  role: DataLoader<string, MemberRole | null>;
+  /** Whether a user shares at least one organization with the signed-in caller. */
+  sharesOrganization: DataLoader<string, boolean>;
+}
+
+function byId<T extends { id: string }>(em: EntityManager, schema: EntitySchema<T>): DataLoader<string, T | null> {
+  return new DataLoader(async (ids) => {
+    const rows = (await em.find(schema, { id: { $in: [...ids] } } as never)) as T[];
+    const found = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => found.get(id) ?? null);
+  });
+}
+
+export function createLoaders(em: EntityManager, principal: Principal): Loaders {
+  return {
+    organization: byId(em, OrganizationSchema),
+    user: byId(em, UserSchema),
+    prompt: byId(em, PromptSchema),
+    flow: byId(em, FlowSchema),
+    flowSteps: new DataLoader(async (flowIds) => {
+      const steps = await em.find(FlowStepSchema, { flow: { $in: [...flowIds] } }, { orderBy: { position: 'asc' } });
+      return flowIds.map((id) => steps.filter((step) => step.flow === id));
+    }),
+    role: new DataLoader(async (keys) => {
+      const pairs = keys.map((key) => key.split(':') as [string, string]);
+      const memberships = await em.find(MembershipSchema, {
+        $or: pairs.map(([organization, user]) => ({ organization, user })),
+      });
+      const roles = new Map(memberships.map((m) => [`${m.organization}:${m.user}`, m.role]));
+      return keys.map((key) => roles.get(key) ?? null);
+    }),
+    sharesOrganization: new DataLoader(async (userIds) => {
+      if (principal.kind !== 'user') return userIds.map(() => false);
+      const mine = await em.find(MembershipSchema, { user: principal.userId }, { fields: ['organization'] });
+      const theirs = await em.find(
+        MembershipSchema,
+        { user: { $in: [...userIds] }, organization: { $in: mine.map((m) => m.organization) } },
+        { fields: ['user'] },
+      );
+      const visible = new Set(theirs.map((m) => m.user));
+      return userIds.map((id) => visible.has(id));
+    }),
+  };
+}

@@ -1,0 +1,115 @@
+import { builder } from '../../builder.ts';
+import { NodeRef } from '../../graphql/node.ts';
+import { connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
+import { OrganizationRef } from '../organization/organization.schema.ts';
+import { PromptRef } from '../prompt/prompt.schema.ts';
+import { flowVariables } from '../prompt/template.ts';
+import { FlowSchema, type Flow, type FlowStep } from './flow.entity.ts';
+import { createFlow, deleteFlow, updateFlow } from './flow.service.ts';
+
+export const FlowRef = builder.objectRef<Flow>('Flow');
+
+const FlowStepRef = builder.objectRef<FlowStep>('FlowStep').implement({
+  fields: (t) => ({
+    position: t.exposeInt('position', { description: 'Starts at 1.' }),
+    prompt: t.field({
+      type: PromptRef,
+      resolve: async (step, _args, ctx) => (await ctx.loaders.prompt.load(step.prompt))!,
+    }),
+  }),
+});
+
+FlowRef.implement({
+  interfaces: [NodeRef],
+  authScopes: (flow) => ({
+    can: { action: 'flow:read', target: { organizationId: flow.organization, flowId: flow.id } },
+  }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    organization: t.field({
+      type: OrganizationRef,
+      resolve: async (flow, _args, ctx) => (await ctx.loaders.organization.load(flow.organization))!,
+    }),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    steps: t.field({ type: [FlowStepRef], resolve: (flow, _args, ctx) => ctx.loaders.flowSteps.load(flow.id) }),
+    variables: t.stringList({
+      description:
+        "Inputs the flow needs from its caller: step 1's variables, then each later step's variables but its first, which receives the previous result.",
+      resolve: async (flow, _args, ctx) => {
+        const steps = await ctx.loaders.flowSteps.load(flow.id);
+        const prompts = await ctx.loaders.prompt.loadMany(steps.map((step) => step.prompt));
+        return flowVariables(prompts.map((prompt) => (prompt instanceof Error || !prompt ? '' : prompt.template)));
+      },
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+export const FlowConnectionRef = connectionType('Flow', FlowRef);
+
+builder.objectField(OrganizationRef, 'flows', (t) =>
+  t.field({
+    type: FlowConnectionRef,
+    description: 'Flows ordered by name.',
+    args: pageArgs,
+    authScopes: (organization) => ({ can: { action: 'flow:read', target: { organizationId: organization.id } } }),
+    resolve: (organization, args, ctx) =>
+      paginate(ctx.em, FlowSchema, { organization: organization.id }, { name: 'asc', id: 'asc' }, args),
+  }),
+);
+
+builder.queryField('flow', (t) =>
+  t.field({
+    type: FlowRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: (_root, { id }) => ({ can: { action: 'flow:read', target: { flowId: id } } }),
+    resolve: (_root, { id }, ctx) => ctx.loaders.flow.load(id),
+  }),
+);
+
+const FlowStepInput = builder.inputType('FlowStepInput', {
+  fields: (t) => ({ promptId: t.id({ required: true }) }),
+});
+const CreateFlowInput = builder.inputType('CreateFlowInput', {
+  fields: (t) => ({
+    organizationId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    steps: t.field({ type: [FlowStepInput], required: true, description: 'Prompts of the same organization, run in this order.' }),
+    description: t.string(),
+  }),
+});
+const UpdateFlowInput = builder.inputType('UpdateFlowInput', {
+  fields: (t) => ({
+    flowId: t.id({ required: true }),
+    name: t.string(),
+    description: t.string({ description: 'null clears it; leaving it out keeps it.' }),
+    steps: t.field({ type: [FlowStepInput], description: 'Replaces all steps when given.' }),
+  }),
+});
+const DeleteFlowInput = builder.inputType('DeleteFlowInput', {
+  fields: (t) => ({ flowId: t.id({ required: true }) }),
+});
+
+builder.mutationFields((t) => ({
+  createFlow: t.field({
+    type: FlowRef,
+    args: { input: t.arg({ type: CreateFlowInput, required: true }) },
+    authScopes: (_root, { input }) => ({ can: { action: 'flow:write', target: { organizationId: input.organizationId } } }),
+    resolve: (_root, { input }, ctx) => createFlow(ctx.em, ctx.principal, input),
+  }),
+  updateFlow: t.field({
+    type: FlowRef,
+    args: { input: t.arg({ type: UpdateFlowInput, required: true }) },
+    authScopes: (_root, { input }) => ({ can: { action: 'flow:write', target: { flowId: input.flowId } } }),
+    resolve: (_root, { input }, ctx) => updateFlow(ctx.em, ctx.principal, input),
+  }),
+  deleteFlow: t.id({
+    description: 'Returns the id of the deleted flow.',
+    args: { input: t.arg({ type: DeleteFlowInput, required: true }) },
+    authScopes: (_root, { input }) => ({ can: { action: 'flow:delete', target: { flowId: input.flowId } } }),
+    resolve: (_root, { input }, ctx) => deleteFlow(ctx.em, ctx.principal, input.flowId),
+  }),
+}));

@@ -1,0 +1,121 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Principal } from '../../auth/principal.ts';
+import { badInput, notFound } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { PromptSchema } from '../prompt/prompt.entity.ts';
+import { checkName } from '../user/user.service.ts';
+import { FlowSchema, FlowStepSchema, type Flow } from './flow.entity.ts';
+
+export const MAX_FLOW_STEPS = 20;
+
+function checkDescription(description: string | null | undefined): string | null {
+  if (description == null) return null;
+  if (description.length > 2000) throw badInput('description', 'must be at most 2000 characters');
+  return description.trim() || null;
+}
+
+/** Checks that every step names a prompt of the flow's own organization; returns the prompt ids in order. */
+async function checkSteps(em: EntityManager, organizationId: string, steps: { promptId: string }[]): Promise<string[]> {
+  if (steps.length === 0) throw badInput('steps', 'a flow needs at least one step');
+  if (steps.length > MAX_FLOW_STEPS) throw badInput('steps', `a flow has at most ${MAX_FLOW_STEPS} steps`);
+  const promptIds = steps.map((step) => step.promptId);
+  const found = await em.find(PromptSchema, { id: { $in: promptIds }, organization: organizationId }, { fields: ['id'] });
+  const known = new Set(found.map((prompt) => prompt.id));
+  const index = promptIds.findIndex((id) => !known.has(id));
+  // A prompt of another organization is as unknown here as one that does not exist (rule 4).
+  if (index >= 0) throw notFound(`Prompt (steps[${index}].promptId)`, promptIds[index]!);
+  return promptIds;
+}
+
+function writeSteps(em: EntityManager, flowId: string, promptIds: string[]): void {
+  promptIds.forEach((prompt, index) =>
+    em.create(FlowStepSchema, { id: newId('FlowStep'), flow: flowId, position: index + 1, prompt }),
+  );
+}
+
+function auditView(flow: Flow, promptIds: string[]) {
+  return { name: flow.name, description: flow.description, steps: promptIds };
+}
+
+export async function getFlow(em: EntityManager, id: string): Promise<Flow> {
+  const flow = await em.findOne(FlowSchema, { id });
+  if (!flow) throw notFound('Flow', id);
+  return flow;
+}
+
+async function stepPromptIds(em: EntityManager, flowId: string): Promise<string[]> {
+  const steps = await em.find(FlowStepSchema, { flow: flowId }, { orderBy: { position: 'asc' } });
+  return steps.map((step) => step.prompt);
+}
+
+export async function createFlow(
+  em: EntityManager,
+  actor: Principal,
+  input: { organizationId: string; name: string; steps: { promptId: string }[]; description?: string | null },
+): Promise<Flow> {
+  const name = checkName('name', input.name);
+  const description = checkDescription(input.description);
+  return em.transactional(async (tx) => {
+    const promptIds = await checkSteps(tx, input.organizationId, input.steps);
+    const now = new Date();
+    const flow = tx.create(FlowSchema, {
+      id: newId('Flow'),
+      organization: input.organizationId,
+      name,
+      description,
+      createdAt: now,
+      updatedAt: now,
+    });
+    writeSteps(tx, flow.id, promptIds);
+    recordAudit(tx, actor, {
+      organizationId: flow.organization,
+      action: 'flow.created',
+      targetId: flow.id,
+      changes: { after: auditView(flow, promptIds) },
+    });
+    return flow;
+  });
+}
+
+export async function updateFlow(
+  em: EntityManager,
+  actor: Principal,
+  input: { flowId: string; name?: string | null; description?: string | null; steps?: { promptId: string }[] | null },
+): Promise<Flow> {
+  return em.transactional(async (tx) => {
+    const flow = await getFlow(tx, input.flowId);
+    const oldSteps = await stepPromptIds(tx, flow.id);
+    const before = auditView(flow, oldSteps);
+    if (input.name != null) flow.name = checkName('name', input.name);
+    if (input.description !== undefined) flow.description = checkDescription(input.description);
+    let newSteps = oldSteps;
+    if (input.steps != null) {
+      newSteps = await checkSteps(tx, flow.organization, input.steps);
+      if (newSteps.join() !== oldSteps.join()) {
+        // Positions are unique per flow: clear the old steps before the new ones are inserted.
+        await tx.nativeDelete(FlowStepSchema, { flow: flow.id });
+        writeSteps(tx, flow.id, newSteps);
+      }
+    }
+    const after = auditView(flow, newSteps);
+    if (JSON.stringify(before) === JSON.stringify(after)) return flow;
+    flow.updatedAt = new Date();
+    recordAudit(tx, actor, { organizationId: flow.organization, action: 'flow.updated', targetId: flow.id, changes: { before, after } });
+    return flow;
+  });
+}
+
+export async function deleteFlow(em: EntityManager, actor: Principal, flowId: string): Promise<string> {
+  return em.transactional(async (tx) => {
+    const flow = await getFlow(tx, flowId);
+    recordAudit(tx, actor, {
+      organizationId: flow.organization,
+      action: 'flow.deleted',
+      targetId: flow.id,
+      changes: { before: auditView(flow, await stepPromptIds(tx, flow.id)) },
+    });
+    tx.remove(flow);
+    return flowId;
+  });
+}

@@ -1,0 +1,151 @@
+import { LockMode, type EntityManager } from '@mikro-orm/core';
+import { roleAtLeast } from '../../auth/permissions.ts';
+import { isPostgres } from '../../db/dialect.ts';
+import type { UserPrincipal } from '../../auth/principal.ts';
+import { conflict, forbidden, notFound } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { checkName, normalizeEmail } from '../user/user.service.ts';
+import { UserSchema } from '../user/user.entity.ts';
+import { MembershipSchema, OrganizationSchema, type MemberRole, type Membership, type Organization } from './organization.entity.ts';
+
+/** Creates an organization with its creator as OWNER (DESIGN.md rule 1). */
+export async function createOrganization(em: EntityManager, actor: UserPrincipal, input: { name: string }): Promise<Organization> {
+  const name = checkName('name', input.name);
+  return em.transactional(async (tx) => {
+    const now = new Date();
+    const organization = tx.create(OrganizationSchema, { id: newId('Organization'), name, createdAt: now });
+    tx.create(MembershipSchema, {
+      id: newId('Membership'),
+      organization: organization.id,
+      user: actor.userId,
+      role: 'OWNER',
+      createdAt: now,
+    });
+    recordAudit(tx, actor, {
+      organizationId: organization.id,
+      action: 'organization.created',
+      targetId: organization.id,
+      changes: { after: { name } },
+    });
+    return organization;
+  });
+}
+
+/**
+ * Admins manage plain members; only owners grant, change or take away the ADMIN and OWNER roles
+ * (DESIGN.md rule 1). The caller is already known to be at least ADMIN here.
+ */
+function requireRoleManagement(actorRole: MemberRole, ...roles: MemberRole[]): void {
+  if (actorRole !== 'OWNER' && roles.some((role) => roleAtLeast(role, 'ADMIN'))) {
+    throw forbidden('Only owners may manage admins and owners', { requiredRole: 'OWNER' });
+  }
+}
+
+async function actorRole(em: EntityManager, organizationId: string, actor: UserPrincipal): Promise<MemberRole> {
+  const membership = await em.findOne(MembershipSchema, { organization: organizationId, user: actor.userId });
+  if (!membership) throw notFound('Organization', organizationId);
+  return membership.role;
+}
+
+/**
+ * Serializes membership changes of one organization, so two owners demoting each other at once
+ * cannot leave it without an owner. SQLite already runs one write transaction at a time.
+ */
+async function lockOrganization(em: EntityManager, organizationId: string): Promise<void> {
+  if (isPostgres(em)) {
+    await em.findOne(OrganizationSchema, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  }
+}
+
+async function requireAnotherOwner(em: EntityManager, organizationId: string): Promise<void> {
+  const owners = await em.count(MembershipSchema, { organization: organizationId, role: 'OWNER' });
+  if (owners <= 1) throw conflict('An organization must keep at least one owner; make someone else an owner first');
+}
+
+async function findMembership(em: EntityManager, organizationId: string, userId: string): Promise<Membership> {
+  const membership = await em.findOne(MembershipSchema, { organization: organizationId, user: userId });
+  if (!membership) throw notFound('Member', userId);
+  return membership;
+}
+
+export async function addMember(
+  em: EntityManager,
+  actor: UserPrincipal,
+  input: { organizationId: string; email: string; role: MemberRole },
+): Promise<Membership> {
+  requireRoleManagement(await actorRole(em, input.organizationId, actor), input.role);
+  const email = normalizeEmail(input.email);
+  const user = await em.findOne(UserSchema, { email });
+  if (!user) throw notFound('User with email', email);
+  return em.transactional(async (tx) => {
+    if (await tx.count(MembershipSchema, { organization: input.organizationId, user: user.id })) {
+      throw conflict(`${email} is already a member of this organization`);
+    }
+    const membership = tx.create(MembershipSchema, {
+      id: newId('Membership'),
+      organization: input.organizationId,
+      user: user.id,
+      role: input.role,
+      createdAt: new Date(),
+    });
+    recordAudit(tx, actor, {
+      organizationId: input.organizationId,
+      action: 'member.added',
+      targetId: user.id,
+      changes: { after: { userId: user.id, email, role: input.role } },
+    });
+    return membership;
+  });
+}
+
+export async function updateMemberRole(
+  em: EntityManager,
+  actor: UserPrincipal,
+  input: { organizationId: string; userId: string; role: MemberRole },
+): Promise<Membership> {
+  const role = await actorRole(em, input.organizationId, actor);
+  return em.transactional(async (tx) => {
+    await lockOrganization(tx, input.organizationId);
+    const membership = await findMembership(tx, input.organizationId, input.userId);
+    requireRoleManagement(role, membership.role, input.role);
+    if (membership.role === input.role) return membership;
+    if (membership.role === 'OWNER') await requireAnotherOwner(tx, input.organizationId);
+    const before = membership.role;
+    membership.role = input.role;
+    recordAudit(tx, actor, {
+      organizationId: input.organizationId,
+      action: 'member.role_updated',
+      targetId: input.userId,
+      changes: { before: { role: before }, after: { role: input.role } },
+    });
+    return membership;
+  });
+}
+
+/** Removes a member; anyone may leave on their own, but never the last owner. */
+export async function removeMember(
+  em: EntityManager,
+  actor: UserPrincipal,
+  input: { organizationId: string; userId: string },
+): Promise<string> {
+  const role = await actorRole(em, input.organizationId, actor);
+  return em.transactional(async (tx) => {
+    await lockOrganization(tx, input.organizationId);
+    const membership = await findMembership(tx, input.organizationId, input.userId);
+    const leaving = input.userId === actor.userId;
+    if (!leaving) {
+      if (!roleAtLeast(role, 'ADMIN')) throw forbidden('Only admins and owners may manage members', { requiredRole: 'ADMIN' });
+      requireRoleManagement(role, membership.role);
+    }
+    if (membership.role === 'OWNER') await requireAnotherOwner(tx, input.organizationId);
+    tx.remove(membership);
+    recordAudit(tx, actor, {
+      organizationId: input.organizationId,
+      action: 'member.removed',
+      targetId: input.userId,
+      changes: { before: { userId: input.userId, role: membership.role } },
+    });
+    return input.userId;
+  });
+}

@@ -1,0 +1,119 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Principal } from '../../auth/principal.ts';
+import { badInput, conflict, notFound } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { FlowSchema, FlowStepSchema } from '../flow/flow.entity.ts';
+import { checkName } from '../user/user.service.ts';
+import { PromptSchema, type Prompt } from './prompt.entity.ts';
+
+export const DEFAULT_MODEL = 'echo';
+const MAX_TEMPLATE_LENGTH = 100_000;
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+
+function checkTemplate(template: string): string {
+  if (!template.trim()) throw badInput('template', 'must not be empty');
+  if (template.length > MAX_TEMPLATE_LENGTH) throw badInput('template', `must be at most ${MAX_TEMPLATE_LENGTH} characters`);
+  return template;
+}
+
+function checkModel(model: string): string {
+  const trimmed = model.trim();
+  if (!MODEL_NAME.test(trimmed)) {
+    throw badInput('model', 'must be a model name such as "echo" or "openai:gpt-4o-mini" (letters, digits, . _ : / -)');
+  }
+  return trimmed;
+}
+
+function checkDescription(description: string | null | undefined): string | null {
+  if (description == null) return null;
+  if (description.length > 2000) throw badInput('description', 'must be at most 2000 characters');
+  return description.trim() || null;
+}
+
+/** The fields an audit row records for a prompt. */
+function auditView(prompt: Prompt) {
+  return { name: prompt.name, description: prompt.description, template: prompt.template, model: prompt.model };
+}
+
+export async function getPrompt(em: EntityManager, id: string): Promise<Prompt> {
+  const prompt = await em.findOne(PromptSchema, { id });
+  if (!prompt) throw notFound('Prompt', id);
+  return prompt;
+}
+
+export async function createPrompt(
+  em: EntityManager,
+  actor: Principal,
+  input: { organizationId: string; name: string; template: string; model?: string | null; description?: string | null },
+): Promise<Prompt> {
+  const now = new Date();
+  const values = {
+    id: newId('Prompt'),
+    organization: input.organizationId,
+    name: checkName('name', input.name),
+    template: checkTemplate(input.template),
+    model: checkModel(input.model ?? DEFAULT_MODEL),
+    description: checkDescription(input.description),
+    createdAt: now,
+    updatedAt: now,
+  };
+  return em.transactional(async (tx) => {
+    const prompt = tx.create(PromptSchema, values);
+    recordAudit(tx, actor, {
+      organizationId: prompt.organization,
+      action: 'prompt.created',
+      targetId: prompt.id,
+      changes: { after: auditView(prompt) },
+    });
+    return prompt;
+  });
+}
+
+export async function updatePrompt(
+  em: EntityManager,
+  actor: Principal,
+  input: { promptId: string; name?: string | null; template?: string | null; model?: string | null; description?: string | null },
+): Promise<Prompt> {
+  return em.transactional(async (tx) => {
+    const prompt = await getPrompt(tx, input.promptId);
+    const before = auditView(prompt);
+    if (input.name != null) prompt.name = checkName('name', input.name);
+    if (input.template != null) prompt.template = checkTemplate(input.template);
+    if (input.model != null) prompt.model = checkModel(input.model);
+    if (input.description !== undefined) prompt.description = checkDescription(input.description);
+    const after = auditView(prompt);
+    if (JSON.stringify(before) === JSON.stringify(after)) return prompt;
+    prompt.updatedAt = new Date();
+    recordAudit(tx, actor, {
+      organizationId: prompt.organization,
+      action: 'prompt.updated',
+      targetId: prompt.id,
+      changes: { before, after },
+    });
+    return prompt;
+  });
+}
+
+/** Deletes a prompt that no flow uses (CONFLICT names the flows that still do). */
+export async function deletePrompt(em: EntityManager, actor: Principal, promptId: string): Promise<string> {
+  return em.transactional(async (tx) => {
+    const prompt = await getPrompt(tx, promptId);
+    const steps = await tx.find(FlowStepSchema, { prompt: promptId });
+    if (steps.length) {
+      const flows = await tx.find(FlowSchema, { id: { $in: [...new Set(steps.map((s) => s.flow))] } }, { orderBy: { name: 'asc' } });
+      throw conflict(
+        `Prompt ${promptId} is a step of ${flows.map((f) => `"${f.name}" (${f.id})`).join(', ')}; remove it from those flows first`,
+        { flowIds: flows.map((f) => f.id) },
+      );
+    }
+    recordAudit(tx, actor, {
+      organizationId: prompt.organization,
+      action: 'prompt.deleted',
+      targetId: prompt.id,
+      changes: { before: auditView(prompt) },
+    });
+    tx.remove(prompt);
+    return promptId;
+  });
+}

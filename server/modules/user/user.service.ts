@@ -1,0 +1,114 @@
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import {
+  generateCredential,
+  hashCredential,
+  hashPassword,
+  UNMATCHABLE_PASSWORD_HASH,
+  verifyPassword,
+} from '../../auth/credentials.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { badInput, conflict, unauthenticated } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { SessionSchema, UserSchema, type User } from './user.entity.ts';
+
+export interface AuthResult {
+  /** The session token, returned once; only its hash is stored. */
+  token: string;
+  sessionId: string;
+  user: User;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const MIN_PASSWORD_LENGTH = 10;
+const MAX_PASSWORD_LENGTH = 256;
+
+function normalizeEmail(email: string): string {
+  const normalized = email.trim().toLowerCase();
+  if (!EMAIL.test(normalized) || normalized.length > 320) throw badInput('email', 'is not a valid email address');
+  return normalized;
+}
+
+function checkName(field: string, name: string, max = 200): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw badInput(field, 'must not be empty');
+  if (trimmed.length > max) throw badInput(field, `must be at most ${max} characters`);
+  return trimmed;
+}
+
+async function startSession(em: EntityManager, user: User, ttlSeconds: number): Promise<{ token: string; sessionId: string }> {
+  const token = generateCredential('session');
+  const now = new Date();
+  const session = em.create(SessionSchema, {
+    id: newId('Session'),
+    user: user.id,
+    tokenHash: hashCredential(token),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+  });
+  await em.flush();
+  return { token, sessionId: session.id };
+}
+
+export async function signUp(
+  em: EntityManager,
+  input: { email: string; password: string; name: string },
+  sessionTtlSeconds: number,
+): Promise<AuthResult> {
+  const email = normalizeEmail(input.email);
+  const name = checkName('name', input.name);
+  if (input.password.length < MIN_PASSWORD_LENGTH) {
+    throw badInput('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  if (input.password.length > MAX_PASSWORD_LENGTH) {
+    throw badInput('password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+  }
+  if (await em.count(UserSchema, { email })) throw conflict(`An account with email ${email} already exists`);
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await em.transactional(async (tx) => {
+      const user = tx.create(UserSchema, { id: newId('User'), email, name, passwordHash, createdAt: new Date() });
+      const { token, sessionId } = await startSession(tx, user, sessionTtlSeconds);
+      recordAudit(tx, { kind: 'user', userId: user.id, sessionId }, {
+        organizationId: null,
+        action: 'user.signed_up',
+        targetId: user.id,
+        changes: { after: { email, name } },
+      });
+      return { token, sessionId, user };
+    });
+  } catch (error) {
+    // Two sign-ups with the same email at once: the unique index decides.
+    if (error instanceof UniqueConstraintViolationException) {
+      throw conflict(`An account with email ${email} already exists`);
+    }
+    throw error;
+  }
+}
+
+export async function logIn(
+  em: EntityManager,
+  input: { email: string; password: string },
+  sessionTtlSeconds: number,
+): Promise<AuthResult> {
+  const user = await em.findOne(UserSchema, { email: input.email.trim().toLowerCase() });
+  // Verify against a dummy hash when there is no such user, so timing does not reveal accounts.
+  const valid = await verifyPassword(input.password, user?.passwordHash ?? UNMATCHABLE_PASSWORD_HASH);
+  if (!user || !valid) throw unauthenticated('Wrong email or password');
+  const { token, sessionId } = await startSession(em, user, sessionTtlSeconds);
+  return { token, sessionId, user };
+}
+
+/** Ends the session the request was made with; its token stops working at once. */
+export async function logOut(em: EntityManager, principal: Principal): Promise<void> {
+  if (principal.kind !== 'user') return;
+  await em.nativeDelete(SessionSchema, { id: principal.sessionId });
+}
+
+/** The principal for a session token (already checked for format), or undefined if unknown or expired. */
+export async function principalForSession(em: EntityManager, token: string, now: Date): Promise<Principal | undefined> {
+  const session = await em.findOne(SessionSchema, { tokenHash: hashCredential(token), expiresAt: { $gt: now } });
+  return session ? { kind: 'user', userId: session.user, sessionId: session.id } : undefined;
+}
+
+export { checkName, normalizeEmail };
