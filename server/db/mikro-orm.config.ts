@@ -34,6 +34,7 @@ export function ormOptions(database: DatabaseConfig): Options {
         path: 'server/db/migrations/sqlite',
         emit: 'ts',
         snapshot: false,
+        silent: true,
       },
       pool: {
         // WAL lets readers go on while a write commits; a busy timeout makes a concurrent writer

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { dataOf, type Harness } from './harness.ts';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+}
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+/** Signs up a new user through the API and returns its id, email and session token. */
+export async function signUpUser(h: Harness, name = 'User'): Promise<TestUser> {
+  const email = `${name.toLowerCase().replace(/\W+/g, '-')}-${randomBytes(4).toString('hex')}@example.com`;
+  const data = dataOf(
+    await h.gql(`mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }`, {
+      input: { email, password: TEST_PASSWORD, name },
+    }),
+  );
+  return { id: data.signUp.user.id, email, token: data.signUp.token };
+}
+
+export async function createOrganization(h: Harness, owner: TestUser, name = 'Acme'): Promise<string> {
+  const data = dataOf(
+    await h.gql(`mutation($name: String!) { createOrganization(input: { name: $name }) { id } }`, { name }, { token: owner.token }),
+  );
+  return data.createOrganization.id;
+}
+
+export async function addMember(h: Harness, by: TestUser, organizationId: string, user: TestUser, role: string): Promise<void> {
+  dataOf(
+    await h.gql(
+      `mutation($input: AddMemberInput!) { addMember(input: $input) { role } }`,
+      { input: { organizationId, email: user.email, role } },
+      { token: by.token },
+    ),
+  );
+}
+
+export async function createPrompt(
+  h: Harness,
+  by: TestUser,
+  organizationId: string,
+  fields: { name?: string; template?: string; model?: string } = {},
+): Promise<string> {
+  const data = dataOf(
+    await h.gql(
+      `mutation($input: CreatePromptInput!) { createPrompt(input: $input) { id } }`,
+      { input: { organizationId, name: fields.name ?? 'Greeting', template: fields.template ?? 'Hello {{name}}', ...(fields.model ? { model: fields.model } : {}) } },
+      { token: by.token },
+    ),
+  );
+  return data.createPrompt.id;
+}
+
+export async function createFlow(h: Harness, by: TestUser, organizationId: string, promptIds: string[], name = 'Pipeline'): Promise<string> {
+  const data = dataOf(
+    await h.gql(
+      `mutation($input: CreateFlowInput!) { createFlow(input: $input) { id } }`,
+      { input: { organizationId, name, steps: promptIds.map((promptId) => ({ promptId })) } },
+      { token: by.token },
+    ),
+  );
+  return data.createFlow.id;
+}
+
+/**
+ * An organization with one user of each role, a prompt and a flow, and an outsider who owns
+ * another organization with its own prompt and flow.
+ */
+export async function buildWorld(h: Harness) {
+  const [owner, admin, member, outsider] = await Promise.all(
+    ['Owner', 'Admin', 'Member', 'Outsider'].map((name) => signUpUser(h, name)),
+  ) as [TestUser, TestUser, TestUser, TestUser];
+  const organizationId = await createOrganization(h, owner, 'Acme');
+  await addMember(h, owner, organizationId, admin, 'ADMIN');
+  await addMember(h, owner, organizationId, member, 'MEMBER');
+  const promptId = await createPrompt(h, owner, organizationId, { name: 'Summarize', template: 'Summarize: {{text}}' });
+  const flowId = await createFlow(h, owner, organizationId, [promptId]);
+  const otherOrganizationId = await createOrganization(h, outsider, 'Globex');
+  const otherPromptId = await createPrompt(h, outsider, otherOrganizationId, { name: 'Theirs' });
+  const otherFlowId = await createFlow(h, outsider, otherOrganizationId, [otherPromptId]);
+  return { owner, admin, member, outsider, organizationId, promptId, flowId, otherOrganizationId, otherPromptId, otherFlowId };
+}
+
+export type World = Awaited<ReturnType<typeof buildWorld>>;

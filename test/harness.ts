@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DatabaseConfig } from '../server/config.ts';
+import { openDatabase, type Orm } from '../server/db/orm.ts';
+import { createLogger, type Logger } from '../server/logger.ts';
+import { createApp, type App } from '../server/yoga.ts';
+import { createScratchPostgres } from './postgres.ts';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+export interface RequestOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Harness {
+  app: App;
+  orm: Orm;
+  /** Which store this run uses: SQLite unless TEST_DATABASE_URL points at a PostgreSQL server. */
+  dialect: DatabaseConfig['dialect'];
+  /** Everything the server logged during the test file, for checks that no secret is logged. */
+  logLines: string[];
+  /** Posts one GraphQL operation to the app, as a client over HTTP would. */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** A logger that keeps what it is given, so tests can read the server's log. */
+function capturingLogger(lines: string[]): Logger {
+  const keep = (...args: unknown[]) => lines.push(args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' '));
+  return { debug: keep, info: keep, warn: keep, error: keep };
+}
+
+/**
+ * The real app on a real, fresh database: a temporary SQLite file, or a new PostgreSQL database
+ * named promptgate_test_<random> on the server at TEST_DATABASE_URL, dropped again by close().
+ */
+export async function startHarness(): Promise<Harness> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  let database: DatabaseConfig;
+  let cleanup: () => Promise<void>;
+  if (serverUrl) {
+    const scratch = await createScratchPostgres(serverUrl);
+    database = { dialect: 'postgresql', url: scratch.url };
+    cleanup = () => scratch.drop();
+  } else {
+    const path = join(tmpdir(), `promptgate-test-${randomBytes(6).toString('hex')}.sqlite`);
+    database = { dialect: 'sqlite', path };
+    cleanup = async () => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    };
+  }
+  const orm = await openDatabase(database);
+  const logLines: string[] = [];
+  const logger = process.env.TEST_LOG ? createLogger('debug') : capturingLogger(logLines);
+  const app = createApp({ orm, config: { sessionTtlSeconds: 3600 }, logger });
+
+  return {
+    app,
+    orm,
+    dialect: database.dialect,
+    logLines,
+    async gql(query, variables, options = {}) {
+      const response = await app.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...options.headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+      return { status: response.status, ...body } as GraphQLResponse<any>;
+    },
+    async close() {
+      await orm.close(true);
+      await cleanup();
+    },
+  };
+}
+
+/** The error code of the first error, or undefined when the operation succeeded. */
+export function codeOf(response: GraphQLResponse): string | undefined {
+  return response.errors?.[0]?.extensions?.code;
+}
+
+/** The data of a response that must have succeeded; fails the test with the errors otherwise. */
+export function dataOf<T = Record<string, any>>(response: GraphQLResponse<T>): T {
+  if (response.errors?.length || !response.data) {
+    throw new Error(`expected success, got: ${JSON.stringify(response.errors ?? response)}`);
+  }
+  return response.data;
+}
