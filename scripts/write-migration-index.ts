@@ -3,12 +3,12 @@
  * oldest first. MikroORM gets the list statically so migrations load the same way under tsx,
  * vitest and the scripts, with no file discovery at run time.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const header: Record<string, string> = { sqlite: 'SQLite', postgresql: 'PostgreSQL' };
 
-export function writeMigrationIndex(dialect: 'sqlite' | 'postgresql'): void {
+function migrationIndex(dialect: 'sqlite' | 'postgresql'): { path: string; text: string } {
   const folder = join('server/db/migrations', dialect);
   const names = readdirSync(folder)
     .filter((file) => /^Migration\d{14}_\w+\.ts$/.test(file))
@@ -25,10 +25,26 @@ export function writeMigrationIndex(dialect: 'sqlite' | 'postgresql'): void {
     '];',
     '',
   ];
-  writeFileSync(join(folder, 'index.ts'), lines.join('\n'));
+  return { path: join(folder, 'index.ts'), text: lines.join('\n') };
+}
+
+export function writeMigrationIndex(dialect: 'sqlite' | 'postgresql'): void {
+  const { path, text } = migrationIndex(dialect);
+  writeFileSync(path, text);
+}
+
+/** True when the committed index lists exactly the migration files of its folder. */
+export function migrationIndexIsCurrent(dialect: 'sqlite' | 'postgresql'): boolean {
+  const { path, text } = migrationIndex(dialect);
+  return readFileSync(path, 'utf8') === text;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  writeMigrationIndex('sqlite');
-  writeMigrationIndex('postgresql');
+  for (const dialect of ['sqlite', 'postgresql'] as const) {
+    if (!process.argv.includes('--check')) writeMigrationIndex(dialect);
+    else if (!migrationIndexIsCurrent(dialect)) {
+      console.error(`server/db/migrations/${dialect}/index.ts is stale: run node --import tsx scripts/write-migration-index.ts`);
+      process.exitCode = 1;
+    }
+  }
 }

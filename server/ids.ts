@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
   FlowStep: 'stp',
   ApiKey: 'key',
   ApiKeySecret: 'kse',
+  ApiKeyGrant: 'grt',
   Run: 'run',
   RunStep: 'rst',
   AuditEvent: 'aud',

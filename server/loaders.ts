@@ -11,6 +11,12 @@ import {
 import { PromptSchema, type Prompt } from './modules/prompt/prompt.entity.ts';
 import { UserSchema, type User } from './modules/user/user.entity.ts';
 import type { Principal } from './auth/principal.ts';
+import {
+  ApiKeyFlowGrantSchema,
+  ApiKeyPromptGrantSchema,
+  ApiKeySchema,
+  type ApiKey,
+} from './modules/api-key/api-key.entity.ts';
 
 /**
  * Per-request batching and caching of the reads that GraphQL fields repeat: one query for all the
@@ -18,6 +24,11 @@ import type { Principal } from './auth/principal.ts';
  * here outlives it.
  */
 export interface Loaders {
+  /** The request's EntityManager, for the few reads that are not batched. */
+  em: EntityManager;
+  apiKey: DataLoader<string, ApiKey | null>;
+  /** Prompt ids and flow ids granted to each key, sorted. */
+  grants: DataLoader<string, { promptIds: string[]; flowIds: string[] }>;
   organization: DataLoader<string, Organization | null>;
   user: DataLoader<string, User | null>;
   prompt: DataLoader<string, Prompt | null>;
@@ -37,15 +48,37 @@ function byId<T extends { id: string }>(em: EntityManager, schema: EntitySchema<
   });
 }
 
+function groupBy<T, V>(rows: T[], key: (row: T) => string, value: (row: T) => V): Map<string, V[]> {
+  const groups = new Map<string, V[]>();
+  for (const row of rows) {
+    const group = groups.get(key(row));
+    if (group) group.push(value(row));
+    else groups.set(key(row), [value(row)]);
+  }
+  return groups;
+}
+
 export function createLoaders(em: EntityManager, principal: Principal): Loaders {
   return {
+    em,
+    apiKey: byId(em, ApiKeySchema),
+    grants: new DataLoader(async (keyIds) => {
+      const [prompts, flows] = await Promise.all([
+        em.find(ApiKeyPromptGrantSchema, { apiKey: { $in: [...keyIds] } }, { orderBy: { prompt: 'asc' } }),
+        em.find(ApiKeyFlowGrantSchema, { apiKey: { $in: [...keyIds] } }, { orderBy: { flow: 'asc' } }),
+      ]);
+      const promptIds = groupBy(prompts, (g) => g.apiKey, (g) => g.prompt);
+      const flowIds = groupBy(flows, (g) => g.apiKey, (g) => g.flow);
+      return keyIds.map((id) => ({ promptIds: promptIds.get(id) ?? [], flowIds: flowIds.get(id) ?? [] }));
+    }),
     organization: byId(em, OrganizationSchema),
     user: byId(em, UserSchema),
     prompt: byId(em, PromptSchema),
     flow: byId(em, FlowSchema),
     flowSteps: new DataLoader(async (flowIds) => {
       const steps = await em.find(FlowStepSchema, { flow: { $in: [...flowIds] } }, { orderBy: { position: 'asc' } });
-      return flowIds.map((id) => steps.filter((step) => step.flow === id));
+      const byFlow = groupBy(steps, (step) => step.flow, (step) => step);
+      return flowIds.map((id) => byFlow.get(id) ?? []);
     }),
     role: new DataLoader(async (keys) => {
       const pairs = keys.map((key) => key.split(':') as [string, string]);

@@ -39,7 +39,7 @@ export function createApp({ orm, config, logger }: AppOptions): App {
     context: async ({ request }) => {
       // One EntityManager per request: nothing here shares an identity map with another request.
       const em = orm.em.fork();
-      const principal = await authenticate(em, request.headers.get('authorization'), new Date());
+      const principal = await authenticate(em, request.headers.get('authorization'), new Date(), logger);
       return buildContext(em, principal, { sessionTtlSeconds: config.sessionTtlSeconds });
     },
     graphiql: {

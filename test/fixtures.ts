@@ -84,3 +84,35 @@ export async function buildWorld(h: Harness) {
 }
 
 export type World = Awaited<ReturnType<typeof buildWorld>>;
+
+export interface TestKey {
+  id: string;
+  secret: string;
+}
+
+/** Issues an API key through the API (access ORGANIZATION unless grants are given). */
+export async function createApiKey(
+  h: Harness,
+  by: TestUser,
+  organizationId: string,
+  options: { name?: string; promptIds?: string[]; flowIds?: string[]; access?: 'ORGANIZATION' | 'SPECIFIC'; expiresAt?: string } = {},
+): Promise<TestKey> {
+  const specific = options.promptIds !== undefined || options.flowIds !== undefined;
+  const data = dataOf(
+    await h.gql(
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }`,
+      {
+        input: {
+          organizationId,
+          name: options.name ?? 'Partner app',
+          access: options.access ?? (specific ? 'SPECIFIC' : 'ORGANIZATION'),
+          ...(options.promptIds ? { promptIds: options.promptIds } : {}),
+          ...(options.flowIds ? { flowIds: options.flowIds } : {}),
+          ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+        },
+      },
+      { token: by.token },
+    ),
+  );
+  return { id: data.createApiKey.apiKey.id, secret: data.createApiKey.secret };
+}

@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { unauthenticated } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { authenticateApiKey, recordKeyUse } from '../modules/api-key/api-key.auth.ts';
 import { principalForSession } from '../modules/user/user.service.ts';
 import { parseCredential } from './credentials.ts';
 import { ANONYMOUS, type Principal } from './principal.ts';
@@ -9,7 +11,7 @@ import { ANONYMOUS, type Principal } from './principal.ts';
  * present but malformed, unknown, expired or revoked is UNAUTHENTICATED for the whole request, so
  * a client with a stale credential learns it at once instead of seeing data vanish.
  */
-export async function authenticate(em: EntityManager, authorization: string | null, now: Date): Promise<Principal> {
+export async function authenticate(em: EntityManager, authorization: string | null, now: Date, logger: Logger): Promise<Principal> {
   if (authorization === null || authorization.trim() === '') return ANONYMOUS;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
@@ -21,7 +23,10 @@ export async function authenticate(em: EntityManager, authorization: string | nu
     return principal;
   }
   if (kind === 'apiKey') {
-    throw unauthenticated('This API key is unknown, revoked or expired');
+    const usage = await authenticateApiKey(em, credential, now);
+    // Bookkeeping must never fail the request it describes.
+    await recordKeyUse(em, usage, now).catch((error: unknown) => logger.warn('could not record lastUsedAt', error));
+    return usage.principal;
   }
   // Malformed or failing its checksum: refused without touching the database.
   throw unauthenticated('The bearer token is not a PromptGate session token or API key (mistyped or truncated?)');

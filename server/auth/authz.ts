@@ -1,11 +1,18 @@
 import { AppError, forbidden, notFound, unauthenticated } from '../errors.ts';
 import type { Loaders } from '../loaders.ts';
 import type { MemberRole } from '../modules/organization/organization.entity.ts';
-import { ACTION_PHRASE, MINIMUM_ROLE, roleAtLeast, type Action, type Permission, type Target } from './permissions.ts';
+import { decideAccess, type AccessDecision, type Resource } from './access.ts';
+import { ACTION_PHRASE, MINIMUM_ROLE, roleAtLeast, type Permission, type Target } from './permissions.ts';
 import type { Principal } from './principal.ts';
 
-/** Actions an API key may take at all (DESIGN.md rule 3); the key access rule then decides which resources. */
-const KEY_ACTIONS: ReadonlySet<Action> = new Set(['organization:read']);
+/** A target with its organization looked up. */
+interface Located {
+  organizationId: string;
+  resource?: Resource;
+  apiKeyId?: string;
+}
+
+type KeyPrincipal = Extract<Principal, { kind: 'apiKey' }>;
 
 /**
  * What the caller of one request may do. Every decision goes through `require`, which either
@@ -14,9 +21,12 @@ const KEY_ACTIONS: ReadonlySet<Action> = new Set(['organization:read']);
  * FORBIDDEN inside them when the role or the key does not allow it.
  */
 export class Authz {
+  private readonly keyDecisions = new Map<string, Promise<AccessDecision>>();
+
   constructor(
     readonly principal: Principal,
     private readonly loaders: Loaders,
+    private readonly now: Date = new Date(),
   ) {}
 
   /** The caller's role in an organization; null for outsiders, API keys and anonymous callers. */
@@ -28,17 +38,10 @@ export class Authz {
   async require({ action, target }: Permission): Promise<void> {
     const principal = this.principal;
     if (principal.kind === 'anonymous') throw unauthenticated();
-    const organizationId = await this.organizationOf(target);
+    const located = await this.locate(target);
+    if (principal.kind === 'apiKey') return this.requireForKey(principal, action, located, target);
 
-    if (principal.kind === 'apiKey') {
-      if (principal.organizationId !== organizationId) throw this.notFound(target);
-      if (!KEY_ACTIONS.has(action)) {
-        throw forbidden(`An API key cannot ${ACTION_PHRASE[action]}; sign in as a member of the organization`);
-      }
-      return;
-    }
-
-    const role = await this.roleIn(organizationId);
+    const role = await this.roleIn(located.organizationId);
     if (!role) throw this.notFound(target);
     const minimum = MINIMUM_ROLE[action];
     if (!roleAtLeast(role, minimum)) {
@@ -46,6 +49,47 @@ export class Authz {
         requiredRole: minimum,
       });
     }
+  }
+
+  /**
+   * DESIGN.md rule 3: a key sees its organization and itself, and reads and runs what the access
+   * rule lets it run. Everything else in its organization is FORBIDDEN.
+   */
+  private async requireForKey(principal: KeyPrincipal, action: Permission['action'], located: Located, target: Target): Promise<void> {
+    if (principal.organizationId !== located.organizationId) throw this.notFound(target);
+    switch (action) {
+      case 'organization:read':
+        return;
+      case 'apiKey:read':
+        if (located.apiKeyId === principal.apiKeyId) return;
+        throw forbidden('An API key may read only itself');
+      case 'prompt:read':
+      case 'prompt:run':
+      case 'flow:read':
+      case 'flow:run': {
+        if (!located.resource) throw forbidden(`An API key cannot ${ACTION_PHRASE[action].replace('read', 'list')}; ask for one by id`);
+        const decision = await this.keyDecision(principal, located.resource);
+        if (decision.allowed) return;
+        throw forbidden(`API key ${principal.apiKeyId} is not granted ${located.resource.kind} ${located.resource.id}`, {
+          reason: decision.reason,
+          apiKeyId: principal.apiKeyId,
+          [`${located.resource.kind}Id`]: located.resource.id,
+        });
+      }
+      default:
+        throw forbidden(`An API key cannot ${ACTION_PHRASE[action]}; sign in as a member of the organization`);
+    }
+  }
+
+  /** The access rule for the calling key, once per resource per request. */
+  keyDecision(principal: KeyPrincipal, resource: Resource): Promise<AccessDecision> {
+    const cacheKey = `${resource.kind}:${resource.id}`;
+    let decision = this.keyDecisions.get(cacheKey);
+    if (!decision) {
+      decision = decideAccess(this.loaders.em, principal.key, resource, this.now);
+      this.keyDecisions.set(cacheKey, decision);
+    }
+    return decision;
   }
 
   /** Users see themselves and the members of their organizations; keys see no users. */
@@ -57,22 +101,33 @@ export class Authz {
     if (!(await this.loaders.sharesOrganization.load(userId))) throw notFound('User', userId);
   }
 
-  /** The organization a target belongs to; NOT_FOUND when the resource does not exist. */
-  private async organizationOf(target: Target): Promise<string> {
+  /** The organization a target belongs to, and the resource it names; NOT_FOUND when absent. */
+  private async locate(target: Target): Promise<Located> {
     if ('organizationId' in target) {
       const organization = await this.loaders.organization.load(target.organizationId);
       if (!organization) throw this.notFound(target);
-      return organization.id;
+      const resource: Resource | undefined = target.promptId
+        ? { kind: 'prompt', id: target.promptId, organizationId: organization.id }
+        : target.flowId
+          ? { kind: 'flow', id: target.flowId, organizationId: organization.id }
+          : undefined;
+      return { organizationId: organization.id, resource };
     }
-    const resource =
-      'promptId' in target ? await this.loaders.prompt.load(target.promptId) : await this.loaders.flow.load(target.flowId);
-    if (!resource) throw this.notFound(target);
-    return resource.organization;
+    if ('apiKeyId' in target) {
+      const key = await this.loaders.apiKey.load(target.apiKeyId);
+      if (!key) throw this.notFound(target);
+      return { organizationId: key.organization, apiKeyId: key.id };
+    }
+    const kind = 'promptId' in target ? 'prompt' : 'flow';
+    const found = 'promptId' in target ? await this.loaders.prompt.load(target.promptId) : await this.loaders.flow.load(target.flowId);
+    if (!found) throw this.notFound(target);
+    return { organizationId: found.organization, resource: { kind, id: found.id, organizationId: found.organization } };
   }
 
   private notFound(target: Target): AppError {
     if ('organizationId' in target) return notFound('Organization', target.organizationId);
     if ('promptId' in target) return notFound('Prompt', target.promptId);
-    return notFound('Flow', target.flowId);
+    if ('flowId' in target) return notFound('Flow', target.flowId);
+    return notFound('ApiKey', target.apiKeyId);
   }
 }

@@ -39,7 +39,8 @@ export type Action = keyof typeof MINIMUM_ROLE;
 export type Target =
   | { organizationId: string; promptId?: string; flowId?: string }
   | { promptId: string }
-  | { flowId: string };
+  | { flowId: string }
+  | { apiKeyId: string };
 
 export interface Permission {
   action: Action;

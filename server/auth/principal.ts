@@ -1,3 +1,5 @@
+import type { KeyFacts } from './access.ts';
+
 /**
  * Who is calling, settled once per request from the Authorization header (server/context.ts).
  * What a principal may do is decided elsewhere (auth/authz.ts); resolvers never read headers.
@@ -5,7 +7,7 @@
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string; sessionId: string }
-  | { kind: 'apiKey'; apiKeyId: string; organizationId: string };
+  | { kind: 'apiKey'; apiKeyId: string; organizationId: string; key: KeyFacts };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 

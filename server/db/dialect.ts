@@ -5,3 +5,18 @@ import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 export function isPostgres(em: EntityManager): boolean {
   return em.getPlatform() instanceof PostgreSqlPlatform;
 }
+
+/**
+ * A date as a parameter of hand-written SQL: SQLite stores MikroORM datetimes as epoch
+ * milliseconds, PostgreSQL as timestamptz.
+ */
+export function sqlDate(em: EntityManager, date: Date): Date | number {
+  return isPostgres(em) ? date : date.getTime();
+}
+
+/** A datetime column read by hand-written SQL, as a Date (or null). */
+export function readDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  return new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : (value as string | number));
+}

@@ -1,3 +1,9 @@
+import {
+  ApiKeyFlowGrantSchema,
+  ApiKeyPromptGrantSchema,
+  ApiKeySchema,
+  ApiKeySecretSchema,
+} from '../modules/api-key/api-key.entity.ts';
 import { AuditEventSchema } from '../modules/audit/audit.entity.ts';
 import { FlowSchema, FlowStepSchema } from '../modules/flow/flow.entity.ts';
 import { MembershipSchema, OrganizationSchema } from '../modules/organization/organization.entity.ts';
@@ -13,5 +19,9 @@ export const entities = [
   PromptSchema,
   FlowSchema,
   FlowStepSchema,
+  ApiKeySchema,
+  ApiKeySecretSchema,
+  ApiKeyPromptGrantSchema,
+  ApiKeyFlowGrantSchema,
   AuditEventSchema,
 ];

@@ -8,8 +8,8 @@ export interface AuditEntry {
   /** Dotted verb: prompt.created, member.role_updated, api_key.revoked, … */
   action: string;
   targetId: string | null;
-  /** Before and after values of what changed. Never a secret or a hash of one. */
-  changes?: { before?: Record<string, unknown> | null; after?: Record<string, unknown> | null } | null;
+  /** Before and after values of what changed (and any detail of the change). Never a secret or a hash of one. */
+  changes?: { before?: Record<string, unknown> | null; after?: Record<string, unknown> | null; [detail: string]: unknown } | null;
 }
 
 /**

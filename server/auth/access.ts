@@ -1,0 +1,118 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { readDate, sqlDate } from '../db/dialect.ts';
+
+/**
+ * THE access rule (DESIGN.md rule 2), in one place. A key K may run a prompt or flow R if and only
+ * if K is active (not revoked, not past expiresAt at the moment of the request), R belongs to K's
+ * organization, and K's access is ORGANIZATION or R is granted to K. A flow grant covers the
+ * prompts the flow runs as its steps; a prompt grant does not cover flows that contain it.
+ *
+ * `decideAccess` answers for one key and one resource; `availableKeysQuery` is the same rule as
+ * one SQL statement over all the keys of an organization. A property test holds them (and an
+ * independent oracle) in agreement.
+ */
+export type AccessReason = 'ORGANIZATION_WIDE' | 'GRANTED' | 'NOT_GRANTED' | 'KEY_REVOKED' | 'KEY_EXPIRED';
+export type KeyStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED';
+
+/** What the rule needs to know of a key. */
+export interface KeyFacts {
+  id: string;
+  organizationId: string;
+  access: 'ORGANIZATION' | 'SPECIFIC';
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export type Resource = { kind: 'prompt' | 'flow'; id: string; organizationId: string };
+
+export interface AccessDecision {
+  allowed: boolean;
+  reason: AccessReason;
+}
+
+export function keyStatus(key: Pick<KeyFacts, 'expiresAt' | 'revokedAt'>, now: Date): KeyStatus {
+  if (key.revokedAt) return 'REVOKED';
+  if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return 'EXPIRED';
+  return 'ACTIVE';
+}
+
+/** Whether a SPECIFIC key holds a grant covering the resource: one indexed query. */
+export async function isGranted(em: EntityManager, apiKeyId: string, resource: Resource): Promise<boolean> {
+  const connection = em.getConnection();
+  const rows =
+    resource.kind === 'flow'
+      ? await connection.execute('select 1 as granted from api_key_flow_grants where api_key_id = ? and flow_id = ?', [apiKeyId, resource.id])
+      : await connection.execute(
+          `select 1 as granted from api_key_prompt_grants where api_key_id = ? and prompt_id = ?
+           union all
+           select 1 from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id
+           where g.api_key_id = ? and s.prompt_id = ?`,
+          [apiKeyId, resource.id, apiKeyId, resource.id],
+        );
+  return rows.length > 0;
+}
+
+/**
+ * The decision for one key and one resource of the key's organization. (A resource of another
+ * organization never reaches here: callers answer NOT_FOUND for it, as for any unseen id.)
+ */
+export async function decideAccess(em: EntityManager, key: KeyFacts, resource: Resource, now: Date): Promise<AccessDecision> {
+  const status = keyStatus(key, now);
+  if (status === 'REVOKED') return { allowed: false, reason: 'KEY_REVOKED' };
+  if (status === 'EXPIRED') return { allowed: false, reason: 'KEY_EXPIRED' };
+  if (resource.organizationId !== key.organizationId) return { allowed: false, reason: 'NOT_GRANTED' };
+  if (key.access === 'ORGANIZATION') return { allowed: true, reason: 'ORGANIZATION_WIDE' };
+  return (await isGranted(em, key.id, resource))
+    ? { allowed: true, reason: 'GRANTED' }
+    : { allowed: false, reason: 'NOT_GRANTED' };
+}
+
+/**
+ * The rule as one SQL statement: the ids of every key that may run `resource` now, ordered by
+ * (name, id), after the keyset cursor if any, at most `limit` of them, each row also carrying the
+ * total count. The eligible set is the union of three index lookups (organization-wide keys,
+ * direct grants, grants of flows that run the prompt), so its cost follows the number of
+ * matching keys, not the number of keys in the organization.
+ */
+export function availableKeysQuery(
+  em: EntityManager,
+  resource: Resource,
+  now: Date,
+  page: { limit: number; after?: { name: string; id: string } },
+): { sql: string; params: unknown[] } {
+  const at = sqlDate(em, now);
+  const active = 'k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)';
+  const branches = [
+    `select k.id, k.name from api_keys k where k.organization_id = ? and k.access = 'ORGANIZATION' and ${active}`,
+  ];
+  const params: unknown[] = [resource.organizationId, at];
+  if (resource.kind === 'prompt') {
+    branches.push(
+      `select k.id, k.name from api_key_prompt_grants g join api_keys k on k.id = g.api_key_id
+       where g.prompt_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
+      `select k.id, k.name from flow_steps s join api_key_flow_grants g on g.flow_id = s.flow_id join api_keys k on k.id = g.api_key_id
+       where s.prompt_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
+    );
+    params.push(resource.id, resource.organizationId, at, resource.id, resource.organizationId, at);
+  } else {
+    branches.push(
+      `select k.id, k.name from api_key_flow_grants g join api_keys k on k.id = g.api_key_id
+       where g.flow_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
+    );
+    params.push(resource.id, resource.organizationId, at);
+  }
+  const keyset = page.after ? 'where e.name > ? or (e.name = ? and e.id > ?)' : '';
+  if (page.after) params.push(page.after.name, page.after.name, page.after.id);
+  params.push(page.limit);
+  // The count rides along in the same statement; the left joins keep it when the page is empty.
+  const sql = `with eligible as (${branches.join(' union ')}),
+    page as (select e.id, e.name from eligible e ${keyset} order by e.name, e.id limit ?)
+    select k.*, c.total_count
+    from (select count(*) as total_count from eligible) c
+    left join page p on 1 = 1
+    left join api_keys k on k.id = p.id
+    order by p.name, p.id`;
+  return { sql, params };
+}
+
+export { readDate };

@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { keyStatus, type KeyFacts } from '../../auth/access.ts';
+import { hashCredential } from '../../auth/credentials.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { readDate } from '../../db/dialect.ts';
+import { unauthenticated } from '../../errors.ts';
+import { ApiKeySchema } from './api-key.entity.ts';
+
+export interface KeyAuthentication {
+  principal: Extract<Principal, { kind: 'apiKey' }>;
+  lastUsedAt: Date | null;
+}
+
+/**
+ * The principal for an API key secret (already checked for format and checksum): one indexed
+ * lookup by the secret's hash, read fresh on every request, so revocation, expiry, rotation and
+ * permission changes take effect on the very next request. Any refusal is UNAUTHENTICATED.
+ */
+export async function authenticateApiKey(em: EntityManager, secret: string, now: Date): Promise<KeyAuthentication> {
+  const [row] = await em.getConnection().execute(
+    `select k.id, k.organization_id, k.access, k.expires_at, k.revoked_at, k.last_used_at, s.expires_at as secret_expires_at
+     from api_key_secrets s join api_keys k on k.id = s.api_key_id
+     where s.secret_hash = ?`,
+    [hashCredential(secret)],
+  );
+  if (!row) throw unauthenticated('This API key is not known: it may have been mistyped or deleted');
+  const key: KeyFacts = {
+    id: row.id,
+    organizationId: row.organization_id,
+    access: row.access,
+    expiresAt: readDate(row.expires_at),
+    revokedAt: readDate(row.revoked_at),
+  };
+  const status = keyStatus(key, now);
+  if (status === 'REVOKED') throw unauthenticated(`API key ${key.id} was revoked`);
+  if (status === 'EXPIRED') throw unauthenticated(`API key ${key.id} expired at ${key.expiresAt!.toISOString()}`);
+  const secretExpiresAt = readDate(row.secret_expires_at);
+  if (secretExpiresAt && secretExpiresAt.getTime() <= now.getTime()) {
+    throw unauthenticated(`This secret of API key ${key.id} was replaced by a rotation and its grace period is over; use the new secret`);
+  }
+  return {
+    principal: { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, key },
+    lastUsedAt: readDate(row.last_used_at),
+  };
+}
+
+/** lastUsedAt is kept to the minute: a key used all day costs one write a minute, not one a request. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Writes a key's lastUsedAt when the stored value is more than a minute old. Replicas need no
+ * coordination: each skips the write once any of them has made it.
+ */
+export async function recordKeyUse(em: EntityManager, usage: KeyAuthentication, now: Date): Promise<void> {
+  if (usage.lastUsedAt && now.getTime() - usage.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  await em.nativeUpdate(ApiKeySchema, { id: usage.principal.apiKeyId }, { lastUsedAt: now });
+}

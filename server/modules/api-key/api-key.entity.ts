@@ -1,0 +1,79 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { FlowSchema } from '../flow/flow.entity.ts';
+import { OrganizationSchema } from '../organization/organization.entity.ts';
+import { PromptSchema } from '../prompt/prompt.entity.ts';
+import { UserSchema } from '../user/user.entity.ts';
+
+export const API_KEY_ACCESS = ['ORGANIZATION', 'SPECIFIC'] as const;
+export type ApiKeyAccess = (typeof API_KEY_ACCESS)[number];
+
+export const ApiKeySchema = defineEntity({
+  name: 'ApiKey',
+  tableName: 'api_keys',
+  properties: (p) => ({
+    id: p.string().primary().length(32),
+    organization: p.manyToOne(OrganizationSchema).mapToPk().deleteRule('cascade'),
+    name: p.string().length(200),
+    /** The first characters of the current secret: enough to recognise a key, useless to use it. */
+    prefix: p.string().length(16),
+    access: p.enum([...API_KEY_ACCESS]),
+    expiresAt: p.datetime().nullable(),
+    revokedAt: p.datetime().nullable(),
+    /** Kept to the minute, not written on every request (see api-key/key-usage.ts). */
+    lastUsedAt: p.datetime().nullable(),
+    createdBy: p.manyToOne(UserSchema).mapToPk().deleteRule('set null').nullable(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  }),
+  indexes: [
+    // Key lists and availableApiKeys are ordered by name within an organization.
+    { properties: ['organization', 'name', 'id'] },
+    // availableApiKeys starts from the organization-wide keys.
+    { properties: ['organization', 'access'] },
+  ],
+});
+export type ApiKey = InferEntity<typeof ApiKeySchema>;
+
+/**
+ * The secrets of a key, as SHA-256 hashes. A key has one current secret (expiresAt null) and,
+ * for a grace period after rotateApiKey, the previous one. Verifying a secret is one lookup by
+ * the unique hash.
+ */
+export const ApiKeySecretSchema = defineEntity({
+  name: 'ApiKeySecret',
+  tableName: 'api_key_secrets',
+  properties: (p) => ({
+    id: p.string().primary().length(32),
+    apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade').index(),
+    secretHash: p.string().length(64).unique(),
+    /** Null for the current secret; when a rotation's grace period ends for an old one. */
+    expiresAt: p.datetime().nullable(),
+    createdAt: p.datetime(),
+  }),
+});
+export type ApiKeySecret = InferEntity<typeof ApiKeySecretSchema>;
+
+export const ApiKeyPromptGrantSchema = defineEntity({
+  name: 'ApiKeyPromptGrant',
+  tableName: 'api_key_prompt_grants',
+  properties: (p) => ({
+    id: p.string().primary().length(32),
+    apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade'),
+    // Deleting a prompt takes its grants with it.
+    prompt: p.manyToOne(PromptSchema).mapToPk().deleteRule('cascade').index(),
+  }),
+  uniques: [{ properties: ['apiKey', 'prompt'] }],
+});
+export type ApiKeyPromptGrant = InferEntity<typeof ApiKeyPromptGrantSchema>;
+
+export const ApiKeyFlowGrantSchema = defineEntity({
+  name: 'ApiKeyFlowGrant',
+  tableName: 'api_key_flow_grants',
+  properties: (p) => ({
+    id: p.string().primary().length(32),
+    apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade'),
+    flow: p.manyToOne(FlowSchema).mapToPk().deleteRule('cascade').index(),
+  }),
+  uniques: [{ properties: ['apiKey', 'flow'] }],
+});
+export type ApiKeyFlowGrant = InferEntity<typeof ApiKeyFlowGrantSchema>;

@@ -1,0 +1,254 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { keyStatus, type KeyFacts } from '../../auth/access.ts';
+import { DISPLAY_PREFIX_LENGTH, generateCredential, hashCredential } from '../../auth/credentials.ts';
+import type { Principal } from '../../auth/principal.ts';
+import { badInput, conflict, notFound } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { FlowSchema } from '../flow/flow.entity.ts';
+import { PromptSchema } from '../prompt/prompt.entity.ts';
+import { checkName } from '../user/user.service.ts';
+import {
+  ApiKeyFlowGrantSchema,
+  ApiKeyPromptGrantSchema,
+  ApiKeySchema,
+  ApiKeySecretSchema,
+  type ApiKey,
+  type ApiKeyAccess,
+} from './api-key.entity.ts';
+
+/** The answer of createApiKey and rotateApiKey: the only time the whole secret is ever shown. */
+export interface IssuedKey {
+  apiKey: ApiKey;
+  secret: string;
+}
+
+export const MAX_GRANTS_PER_KEY = 1000;
+export const MAX_GRACE_PERIOD_SECONDS = 30 * 24 * 3600;
+
+export function keyFacts(key: ApiKey): KeyFacts {
+  return { id: key.id, organizationId: key.organization, access: key.access, expiresAt: key.expiresAt ?? null, revokedAt: key.revokedAt ?? null };
+}
+
+export async function getApiKey(em: EntityManager, id: string): Promise<ApiKey> {
+  const key = await em.findOne(ApiKeySchema, { id });
+  if (!key) throw notFound('ApiKey', id);
+  return key;
+}
+
+function checkExpiresAt(expiresAt: Date | null | undefined, now: Date): Date | null {
+  if (expiresAt == null) return null;
+  if (expiresAt.getTime() <= now.getTime()) throw badInput('expiresAt', 'must be in the future');
+  return expiresAt;
+}
+
+type Grants = {
+  access: ApiKeyAccess;
+  promptIds: string[];
+  flowIds: string[];
+};
+
+/**
+ * Checks a key's access and grants: grants only with SPECIFIC access, each prompt and flow of the
+ * key's own organization (another organization's is NOT_FOUND, like one that does not exist).
+ */
+async function checkGrants(
+  em: EntityManager,
+  organizationId: string,
+  input: { access?: ApiKeyAccess | null; promptIds?: readonly string[] | null; flowIds?: readonly string[] | null },
+): Promise<Grants> {
+  const access = input.access ?? 'ORGANIZATION';
+  const promptIds = [...new Set(input.promptIds ?? [])];
+  const flowIds = [...new Set(input.flowIds ?? [])];
+  if (access === 'ORGANIZATION' && (promptIds.length || flowIds.length)) {
+    throw badInput('access', 'promptIds and flowIds are granted only with access SPECIFIC; ORGANIZATION already reaches everything');
+  }
+  if (promptIds.length + flowIds.length > MAX_GRANTS_PER_KEY) {
+    throw badInput('promptIds', `a key holds at most ${MAX_GRANTS_PER_KEY} grants`);
+  }
+  if (promptIds.length) {
+    const found = new Set((await em.find(PromptSchema, { id: { $in: promptIds }, organization: organizationId }, { fields: ['id'] })).map((p) => p.id));
+    const missing = promptIds.find((id) => !found.has(id));
+    if (missing) throw notFound('Prompt (promptIds)', missing);
+  }
+  if (flowIds.length) {
+    const found = new Set((await em.find(FlowSchema, { id: { $in: flowIds }, organization: organizationId }, { fields: ['id'] })).map((f) => f.id));
+    const missing = flowIds.find((id) => !found.has(id));
+    if (missing) throw notFound('Flow (flowIds)', missing);
+  }
+  return { access, promptIds, flowIds };
+}
+
+function writeGrants(em: EntityManager, apiKeyId: string, grants: Grants): void {
+  for (const prompt of grants.promptIds) em.create(ApiKeyPromptGrantSchema, { id: newId('ApiKeyGrant'), apiKey: apiKeyId, prompt });
+  for (const flow of grants.flowIds) em.create(ApiKeyFlowGrantSchema, { id: newId('ApiKeyGrant'), apiKey: apiKeyId, flow });
+}
+
+/** The grants of a key as they stand, sorted, for audit rows and comparisons. */
+export async function currentGrants(em: EntityManager, key: ApiKey): Promise<Grants> {
+  const [prompts, flows] = await Promise.all([
+    em.find(ApiKeyPromptGrantSchema, { apiKey: key.id }, { fields: ['prompt'] }),
+    em.find(ApiKeyFlowGrantSchema, { apiKey: key.id }, { fields: ['flow'] }),
+  ]);
+  return { access: key.access, promptIds: prompts.map((g) => g.prompt).sort(), flowIds: flows.map((g) => g.flow).sort() };
+}
+
+/** A fresh secret for a key; returns it (shown once) and stores only its hash. */
+function issueSecret(em: EntityManager, key: ApiKey, now: Date): string {
+  const secret = generateCredential('apiKey');
+  em.create(ApiKeySecretSchema, { id: newId('ApiKeySecret'), apiKey: key.id, secretHash: hashCredential(secret), expiresAt: null, createdAt: now });
+  key.prefix = secret.slice(0, DISPLAY_PREFIX_LENGTH);
+  return secret;
+}
+
+function requireNotRevoked(key: ApiKey): void {
+  if (key.revokedAt) throw conflict(`API key ${key.id} is revoked; revocation is final, create a new key instead`);
+}
+
+export async function createApiKey(
+  em: EntityManager,
+  actor: Principal,
+  input: {
+    organizationId: string;
+    name: string;
+    access?: ApiKeyAccess | null;
+    promptIds?: readonly string[] | null;
+    flowIds?: readonly string[] | null;
+    expiresAt?: Date | null;
+  },
+): Promise<IssuedKey> {
+  const now = new Date();
+  const name = checkName('name', input.name);
+  const expiresAt = checkExpiresAt(input.expiresAt, now);
+  return em.transactional(async (tx) => {
+    const grants = await checkGrants(tx, input.organizationId, input);
+    const apiKey = tx.create(ApiKeySchema, {
+      id: newId('ApiKey'),
+      organization: input.organizationId,
+      name,
+      prefix: '',
+      access: grants.access,
+      expiresAt,
+      revokedAt: null,
+      lastUsedAt: null,
+      createdBy: actor.kind === 'user' ? actor.userId : null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const secret = issueSecret(tx, apiKey, now);
+    writeGrants(tx, apiKey.id, grants);
+    recordAudit(tx, actor, {
+      organizationId: apiKey.organization,
+      action: 'api_key.created',
+      targetId: apiKey.id,
+      changes: { after: { name, prefix: apiKey.prefix, expiresAt: expiresAt?.toISOString() ?? null, ...grants } },
+    });
+    return { apiKey, secret };
+  });
+}
+
+/** Replaces the key's access and grants as a whole (the Manage Permissions panel). */
+export async function updateApiKeyPermissions(
+  em: EntityManager,
+  actor: Principal,
+  input: { apiKeyId: string; access: ApiKeyAccess; promptIds?: readonly string[] | null; flowIds?: readonly string[] | null },
+): Promise<ApiKey> {
+  return em.transactional(async (tx) => {
+    const key = await getApiKey(tx, input.apiKeyId);
+    requireNotRevoked(key);
+    const next = await checkGrants(tx, key.organization, input);
+    const before = await currentGrants(tx, key);
+    const after = { ...next, promptIds: [...next.promptIds].sort(), flowIds: [...next.flowIds].sort() };
+    if (JSON.stringify(before) === JSON.stringify(after)) return key;
+    await tx.nativeDelete(ApiKeyPromptGrantSchema, { apiKey: key.id });
+    await tx.nativeDelete(ApiKeyFlowGrantSchema, { apiKey: key.id });
+    writeGrants(tx, key.id, after);
+    key.access = after.access;
+    key.updatedAt = new Date();
+    recordAudit(tx, actor, {
+      organizationId: key.organization,
+      action: 'api_key.permissions_updated',
+      targetId: key.id,
+      changes: { before, after },
+    });
+    return key;
+  });
+}
+
+/** Renames a key or changes when it expires (expiresAt null: never). */
+export async function updateApiKey(
+  em: EntityManager,
+  actor: Principal,
+  input: { apiKeyId: string; name?: string | null; expiresAt?: Date | null },
+): Promise<ApiKey> {
+  const now = new Date();
+  return em.transactional(async (tx) => {
+    const key = await getApiKey(tx, input.apiKeyId);
+    requireNotRevoked(key);
+    const before = { name: key.name, expiresAt: key.expiresAt?.toISOString() ?? null };
+    if (input.name != null) key.name = checkName('name', input.name);
+    if (input.expiresAt !== undefined) key.expiresAt = checkExpiresAt(input.expiresAt, now);
+    const after = { name: key.name, expiresAt: key.expiresAt?.toISOString() ?? null };
+    if (JSON.stringify(before) === JSON.stringify(after)) return key;
+    key.updatedAt = now;
+    recordAudit(tx, actor, { organizationId: key.organization, action: 'api_key.updated', targetId: key.id, changes: { before, after } });
+    return key;
+  });
+}
+
+/** Ends a key for good, at once: its secrets stop working on the very next request. */
+export async function revokeApiKey(em: EntityManager, actor: Principal, apiKeyId: string): Promise<ApiKey> {
+  return em.transactional(async (tx) => {
+    const key = await getApiKey(tx, apiKeyId);
+    if (key.revokedAt) return key;
+    const now = new Date();
+    key.revokedAt = now;
+    key.updatedAt = now;
+    recordAudit(tx, actor, {
+      organizationId: key.organization,
+      action: 'api_key.revoked',
+      targetId: key.id,
+      changes: { before: { status: keyStatus(keyFacts({ ...key, revokedAt: null }), now) }, after: { status: 'REVOKED' } },
+    });
+    return key;
+  });
+}
+
+/**
+ * Gives the same key (same id, same grants) a new secret. The old secret keeps working for
+ * `gracePeriodSeconds` (0 or absent: it stops at once), so a partner app can roll over without
+ * downtime. Secrets whose grace period is over are deleted.
+ */
+export async function rotateApiKey(
+  em: EntityManager,
+  actor: Principal,
+  input: { apiKeyId: string; gracePeriodSeconds?: number | null },
+): Promise<IssuedKey> {
+  const grace = input.gracePeriodSeconds ?? 0;
+  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_SECONDS) {
+    throw badInput('gracePeriodSeconds', `must be between 0 and ${MAX_GRACE_PERIOD_SECONDS} (30 days)`);
+  }
+  return em.transactional(async (tx) => {
+    const key = await getApiKey(tx, input.apiKeyId);
+    requireNotRevoked(key);
+    const now = new Date();
+    await tx.nativeDelete(ApiKeySecretSchema, { apiKey: key.id, expiresAt: { $lte: now } });
+    if (grace === 0) {
+      await tx.nativeDelete(ApiKeySecretSchema, { apiKey: key.id });
+    } else {
+      const graceEnds = new Date(now.getTime() + grace * 1000);
+      // Only the current secret gets the grace period; an older one still in its own keeps its end.
+      await tx.nativeUpdate(ApiKeySecretSchema, { apiKey: key.id, expiresAt: null }, { expiresAt: graceEnds });
+    }
+    const previousPrefix = key.prefix;
+    const secret = issueSecret(tx, key, now);
+    key.updatedAt = now;
+    recordAudit(tx, actor, {
+      organizationId: key.organization,
+      action: 'api_key.rotated',
+      targetId: key.id,
+      changes: { before: { prefix: previousPrefix }, after: { prefix: key.prefix }, gracePeriodSeconds: grace },
+    });
+    return { apiKey: key, secret };
+  });
+}
