@@ -14,6 +14,10 @@ export interface Config {
   /** Seed the demo organization when the embedded database is new (never on PostgreSQL). */
   seedEmbeddedDemo: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** OpenAI-compatible endpoint for `openai:<model>` prompts; absent without OPENAI_API_KEY. */
+  openai?: { baseURL: string; apiKey: string; timeoutMs: number };
+  /** How long one model call may take before its run ends FAILED. */
+  modelTimeoutMs: number;
 }
 
 export const DEFAULT_SQLITE_PATH = './data/promptgate.sqlite';
@@ -59,7 +63,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const modelTimeoutMs = parsePositiveInt('MODEL_TIMEOUT_MS', env.MODEL_TIMEOUT_MS, 30_000);
   return {
+    modelTimeoutMs,
+    openai: env.OPENAI_API_KEY
+      ? { baseURL: env.OPENAI_BASE_URL || 'https://api.openai.com/v1', apiKey: env.OPENAI_API_KEY, timeoutMs: modelTimeoutMs }
+      : undefined,
     port: parsePort(env.PORT),
     database: parseDatabaseUrl(env.DATABASE_URL),
     sessionTtlSeconds: parsePositiveInt('SESSION_TTL_SECONDS', env.SESSION_TTL_SECONDS, 30 * 24 * 3600),

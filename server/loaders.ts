@@ -38,6 +38,8 @@ export interface Loaders {
   role: DataLoader<string, MemberRole | null>;
   /** Whether a user shares at least one organization with the signed-in caller. */
   sharesOrganization: DataLoader<string, boolean>;
+  /** The organizations the signed-in caller belongs to (one key: ''). */
+  myOrganizationIds: DataLoader<string, string[]>;
 }
 
 function byId<T extends { id: string }>(em: EntityManager, schema: EntitySchema<T>): DataLoader<string, T | null> {
@@ -59,7 +61,7 @@ function groupBy<T, V>(rows: T[], key: (row: T) => string, value: (row: T) => V)
 }
 
 export function createLoaders(em: EntityManager, principal: Principal): Loaders {
-  return {
+  const loaders: Loaders = {
     em,
     apiKey: byId(em, ApiKeySchema),
     grants: new DataLoader(async (keyIds) => {
@@ -88,16 +90,24 @@ export function createLoaders(em: EntityManager, principal: Principal): Loaders 
       const roles = new Map(memberships.map((m) => [`${m.organization}:${m.user}`, m.role]));
       return keys.map((key) => roles.get(key) ?? null);
     }),
+    myOrganizationIds: new DataLoader(async (keys) => {
+      const mine =
+        principal.kind === 'user'
+          ? (await em.find(MembershipSchema, { user: principal.userId }, { fields: ['organization'] })).map((m) => m.organization)
+          : [];
+      return keys.map(() => mine);
+    }),
     sharesOrganization: new DataLoader(async (userIds) => {
       if (principal.kind !== 'user') return userIds.map(() => false);
-      const mine = await em.find(MembershipSchema, { user: principal.userId }, { fields: ['organization'] });
+      const mine = await loaders.myOrganizationIds.load('');
       const theirs = await em.find(
         MembershipSchema,
-        { user: { $in: [...userIds] }, organization: { $in: mine.map((m) => m.organization) } },
+        { user: { $in: [...userIds] }, organization: { $in: mine } },
         { fields: ['user'] },
       );
       const visible = new Set(theirs.map((m) => m.user));
       return userIds.map((id) => visible.has(id));
     }),
   };
+  return loaders;
 }

@@ -18,7 +18,8 @@ registerNodeLoader('Organization', (ctx, id) => ctx.loaders.organization.load(id
 registerNodeLoader('User', (ctx, id) => ctx.loaders.user.load(id));
 registerNodeLoader('Prompt', (ctx, id) => ctx.loaders.prompt.load(id));
 registerNodeLoader('Flow', (ctx, id) => ctx.loaders.flow.load(id));
-registerNodeLoader('AuditEvent', (ctx, id) => ctx.em.findOne(AuditEventSchema, { id }));
+// Events outside any organization (sign-ups) are no caller's to read.
+registerNodeLoader('AuditEvent', (ctx, id) => ctx.em.findOne(AuditEventSchema, { id, organization: { $ne: null } }));
 
 /** The whole GraphQL schema, its types sorted so that the printed schema.graphql is stable. */
 export const schema: GraphQLSchema = lexicographicSortSchema(builder.toSchema());

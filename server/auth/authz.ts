@@ -1,4 +1,5 @@
 import { AppError, forbidden, notFound, unauthenticated } from '../errors.ts';
+import { typeOfId } from '../ids.ts';
 import type { Loaders } from '../loaders.ts';
 import type { MemberRole } from '../modules/organization/organization.entity.ts';
 import { decideAccess, type AccessDecision, type Resource } from './access.ts';
@@ -124,8 +125,15 @@ export class Authz {
     return { organizationId: found.organization, resource: { kind, id: found.id, organizationId: found.organization } };
   }
 
+  /**
+   * NOT_FOUND names what the caller asked for (a prompt, not the organization that holds it), so
+   * an unseen object reads exactly like one that does not exist and leaks no other id.
+   */
   private notFound(target: Target): AppError {
-    if ('organizationId' in target) return notFound('Organization', target.organizationId);
+    if ('organizationId' in target) {
+      const about = target.about ?? target.promptId ?? target.flowId;
+      return about ? notFound(typeOfId(about) ?? 'Node', about) : notFound('Organization', target.organizationId);
+    }
     if ('promptId' in target) return notFound('Prompt', target.promptId);
     if ('flowId' in target) return notFound('Flow', target.flowId);
     return notFound('ApiKey', target.apiKeyId);

@@ -37,7 +37,13 @@ export type Action = keyof typeof MINIMUM_ROLE;
  * resource by id alone, whose organization is then looked up.
  */
 export type Target =
-  | { organizationId: string; promptId?: string; flowId?: string }
+  | {
+      organizationId: string;
+      promptId?: string;
+      flowId?: string;
+      /** The id of the object being read, named by NOT_FOUND instead of its organization. */
+      about?: string;
+    }
   | { promptId: string }
   | { flowId: string }
   | { apiKeyId: string };

@@ -4,6 +4,7 @@ import {
   ApiKeySchema,
   ApiKeySecretSchema,
 } from '../modules/api-key/api-key.entity.ts';
+import { RunSchema, RunStepSchema } from '../modules/run/run.entity.ts';
 import { AuditEventSchema } from '../modules/audit/audit.entity.ts';
 import { FlowSchema, FlowStepSchema } from '../modules/flow/flow.entity.ts';
 import { MembershipSchema, OrganizationSchema } from '../modules/organization/organization.entity.ts';
@@ -23,5 +24,7 @@ export const entities = [
   ApiKeySecretSchema,
   ApiKeyPromptGrantSchema,
   ApiKeyFlowGrantSchema,
+  RunSchema,
+  RunStepSchema,
   AuditEventSchema,
 ];

@@ -31,7 +31,8 @@ builder.queryField('node', (t) =>
       const type = typeOfId(id);
       const load = type && nodeLoaders.get(type);
       const node = load ? await load(ctx, id) : null;
-      if (!node) throw notFound('Node', id);
+      // Named like the type-level checks name an unseen object, so the two read the same.
+      if (!node) throw notFound(type ?? 'Node', id);
       return node;
     },
   }),

@@ -9,7 +9,7 @@ export const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').impleme
   interfaces: [NodeRef],
   // Events outside any organization (sign-ups) are kept for operators and shown to no caller.
   authScopes: (event) =>
-    event.organization ? { can: { action: 'audit:read', target: { organizationId: event.organization } } } : false,
+    event.organization ? { can: { action: 'audit:read', target: { organizationId: event.organization, about: event.id } } } : false,
   fields: (t) => ({
     id: t.exposeID('id'),
     action: t.exposeString('action', {

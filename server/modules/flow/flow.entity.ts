@@ -12,7 +12,11 @@ export const FlowSchema = defineEntity({
     description: p.text().nullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
+    /** Set when deleted: runs keep pointing at it, every other read leaves it out. */
+    deletedAt: p.datetime().nullable(),
   }),
+  // Reads see only live rows unless they ask with `filters: false` (run history does).
+  filters: { live: { name: 'live', cond: { deletedAt: null }, default: true } },
   indexes: [{ properties: ['organization', 'name', 'id'] }],
 });
 export type Flow = InferEntity<typeof FlowSchema>;

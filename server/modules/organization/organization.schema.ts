@@ -32,7 +32,9 @@ OrganizationRef.implement({
 });
 
 MembershipRef.implement({
-  authScopes: (membership) => ({ can: { action: 'member:read', target: { organizationId: membership.organization } } }),
+  authScopes: (membership) => ({
+    can: { action: 'member:read', target: { organizationId: membership.organization, about: membership.organization } },
+  }),
   fields: (t) => ({
     organization: t.field({
       type: OrganizationRef,
@@ -49,9 +51,16 @@ MembershipRef.implement({
 builder.objectField(UserRef, 'memberships', (t) =>
   t.field({
     type: [MembershipRef],
-    description: 'The organizations this user belongs to. Only the user itself sees all of them.',
-    resolve: (user, _args, ctx) =>
-      ctx.em.find(MembershipSchema, { user: user.id }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
+    description: 'The organizations this user belongs to: all of them for the user itself, the shared ones for others.',
+    resolve: async (user, _args, ctx) => {
+      const self = ctx.principal.kind === 'user' && ctx.principal.userId === user.id;
+      const shared = self ? undefined : await ctx.loaders.myOrganizationIds.load('');
+      return ctx.em.find(
+        MembershipSchema,
+        shared ? { user: user.id, organization: { $in: shared } } : { user: user.id },
+        { orderBy: { createdAt: 'asc', id: 'asc' } },
+      );
+    },
   }),
 );
 

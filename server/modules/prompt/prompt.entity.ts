@@ -13,7 +13,11 @@ export const PromptSchema = defineEntity({
     model: p.string().length(200),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
+    /** Set when deleted: runs keep pointing at it, every other read leaves it out. */
+    deletedAt: p.datetime().nullable(),
   }),
+  // Reads see only live rows unless they ask with `filters: false` (run history does).
+  filters: { live: { name: 'live', cond: { deletedAt: null }, default: true } },
   // Lists are ordered by name within an organization.
   indexes: [{ properties: ['organization', 'name', 'id'] }],
 });

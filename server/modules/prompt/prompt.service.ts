@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../../auth/principal.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
+import { KNOWN_PROVIDERS, parseModel } from '../../providers/index.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { FlowSchema, FlowStepSchema } from '../flow/flow.entity.ts';
@@ -10,6 +11,7 @@ import { PromptSchema, type Prompt } from './prompt.entity.ts';
 export const DEFAULT_MODEL = 'echo';
 const MAX_TEMPLATE_LENGTH = 100_000;
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+const MODEL_HINT = `"echo", or a provider and a model such as "openai:gpt-4o-mini" (providers: ${KNOWN_PROVIDERS.join(', ')})`;
 
 function checkTemplate(template: string): string {
   if (!template.trim()) throw badInput('template', 'must not be empty');
@@ -19,9 +21,7 @@ function checkTemplate(template: string): string {
 
 function checkModel(model: string): string {
   const trimmed = model.trim();
-  if (!MODEL_NAME.test(trimmed)) {
-    throw badInput('model', 'must be a model name such as "echo" or "openai:gpt-4o-mini" (letters, digits, . _ : / -)');
-  }
+  if (!MODEL_NAME.test(trimmed) || !parseModel(trimmed)) throw badInput('model', `must be ${MODEL_HINT}`);
   return trimmed;
 }
 

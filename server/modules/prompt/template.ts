@@ -23,3 +23,22 @@ export function flowVariables(stepTemplates: string[]): string[] {
   });
   return [...seen];
 }
+
+/** A placeholder the caller did not give a value for. */
+export class MissingVariableError extends Error {
+  constructor(readonly variable: string) {
+    super(`missing variable "${variable}"`);
+  }
+}
+
+/**
+ * Fills each placeholder with its input (DESIGN.md rule 7): strings as they are, anything else
+ * JSON-encoded; extra inputs are ignored; a missing one throws MissingVariableError.
+ */
+export function renderTemplate(template: string, inputs: Record<string, unknown>): string {
+  return template.replace(PLACEHOLDER, (_match, name: string) => {
+    if (!Object.hasOwn(inputs, name) || inputs[name] === undefined) throw new MissingVariableError(name);
+    const value = inputs[name];
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  });
+}

@@ -1,0 +1,9 @@
+import type { Completion, ModelProvider } from './provider.ts';
+
+/** The default model: returns the rendered template as it is, needs nothing, costs no tokens. */
+export const echoProvider: ModelProvider = {
+  name: 'echo',
+  async complete({ prompt }): Promise<Completion> {
+    return { text: prompt, promptTokens: 0, completionTokens: 0 };
+  },
+};

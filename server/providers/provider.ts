@@ -1,0 +1,15 @@
+/** What a model provider is asked, and what it answers. */
+export interface Completion {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ModelProvider {
+  /** The provider's name, the part of a model name before the colon ("openai" in "openai:gpt-4o-mini"). */
+  readonly name: string;
+  complete(request: { model: string; prompt: string }): Promise<Completion>;
+}
+
+/** A provider's failure, with a message fit to show the caller (no key, no URL with credentials). */
+export class ProviderError extends Error {}
