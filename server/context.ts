@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Authz } from './auth/authz.ts';
 import type { Principal } from './auth/principal.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
+import type { Logger } from './logger.ts';
+import type { ModelProviders } from './providers/index.ts';
 
 /** What every resolver gets: who is calling, what they may do, and this request's own EntityManager. */
 export interface Context {
@@ -10,7 +12,9 @@ export interface Context {
   /** Forked for this request; nothing uses the ORM's global EntityManager. */
   em: EntityManager;
   loaders: Loaders;
-  settings: { sessionTtlSeconds: number };
+  settings: { sessionTtlSeconds: number; modelTimeoutMs: number };
+  providers: ModelProviders;
+  logger: Logger;
   /**
    * Makes the rest of this request run as `principal`. Only signUp and logIn use it, so that the
    * payload they return (the new user, its memberships) is read as the user who just signed in.
@@ -18,11 +22,15 @@ export interface Context {
   actAs(principal: Principal): void;
 }
 
-export function buildContext(em: EntityManager, principal: Principal, settings: Context['settings']): Context {
+export function buildContext(
+  em: EntityManager,
+  principal: Principal,
+  services: Pick<Context, 'settings' | 'providers' | 'logger'>,
+): Context {
   const context: Context = {
     principal,
     em,
-    settings,
+    ...services,
     loaders: createLoaders(em, principal),
     authz: undefined as unknown as Authz,
     // `this`, not the closure: yoga copies these fields onto its own per-request context object.

@@ -42,15 +42,41 @@ function encodeBase32(bytes: Uint8Array): string {
   return out;
 }
 
-/** 48 bits of milliseconds then 80 random bits, base32: sortable by creation time, unguessable. */
+let lastTime = -1;
+let lastRandom: Uint8Array = new Uint8Array(10);
+
+/** The 80-bit value one above `bytes` (big-endian), for ids made in the same millisecond. */
+function increment(bytes: Uint8Array): Uint8Array {
+  const next = Uint8Array.from(bytes);
+  for (let i = next.length - 1; i >= 0; i--) {
+    next[i] = (next[i]! + 1) & 0xff;
+    if (next[i] !== 0) break;
+  }
+  return next;
+}
+
+/**
+ * 48 bits of milliseconds then 80 random bits, base32: sortable by creation time, unguessable.
+ * Ids made within one millisecond by this process count up from the first one's random part, so
+ * newest-first lists keep the order things happened in (as monotonic ULIDs do).
+ */
 export function newId(type: IdType, now = Date.now()): string {
-  const bytes = new Uint8Array(16);
   let time = now;
+  let random: Uint8Array;
+  if (time === lastTime) {
+    random = increment(lastRandom);
+    if (random.every((byte) => byte === 0)) time += 1; // 2^80 ids in one millisecond: move on
+  } else {
+    random = randomBytes(10);
+  }
+  lastTime = time;
+  lastRandom = random;
+  const bytes = new Uint8Array(16);
   for (let i = 5; i >= 0; i--) {
     bytes[i] = time % 256;
     time = Math.floor(time / 256);
   }
-  bytes.set(randomBytes(10), 6);
+  bytes.set(random, 6);
   return `${ID_PREFIXES[type]}_${encodeBase32(bytes)}`;
 }
 

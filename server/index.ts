@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
 import { createLogger } from './logger.ts';
+import { failInterruptedRuns } from './modules/run/run.service.ts';
 import { createApp } from './yoga.ts';
 
 async function main(): Promise<void> {
@@ -11,6 +12,15 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const orm = await openDatabase(config.database);
   const store = config.database.dialect === 'sqlite' ? `SQLite at ${config.database.path}` : 'PostgreSQL';
+
+  // Runs cut off by a crash or restart end FAILED now, and any that pass their deadline later do too.
+  const sweep = async () => {
+    const failed = await failInterruptedRuns(orm.em.fork(), new Date());
+    if (failed) logger.warn(`marked ${failed} interrupted run(s) FAILED`);
+  };
+  await sweep();
+  const sweeper = setInterval(() => sweep().catch((error: unknown) => logger.error('run sweep failed', error)), 60_000);
+  sweeper.unref();
 
   const app = createApp({ orm, config, logger });
   const server = createServer(app);

@@ -11,6 +11,7 @@ import {
 import { PromptSchema, type Prompt } from './modules/prompt/prompt.entity.ts';
 import { UserSchema, type User } from './modules/user/user.entity.ts';
 import type { Principal } from './auth/principal.ts';
+import { RunSchema, RunStepSchema, type Run, type RunStep } from './modules/run/run.entity.ts';
 import {
   ApiKeyFlowGrantSchema,
   ApiKeyPromptGrantSchema,
@@ -27,6 +28,11 @@ export interface Loaders {
   /** The request's EntityManager, for the few reads that are not batched. */
   em: EntityManager;
   apiKey: DataLoader<string, ApiKey | null>;
+  run: DataLoader<string, Run | null>;
+  runSteps: DataLoader<string, RunStep[]>;
+  /** Prompts and flows as runs saw them: deleted ones too. */
+  historicPrompt: DataLoader<string, Prompt | null>;
+  historicFlow: DataLoader<string, Flow | null>;
   /** Prompt ids and flow ids granted to each key, sorted. */
   grants: DataLoader<string, { promptIds: string[]; flowIds: string[] }>;
   organization: DataLoader<string, Organization | null>;
@@ -42,9 +48,9 @@ export interface Loaders {
   myOrganizationIds: DataLoader<string, string[]>;
 }
 
-function byId<T extends { id: string }>(em: EntityManager, schema: EntitySchema<T>): DataLoader<string, T | null> {
+function byId<T extends { id: string }>(em: EntityManager, schema: EntitySchema<T>, options: { filters?: false } = {}): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
-    const rows = (await em.find(schema, { id: { $in: [...ids] } } as never)) as T[];
+    const rows = (await em.find(schema, { id: { $in: [...ids] } } as never, options)) as T[];
     const found = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => found.get(id) ?? null);
   });
@@ -64,6 +70,14 @@ export function createLoaders(em: EntityManager, principal: Principal): Loaders 
   const loaders: Loaders = {
     em,
     apiKey: byId(em, ApiKeySchema),
+    run: byId(em, RunSchema),
+    runSteps: new DataLoader(async (runIds) => {
+      const steps = await em.find(RunStepSchema, { run: { $in: [...runIds] } }, { orderBy: { position: 'asc' } });
+      const byRun = groupBy(steps, (step) => step.run, (step) => step);
+      return runIds.map((id) => byRun.get(id) ?? []);
+    }),
+    historicPrompt: byId(em, PromptSchema, { filters: false }),
+    historicFlow: byId(em, FlowSchema, { filters: false }),
     grants: new DataLoader(async (keyIds) => {
       const [prompts, flows] = await Promise.all([
         em.find(ApiKeyPromptGrantSchema, { apiKey: { $in: [...keyIds] } }, { orderBy: { prompt: 'asc' } }),

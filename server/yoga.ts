@@ -1,7 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
@@ -9,12 +9,14 @@ import { buildContext, type Context } from './context.ts';
 import type { Orm } from './db/orm.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import { EXAMPLE_OPERATION } from './graphiql-example.ts';
+import { maxDirectivesInDocument } from './graphql/limits.ts';
 import type { Logger } from './logger.ts';
+import { ModelProviders } from './providers/index.ts';
 import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds'>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'>;
   logger: Logger;
 }
 
@@ -30,6 +32,8 @@ const CONTRACT_CODES = new Set<string>(ERROR_CODES);
  * `app.fetch` directly.
  */
 export function createApp({ orm, config, logger }: AppOptions): App {
+  const providers = new ModelProviders({ openai: config.openai });
+  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs };
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -40,7 +44,7 @@ export function createApp({ orm, config, logger }: AppOptions): App {
       // One EntityManager per request: nothing here shares an identity map with another request.
       const em = orm.em.fork();
       const principal = await authenticate(em, request.headers.get('authorization'), new Date(), logger);
-      return buildContext(em, principal, { sessionTtlSeconds: config.sessionTtlSeconds });
+      return buildContext(em, principal, { settings, providers, logger });
     },
     graphiql: {
       title: 'PromptGate',
@@ -64,6 +68,11 @@ export function createApp({ orm, config, logger }: AppOptions): App {
         // Field suggestions stay on: they help engineers in GraphiQL and the schema is public.
         blockFieldSuggestion: { enabled: false },
       }),
+      {
+        onValidate({ addValidationRule }: { addValidationRule: (rule: ValidationRule) => void }) {
+          addValidationRule(maxDirectivesInDocument(QUERY_LIMITS.maxDirectives));
+        },
+      },
       useContractErrorCodes(),
     ],
   });
@@ -80,7 +89,9 @@ function maskError(error: unknown, message: string, logger: Logger): Error {
       ? new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: original.extensions })
       : original;
   }
-  if (error instanceof GraphQLError && !error.originalError) return error;
+  // Errors of the request itself (a variable of the wrong type, a query that does not validate)
+  // carry no path: they are the caller's mistake, answered as such by useContractErrorCodes.
+  if (error instanceof GraphQLError && (!error.originalError || !error.path)) return error;
   logger.error('unexpected error', original instanceof Error ? (original.stack ?? original.message) : original);
   return new GraphQLError(message, {
     nodes: error instanceof GraphQLError ? error.nodes : undefined,

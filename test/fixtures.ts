@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dataOf, type Harness } from './harness.ts';
+import { dataOf, type GraphQLResponse, type Harness } from './harness.ts';
 
 export interface TestUser {
   id: string;
@@ -115,4 +115,25 @@ export async function createApiKey(
     ),
   );
   return { id: data.createApiKey.apiKey.id, secret: data.createApiKey.secret };
+}
+
+/**
+ * Counts the rows of a table straight from the database (a fresh EntityManager, so nothing the
+ * app cached is seen), optionally filtered by `column = value` pairs.
+ */
+export async function countRows(h: Harness, table: string, where: Record<string, string> = {}): Promise<number> {
+  const columns = Object.keys(where);
+  const sql = `select count(*) as n from ${table}${columns.length ? ` where ${columns.map((c) => `${c} = ?`).join(' and ')}` : ''}`;
+  const [row] = await h.orm.em.fork().getConnection().execute(sql, Object.values(where));
+  return Number(row.n);
+}
+
+/** A well-formed id of the given prefix (org, prm, flw, usr, …) that names nothing. */
+export function missingId(prefix: string): string {
+  return `${prefix}_${'0'.repeat(26)}`;
+}
+
+/** An error message with one id replaced by a placeholder, to compare the shape of two refusals. */
+export function messageShape(response: GraphQLResponse, id: string): string | undefined {
+  return response.errors?.[0]?.message.split(id).join('<id>');
 }

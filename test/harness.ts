@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DatabaseConfig } from '../server/config.ts';
 import { openDatabase, type Orm } from '../server/db/orm.ts';
 import { createLogger, type Logger } from '../server/logger.ts';
-import { createApp, type App } from '../server/yoga.ts';
+import { createApp, type App, type AppOptions } from '../server/yoga.ts';
 import { createScratchPostgres } from './postgres.ts';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -42,7 +42,7 @@ function capturingLogger(lines: string[]): Logger {
  * The real app on a real, fresh database: a temporary SQLite file, or a new PostgreSQL database
  * named promptgate_test_<random> on the server at TEST_DATABASE_URL, dropped again by close().
  */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: { config?: Partial<AppOptions['config']> } = {}): Promise<Harness> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   let database: DatabaseConfig;
   let cleanup: () => Promise<void>;
@@ -60,7 +60,7 @@ export async function startHarness(): Promise<Harness> {
   const orm = await openDatabase(database);
   const logLines: string[] = [];
   const logger = process.env.TEST_LOG ? createLogger('debug') : capturingLogger(logLines);
-  const app = createApp({ orm, config: { sessionTtlSeconds: 3600 }, logger });
+  const app = createApp({ orm, config: { sessionTtlSeconds: 3600, modelTimeoutMs: 5000, ...options.config }, logger });
 
   return {
     app,

@@ -11,6 +11,8 @@ interface Located {
   organizationId: string;
   resource?: Resource;
   apiKeyId?: string;
+  /** For a run: the key that ran it (null when a user did). */
+  run?: { apiKeyId: string | null };
 }
 
 type KeyPrincipal = Extract<Principal, { kind: 'apiKey' }>;
@@ -64,6 +66,12 @@ export class Authz {
       case 'apiKey:read':
         if (located.apiKeyId === principal.apiKeyId) return;
         throw forbidden('An API key may read only itself');
+      case 'run:read':
+      case 'run:rate':
+        // Organization-wide, a key's run list is narrowed to its own runs by the resolver.
+        if (!located.run && action === 'run:read') return;
+        if (located.run?.apiKeyId === principal.apiKeyId) return;
+        throw forbidden(`An API key may ${ACTION_PHRASE[action]} of its own only`);
       case 'prompt:read':
       case 'prompt:run':
       case 'flow:read':
@@ -119,6 +127,11 @@ export class Authz {
       if (!key) throw this.notFound(target);
       return { organizationId: key.organization, apiKeyId: key.id };
     }
+    if ('runId' in target) {
+      const run = await this.loaders.run.load(target.runId);
+      if (!run) throw this.notFound(target);
+      return { organizationId: run.organization, run: { apiKeyId: run.apiKey ?? null } };
+    }
     const kind = 'promptId' in target ? 'prompt' : 'flow';
     const found = 'promptId' in target ? await this.loaders.prompt.load(target.promptId) : await this.loaders.flow.load(target.flowId);
     if (!found) throw this.notFound(target);
@@ -136,6 +149,7 @@ export class Authz {
     }
     if ('promptId' in target) return notFound('Prompt', target.promptId);
     if ('flowId' in target) return notFound('Flow', target.flowId);
+    if ('runId' in target) return notFound('Run', target.runId);
     return notFound('ApiKey', target.apiKeyId);
   }
 }

@@ -46,7 +46,8 @@ export type Target =
     }
   | { promptId: string }
   | { flowId: string }
-  | { apiKeyId: string };
+  | { apiKeyId: string }
+  | { runId: string };
 
 export interface Permission {
   action: Action;

@@ -20,6 +20,9 @@ export function ormOptions(database: DatabaseConfig): Options {
     // Nothing may use the global EntityManager: each request forks its own (server/context.ts).
     allowGlobalContext: false,
     forceUtcTimezone: true,
+    // The live-row filter of prompts and flows applies to the rows a query asks for, never to the
+    // references other rows hold: a run keeps pointing at the prompt it ran after it is deleted.
+    autoJoinRefsForFilters: false,
     debug: false,
   } satisfies Options;
 

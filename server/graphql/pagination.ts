@@ -29,15 +29,23 @@ export function pageSize(args: PageArgs): number {
   return first;
 }
 
-/** Decodes an `after` cursor, refusing anything this server did not hand out. */
-export function decodeCursor(after: string | null | undefined): unknown[] | undefined {
+/**
+ * Decodes an `after` cursor of a list sorted by `length` columns, refusing anything this server
+ * did not hand out: the wrong number of values, or anything but plain strings and numbers (an
+ * object could smuggle query operators into the keyset condition).
+ */
+export function decodeCursor(after: string | null | undefined, length: number): (string | number)[] | undefined {
   if (after == null) return undefined;
+  let value: unknown;
   try {
-    const value = Cursor.decode(after);
-    if (Array.isArray(value)) return value;
+    value = Cursor.decode(after);
   } catch {
-    // fall through to the error below
+    value = undefined;
   }
+  // Dates come back as Date objects (the cursor holds them as ISO strings).
+  const plain = (item: unknown) =>
+    typeof item === 'string' || (typeof item === 'number' && Number.isFinite(item)) || (item instanceof Date && !Number.isNaN(item.getTime()));
+  if (Array.isArray(value) && value.length === length && value.every(plain)) return value as (string | number)[];
   throw badInput('after', 'is not a cursor from this list; pass a pageInfo.endCursor or edges.cursor you were given');
 }
 
@@ -53,7 +61,7 @@ export async function paginate<T extends object>(
   args: PageArgs,
 ): Promise<Page<T>> {
   const first = pageSize(args);
-  decodeCursor(args.after);
+  decodeCursor(args.after, Object.keys(orderBy).length);
   const cursor = await em.findByCursor(entity, where, {
     first,
     after: args.after ?? undefined,

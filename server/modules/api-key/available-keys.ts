@@ -11,7 +11,7 @@ import { ApiKeySchema, type ApiKey } from './api-key.entity.ts';
  */
 export async function availableApiKeys(em: EntityManager, resource: Resource, args: PageArgs, now: Date): Promise<Page<ApiKey>> {
   const first = pageSize(args);
-  const decoded = decodeCursor(args.after);
+  const decoded = decodeCursor(args.after, 2);
   let after: { name: string; id: string } | undefined;
   if (decoded) {
     const [name, id] = decoded;

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../../auth/principal.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { removeGrantsOf } from '../api-key/grants.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
 import { checkName } from '../user/user.service.ts';
@@ -115,7 +116,9 @@ export async function deleteFlow(em: EntityManager, actor: Principal, flowId: st
       targetId: flow.id,
       changes: { before: auditView(flow, await stepPromptIds(tx, flow.id)) },
     });
-    tx.remove(flow);
+    await removeGrantsOf(tx, { flowId });
+    // Kept, marked deleted, so past runs keep what they ran (see prompt.service.ts).
+    flow.deletedAt = new Date();
     return flowId;
   });
 }

@@ -1,4 +1,4 @@
-import { LockMode, type EntityManager } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { roleAtLeast } from '../../auth/permissions.ts';
 import { isPostgres } from '../../db/dialect.ts';
 import type { UserPrincipal } from '../../auth/principal.ts';
@@ -78,25 +78,30 @@ export async function addMember(
   const email = normalizeEmail(input.email);
   const user = await em.findOne(UserSchema, { email });
   if (!user) throw notFound('User with email', email);
-  return em.transactional(async (tx) => {
-    if (await tx.count(MembershipSchema, { organization: input.organizationId, user: user.id })) {
-      throw conflict(`${email} is already a member of this organization`);
-    }
-    const membership = tx.create(MembershipSchema, {
-      id: newId('Membership'),
-      organization: input.organizationId,
-      user: user.id,
-      role: input.role,
-      createdAt: new Date(),
+  const alreadyMember = () => conflict(`${email} is already a member of this organization`);
+  try {
+    return await em.transactional(async (tx) => {
+      if (await tx.count(MembershipSchema, { organization: input.organizationId, user: user.id })) throw alreadyMember();
+      const membership = tx.create(MembershipSchema, {
+        id: newId('Membership'),
+        organization: input.organizationId,
+        user: user.id,
+        role: input.role,
+        createdAt: new Date(),
+      });
+      recordAudit(tx, actor, {
+        organizationId: input.organizationId,
+        action: 'member.added',
+        targetId: user.id,
+        changes: { after: { userId: user.id, email, role: input.role } },
+      });
+      return membership;
     });
-    recordAudit(tx, actor, {
-      organizationId: input.organizationId,
-      action: 'member.added',
-      targetId: user.id,
-      changes: { after: { userId: user.id, email, role: input.role } },
-    });
-    return membership;
-  });
+  } catch (error) {
+    // Two additions of the same person at once: the unique index decides.
+    if (error instanceof UniqueConstraintViolationException) throw alreadyMember();
+    throw error;
+  }
 }
 
 export async function updateMemberRole(

@@ -4,6 +4,7 @@ import { badInput, conflict, notFound } from '../../errors.ts';
 import { KNOWN_PROVIDERS, parseModel } from '../../providers/index.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { removeGrantsOf } from '../api-key/grants.ts';
 import { FlowSchema, FlowStepSchema } from '../flow/flow.entity.ts';
 import { checkName } from '../user/user.service.ts';
 import { PromptSchema, type Prompt } from './prompt.entity.ts';
@@ -95,25 +96,33 @@ export async function updatePrompt(
   });
 }
 
-/** Deletes a prompt that no flow uses (CONFLICT names the flows that still do). */
+/**
+ * Deletes a prompt that no flow uses (CONFLICT names the flows that still do). The row stays,
+ * marked deleted, so past runs keep what they ran; every other read leaves it out, and no key
+ * keeps a grant to it.
+ */
 export async function deletePrompt(em: EntityManager, actor: Principal, promptId: string): Promise<string> {
   return em.transactional(async (tx) => {
     const prompt = await getPrompt(tx, promptId);
     const steps = await tx.find(FlowStepSchema, { prompt: promptId });
-    if (steps.length) {
-      const flows = await tx.find(FlowSchema, { id: { $in: [...new Set(steps.map((s) => s.flow))] } }, { orderBy: { name: 'asc' } });
+    // Only live flows count: a deleted flow's steps are history.
+    const flows = steps.length
+      ? await tx.find(FlowSchema, { id: { $in: [...new Set(steps.map((s) => s.flow))] } }, { orderBy: { name: 'asc' } })
+      : [];
+    if (flows.length) {
       throw conflict(
         `Prompt ${promptId} is a step of ${flows.map((f) => `"${f.name}" (${f.id})`).join(', ')}; remove it from those flows first`,
         { flowIds: flows.map((f) => f.id) },
       );
     }
+    await removeGrantsOf(tx, { promptId });
+    prompt.deletedAt = new Date();
     recordAudit(tx, actor, {
       organizationId: prompt.organization,
       action: 'prompt.deleted',
       targetId: prompt.id,
       changes: { before: auditView(prompt) },
     });
-    tx.remove(prompt);
     return promptId;
   });
 }

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261126133053_initial extends Migration {
+export class Migration20261126133052_initial extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "organizations" ("id" varchar(32) not null, "name" varchar(200) not null, "created_at" timestamptz not null, constraint "organizations_pkey" primary key ("id"));`);

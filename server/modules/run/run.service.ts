@@ -1,0 +1,189 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Authz } from '../../auth/authz.ts';
+import { actorIds, type Principal } from '../../auth/principal.ts';
+import { badInput, conflict, notFound } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import type { Logger } from '../../logger.ts';
+import { ProviderError, type ModelProviders } from '../../providers/index.ts';
+import type { Flow } from '../flow/flow.entity.ts';
+import { FlowStepSchema } from '../flow/flow.entity.ts';
+import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
+import { flowVariables, renderTemplate, templateVariables } from '../prompt/template.ts';
+import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
+
+/** What running needs besides the request's EntityManager. */
+export interface RunEnvironment {
+  em: EntityManager;
+  principal: Principal;
+  authz: Authz;
+  providers: ModelProviders;
+  logger: Logger;
+  /** How long one model call may take; a run's deadline allows each of its steps this long. */
+  modelTimeoutMs: number;
+}
+
+const DEADLINE_MARGIN_MS = 10_000;
+const MAX_END_USER_ID_LENGTH = 200;
+
+function checkInputs(inputs: unknown): Record<string, unknown> {
+  if (inputs === null || inputs === undefined) return {};
+  if (typeof inputs !== 'object' || Array.isArray(inputs)) {
+    throw badInput('inputs', 'must be a JSON object of variable names to values, e.g. { "text": "…" }');
+  }
+  return inputs as Record<string, unknown>;
+}
+
+function checkEndUserId(endUserId: string | null | undefined): string | null {
+  if (endUserId == null || endUserId === '') return null;
+  if (endUserId.length > MAX_END_USER_ID_LENGTH) throw badInput('endUserId', `must be at most ${MAX_END_USER_ID_LENGTH} characters`);
+  return endUserId;
+}
+
+/** Every variable the caller must give, checked before anything is recorded (DESIGN.md rule 7). */
+function requireVariables(variables: string[], inputs: Record<string, unknown>): void {
+  const missing = variables.filter((name) => inputs[name] === undefined);
+  if (missing.length) {
+    throw badInput('inputs', `missing variable${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
+  }
+}
+
+function startRun(env: RunEnvironment, fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number }): Run {
+  const now = new Date();
+  const { actorUserId, actorApiKeyId } = actorIds(env.principal);
+  return env.em.create(RunSchema, {
+    id: newId('Run'),
+    organization: fields.organizationId,
+    kind: fields.kind,
+    status: 'RUNNING',
+    prompt: fields.prompt,
+    flow: fields.flow,
+    apiKey: actorApiKeyId,
+    user: actorUserId,
+    inputs: fields.inputs,
+    result: null,
+    error: null,
+    endUserId: fields.endUserId,
+    startedAt: now,
+    finishedAt: null,
+    durationMs: null,
+    deadlineAt: new Date(now.getTime() + fields.steps * (env.modelTimeoutMs + DEADLINE_MARGIN_MS)),
+    promptTokens: 0,
+    completionTokens: 0,
+    rating: null,
+  });
+}
+
+/**
+ * Runs the steps in order, recording each as it goes (DESIGN.md rule 7): step 1 takes the
+ * inputs; each later step receives the previous result as its first variable. A provider failure
+ * ends the run FAILED with its error; nothing leaves it RUNNING.
+ */
+async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs: Record<string, unknown>): Promise<Run> {
+  let previous: string | null = null;
+  try {
+    for (const [index, prompt] of prompts.entries()) {
+      const variables: Record<string, unknown> = { ...inputs };
+      const first = templateVariables(prompt.template)[0];
+      if (index > 0 && first !== undefined) variables[first] = previous;
+      const step = env.em.create(RunStepSchema, {
+        id: newId('RunStep'),
+        run: run.id,
+        position: index + 1,
+        prompt: prompt.id,
+        status: 'RUNNING',
+        result: null,
+        error: null,
+        durationMs: null,
+        promptTokens: 0,
+        completionTokens: 0,
+      });
+      await env.em.flush();
+      const started = Date.now();
+      try {
+        const completion = await env.providers.complete(prompt.model, renderTemplate(prompt.template, variables));
+        Object.assign(step, {
+          status: 'SUCCEEDED',
+          result: completion.text,
+          durationMs: Date.now() - started,
+          promptTokens: completion.promptTokens,
+          completionTokens: completion.completionTokens,
+        });
+        run.promptTokens += completion.promptTokens;
+        run.completionTokens += completion.completionTokens;
+        previous = completion.text;
+      } catch (error) {
+        const message = error instanceof ProviderError ? error.message : 'the step failed unexpectedly';
+        if (!(error instanceof ProviderError)) env.logger.error('run step failed', error);
+        Object.assign(step, { status: 'FAILED', error: message, durationMs: Date.now() - started });
+        return await finish(env, run, { status: 'FAILED', error: prompts.length > 1 ? `step ${index + 1} (${prompt.name}): ${message}` : message });
+      }
+    }
+    return await finish(env, run, { status: 'SUCCEEDED', result: previous });
+  } catch (error) {
+    // A failure of our own (the database) still ends the run, so it never stays RUNNING.
+    env.logger.error('run failed unexpectedly', error);
+    await env.em.nativeUpdate(RunSchema, { id: run.id }, { status: 'FAILED', error: 'the run failed unexpectedly', finishedAt: new Date() });
+    throw error;
+  }
+}
+
+async function finish(env: RunEnvironment, run: Run, outcome: { status: 'SUCCEEDED' | 'FAILED'; result?: string | null; error?: string }): Promise<Run> {
+  const finishedAt = new Date();
+  Object.assign(run, {
+    status: outcome.status,
+    result: outcome.result ?? null,
+    error: outcome.error ?? null,
+    finishedAt,
+    durationMs: finishedAt.getTime() - run.startedAt.getTime(),
+  });
+  await env.em.flush();
+  return run;
+}
+
+export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { inputs?: unknown; endUserId?: string | null }): Promise<Run> {
+  const inputs = checkInputs(input.inputs);
+  const endUserId = checkEndUserId(input.endUserId);
+  requireVariables(templateVariables(prompt.template), inputs);
+  const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 });
+  return execute(env, run, [prompt], inputs);
+}
+
+export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?: unknown; endUserId?: string | null }): Promise<Run> {
+  const inputs = checkInputs(input.inputs);
+  const endUserId = checkEndUserId(input.endUserId);
+  const steps = await env.em.find(FlowStepSchema, { flow: flow.id }, { orderBy: { position: 'asc' } });
+  const found = await env.em.find(PromptSchema, { id: { $in: steps.map((s) => s.prompt) } });
+  const prompts = steps.map((step) => found.find((p) => p.id === step.prompt)!);
+  // Every way in passes the access rule: a key runs each step only if the rule lets it run that prompt.
+  for (const prompt of prompts) {
+    await env.authz.require({ action: 'prompt:run', target: { organizationId: prompt.organization, promptId: prompt.id } });
+  }
+  requireVariables(flowVariables(prompts.map((p) => p.template)), inputs);
+  const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length });
+  return execute(env, run, prompts, inputs);
+}
+
+export async function rateRun(em: EntityManager, runId: string, stars: number): Promise<Run> {
+  if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw badInput('stars', 'must be a whole number from 1 to 5');
+  const run = await em.findOne(RunSchema, { id: runId });
+  if (!run) throw notFound('Run', runId);
+  if (run.status === 'RUNNING') throw conflict(`Run ${runId} is still running; rate it once it has finished`);
+  run.rating = stars;
+  await em.flush();
+  return run;
+}
+
+/**
+ * Ends every run still RUNNING past its deadline: cut off by a crash or a restart. Runs on start
+ * and then every minute, on every replica; the deadline keeps it from touching a run another
+ * replica is still executing.
+ */
+export async function failInterruptedRuns(em: EntityManager, now: Date): Promise<number> {
+  const interrupted = await em.find(RunSchema, { status: 'RUNNING', deadlineAt: { $lt: now } }, { fields: ['id'] });
+  if (!interrupted.length) return 0;
+  const ids = interrupted.map((run) => run.id);
+  const error = 'interrupted: the server stopped before the run finished';
+  await em.nativeUpdate(RunStepSchema, { run: { $in: ids }, status: 'RUNNING' }, { status: 'FAILED', error });
+  await em.nativeUpdate(RunSchema, { id: { $in: ids }, status: 'RUNNING' }, { status: 'FAILED', error, finishedAt: now });
+  return ids.length;
+}
