@@ -18,6 +18,8 @@ export interface Config {
   openai?: { baseURL: string; apiKey: string; timeoutMs: number };
   /** How long one model call may take before its run ends FAILED. */
   modelTimeoutMs: number;
+  /** Requests per API key per minute (0: no limit), shared through Redis when redisUrl is set. */
+  rateLimit: { perMinute: number; redisUrl?: string };
 }
 
 export const DEFAULT_SQLITE_PATH = './data/promptgate.sqlite';
@@ -69,6 +71,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     openai: env.OPENAI_API_KEY
       ? { baseURL: env.OPENAI_BASE_URL || 'https://api.openai.com/v1', apiKey: env.OPENAI_API_KEY, timeoutMs: modelTimeoutMs }
       : undefined,
+    rateLimit: {
+      perMinute: env.KEY_RATE_LIMIT_PER_MINUTE === '0' ? 0 : parsePositiveInt('KEY_RATE_LIMIT_PER_MINUTE', env.KEY_RATE_LIMIT_PER_MINUTE, 600),
+      redisUrl: env.REDIS_URL || undefined,
+    },
     port: parsePort(env.PORT),
     database: parseDatabaseUrl(env.DATABASE_URL),
     sessionTtlSeconds: parsePositiveInt('SESSION_TTL_SECONDS', env.SESSION_TTL_SECONDS, 30 * 24 * 3600),

@@ -1,5 +1,6 @@
 /** Starts PromptGate: opens and migrates the database, then serves the app on PORT. */
 import { createServer } from 'node:http';
+import { createRateLimiter } from './auth/rate-limit.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   const sweeper = setInterval(() => sweep().catch((error: unknown) => logger.error('run sweep failed', error)), 60_000);
   sweeper.unref();
 
-  const app = createApp({ orm, config, logger });
+  const rateLimiter = createRateLimiter(config.rateLimit);
+  const app = createApp({ orm, config, logger, rateLimiter });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     logger.info(`${signal}: finishing requests in flight, then stopping`);
-    server.close(() => void orm.close().then(() => process.exit(0)));
+    server.close(() => void Promise.all([orm.close(), rateLimiter.close()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -4,6 +4,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, type ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from './auth/authenticate.ts';
+import { unlimited, type RateLimiter } from './auth/rate-limit.ts';
 import type { Config } from './config.ts';
 import { buildContext, type Context } from './context.ts';
 import type { Orm } from './db/orm.ts';
@@ -18,6 +19,8 @@ export interface AppOptions {
   orm: Orm;
   config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'>;
   logger: Logger;
+  /** Counts API key requests; none when absent. */
+  rateLimiter?: RateLimiter;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -31,7 +34,7 @@ const CONTRACT_CODES = new Set<string>(ERROR_CODES);
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
  * `app.fetch` directly.
  */
-export function createApp({ orm, config, logger }: AppOptions): App {
+export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppOptions): App {
   const providers = new ModelProviders({ openai: config.openai });
   const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs };
   return createYoga<Record<string, never>, Context>({
@@ -43,7 +46,9 @@ export function createApp({ orm, config, logger }: AppOptions): App {
     context: async ({ request }) => {
       // One EntityManager per request: nothing here shares an identity map with another request.
       const em = orm.em.fork();
-      const principal = await authenticate(em, request.headers.get('authorization'), new Date(), logger);
+      const now = new Date();
+      const principal = await authenticate(em, request.headers.get('authorization'), now, logger);
+      if (principal.kind === 'apiKey') await rateLimiter.hit(principal.apiKeyId, now);
       return buildContext(em, principal, { settings, providers, logger });
     },
     graphiql: {

@@ -42,7 +42,7 @@ function capturingLogger(lines: string[]): Logger {
  * The real app on a real, fresh database: a temporary SQLite file, or a new PostgreSQL database
  * named promptgate_test_<random> on the server at TEST_DATABASE_URL, dropped again by close().
  */
-export async function startHarness(options: { config?: Partial<AppOptions['config']> } = {}): Promise<Harness> {
+export async function startHarness(options: { config?: Partial<AppOptions['config']>; rateLimiter?: AppOptions['rateLimiter'] } = {}): Promise<Harness> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   let database: DatabaseConfig;
   let cleanup: () => Promise<void>;
@@ -60,7 +60,12 @@ export async function startHarness(options: { config?: Partial<AppOptions['confi
   const orm = await openDatabase(database);
   const logLines: string[] = [];
   const logger = process.env.TEST_LOG ? createLogger('debug') : capturingLogger(logLines);
-  const app = createApp({ orm, config: { sessionTtlSeconds: 3600, modelTimeoutMs: 5000, ...options.config }, logger });
+  const app = createApp({
+    orm,
+    config: { sessionTtlSeconds: 3600, modelTimeoutMs: 5000, ...options.config },
+    logger,
+    rateLimiter: options.rateLimiter,
+  });
 
   return {
     app,

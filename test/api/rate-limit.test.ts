@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../../server/auth/rate-limit.ts';
+import { codeOf, startHarness, type Harness } from '../harness.ts';
+import { buildWorld, createApiKey, type World } from '../fixtures.ts';
+
+const LIMIT = 5;
+
+// The shared (Redis) limiter runs when REDIS_URL is set, as in CI; the per-process one always.
+const limiters: [string, () => RateLimiter][] = [['in memory', () => memoryRateLimiter(LIMIT)]];
+if (process.env.REDIS_URL) limiters.push(['in Redis', () => redisRateLimiter(LIMIT, process.env.REDIS_URL!)]);
+
+describe.each(limiters)('rate limit per API key, counted %s', (_name, makeLimiter) => {
+  let h: Harness;
+  let w: World;
+  let limiter: RateLimiter;
+  beforeAll(async () => {
+    limiter = makeLimiter();
+    h = await startHarness({ rateLimiter: limiter });
+    w = await buildWorld(h);
+  });
+  afterAll(async () => {
+    await h.close();
+    await limiter.close();
+  });
+
+  it('answers RATE_LIMITED with HTTP 429 and retryAfterSeconds past the limit, per key, and never limits users', async () => {
+    const key = await createApiKey(h, w.owner, w.organizationId, { name: `limited ${randomBytes(3).toString('hex')}` });
+    const other = await createApiKey(h, w.owner, w.organizationId);
+    const ask = (token: string) => h.gql('{ viewer { apiKey { id } user { id } } }', {}, { token });
+    // Windows are whole minutes: start well inside one so all the requests below share it.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    for (let i = 0; i < LIMIT; i++) expect(codeOf(await ask(key.secret))).toBeUndefined();
+    const refused = await ask(key.secret);
+    expect(codeOf(refused)).toBe('RATE_LIMITED');
+    expect(refused.status).toBe(429);
+    const retry = refused.errors![0]!.extensions!.retryAfterSeconds;
+    expect(retry).toBeGreaterThanOrEqual(1);
+    expect(retry).toBeLessThanOrEqual(60);
+    expect(refused.errors![0]!.message).not.toContain(key.secret);
+    expect(codeOf(await ask(other.secret))).toBeUndefined();
+    for (let i = 0; i < LIMIT + 2; i++) expect(codeOf(await ask(w.member.token))).toBeUndefined();
+  });
+});
