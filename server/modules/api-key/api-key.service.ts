@@ -7,7 +7,7 @@ import { newId } from '../../ids.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { FlowSchema } from '../flow/flow.entity.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
-import { checkName } from '../user/user.service.ts';
+import { checkName } from '../../validation.ts';
 import {
   ApiKeyFlowGrantSchema,
   ApiKeyPromptGrantSchema,

@@ -5,16 +5,10 @@ import { newId } from '../../ids.ts';
 import { removeGrantsOf } from '../api-key/grants.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
-import { checkName } from '../user/user.service.ts';
+import { checkDescription, checkName } from '../../validation.ts';
 import { FlowSchema, FlowStepSchema, type Flow } from './flow.entity.ts';
 
 export const MAX_FLOW_STEPS = 20;
-
-function checkDescription(description: string | null | undefined): string | null {
-  if (description == null) return null;
-  if (description.length > 2000) throw badInput('description', 'must be at most 2000 characters');
-  return description.trim() || null;
-}
 
 /** Checks that every step names a prompt of the flow's own organization; returns the prompt ids in order. */
 async function checkSteps(em: EntityManager, organizationId: string, steps: { promptId: string }[]): Promise<string[]> {

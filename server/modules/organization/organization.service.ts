@@ -5,7 +5,8 @@ import type { UserPrincipal } from '../../auth/principal.ts';
 import { conflict, forbidden, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { checkName, normalizeEmail } from '../user/user.service.ts';
+import { checkName } from '../../validation.ts';
+import { normalizeEmail } from '../user/user.service.ts';
 import { UserSchema } from '../user/user.entity.ts';
 import { MembershipSchema, OrganizationSchema, type MemberRole, type Membership, type Organization } from './organization.entity.ts';
 

@@ -6,7 +6,7 @@ import { newId } from '../../ids.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { removeGrantsOf } from '../api-key/grants.ts';
 import { FlowSchema, FlowStepSchema } from '../flow/flow.entity.ts';
-import { checkName } from '../user/user.service.ts';
+import { checkDescription, checkName } from '../../validation.ts';
 import { PromptSchema, type Prompt } from './prompt.entity.ts';
 
 export const DEFAULT_MODEL = 'echo';
@@ -24,12 +24,6 @@ function checkModel(model: string): string {
   const trimmed = model.trim();
   if (!MODEL_NAME.test(trimmed) || !parseModel(trimmed)) throw badInput('model', `must be ${MODEL_HINT}`);
   return trimmed;
-}
-
-function checkDescription(description: string | null | undefined): string | null {
-  if (description == null) return null;
-  if (description.length > 2000) throw badInput('description', 'must be at most 2000 characters');
-  return description.trim() || null;
 }
 
 /** The fields an audit row records for a prompt. */

@@ -9,6 +9,7 @@ import {
 import type { Principal } from '../../auth/principal.ts';
 import { badInput, conflict, unauthenticated } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { checkName } from '../../validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { SessionSchema, UserSchema, type User } from './user.entity.ts';
 
@@ -27,13 +28,6 @@ function normalizeEmail(email: string): string {
   const normalized = email.trim().toLowerCase();
   if (!EMAIL.test(normalized) || normalized.length > 320) throw badInput('email', 'is not a valid email address');
   return normalized;
-}
-
-function checkName(field: string, name: string, max = 200): string {
-  const trimmed = name.trim();
-  if (!trimmed) throw badInput(field, 'must not be empty');
-  if (trimmed.length > max) throw badInput(field, `must be at most ${max} characters`);
-  return trimmed;
 }
 
 async function startSession(em: EntityManager, user: User, ttlSeconds: number): Promise<{ token: string; sessionId: string }> {
@@ -111,4 +105,4 @@ export async function principalForSession(em: EntityManager, token: string, now:
   return session ? { kind: 'user', userId: session.user, sessionId: session.id } : undefined;
 }
 
-export { checkName, normalizeEmail };
+export { normalizeEmail };
