@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { typeOfId } from './ids.ts';
 
 /**
  * The error codes of the public contract. Every failure a caller can cause is a GraphQLError
@@ -54,7 +55,8 @@ export function forbidden(message: string, extensions: Record<string, unknown> =
  * caller cannot learn what other organizations hold.
  */
 export function notFound(typeName: string, id: string): AppError {
-  return new AppError('NOT_FOUND', `${typeName} ${id} was not found`);
+  // Only an id of PromptGate's own shape is repeated: whatever else was pasted there stays out.
+  return new AppError('NOT_FOUND', typeOfId(id) ? `${typeName} ${id} was not found` : `${typeName} was not found (not a PromptGate id)`);
 }
 
 export function badInput(field: string, message: string): AppError {

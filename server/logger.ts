@@ -1,3 +1,4 @@
+import { redactCredentials } from './auth/redact.ts';
 import type { Config } from './config.ts';
 
 export interface Logger {
@@ -7,23 +8,30 @@ export interface Logger {
   error(...args: unknown[]): void;
 }
 
+type Level = 'debug' | 'info' | 'warn' | 'error';
+/** Where log lines go: the console, or (in tests) a list that keeps them. */
+export type LogSink = (level: Level, line: string) => void;
+
 const ORDER = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
+const consoleSink: LogSink = (level, line) => console[level](line);
+
+/** A log argument as text, errors with their stack, any credential-shaped string redacted. */
+function toText(value: unknown): string {
+  const text = value instanceof Error ? (value.stack ?? `${value.name}: ${value.message}`) : typeof value === 'string' ? value : JSON.stringify(value);
+  return redactCredentials(text ?? String(value));
+}
+
 /**
- * A leveled console logger. It is given messages and errors, never requests or headers, so no
- * credential can reach a log line through it.
+ * A leveled logger. It is given messages and errors, never requests or headers, and it redacts
+ * anything shaped like a credential, so no secret reaches a log line through it.
  */
-export function createLogger(level: Config['logLevel']): Logger {
+export function createLogger(level: Config['logLevel'], sink: LogSink = consoleSink): Logger {
   const threshold = ORDER.indexOf(level);
   const at =
-    (name: (typeof ORDER)[number], write: (...args: unknown[]) => void) =>
+    (name: Level) =>
     (...args: unknown[]) => {
-      if (ORDER.indexOf(name) >= threshold) write(`[promptgate] ${name}:`, ...args);
+      if (ORDER.indexOf(name) >= threshold) sink(name, `[promptgate] ${name}: ${args.map(toText).join(' ')}`);
     };
-  return {
-    debug: at('debug', console.debug),
-    info: at('info', console.info),
-    warn: at('warn', console.warn),
-    error: at('error', console.error),
-  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -4,6 +4,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, type ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from './auth/authenticate.ts';
+import { redactCredentials } from './auth/redact.ts';
 import { unlimited, type RateLimiter } from './auth/rate-limit.ts';
 import type { Config } from './config.ts';
 import { buildContext, type Context } from './context.ts';
@@ -106,21 +107,26 @@ function maskError(error: unknown, message: string, logger: Logger): Error {
 }
 
 /**
- * GraphQL's own request errors (a query that does not parse or validate, a variable of the wrong
+ * Every answered error goes through here: credential-shaped strings are redacted from messages,
+ * and GraphQL's own request errors (a query that does not parse or validate, a variable of the wrong
  * type, a limit above) are the caller's mistakes: they answer BAD_USER_INPUT, the contract's code
  * for them, with the original code kept in extensions.reason.
  */
 function useContractErrorCodes() {
   const recode = (error: GraphQLError): GraphQLError => {
     const code = error.extensions?.code;
-    if (code !== undefined && CONTRACT_CODES.has(String(code))) return error;
-    return new GraphQLError(error.message, {
+    const message = redactCredentials(error.message);
+    if (code !== undefined && CONTRACT_CODES.has(String(code)) && message === error.message) return error;
+    return new GraphQLError(message, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,
       path: error.path,
       originalError: error.originalError,
-      extensions: { ...error.extensions, code: 'BAD_USER_INPUT', ...(code ? { reason: code } : {}) },
+      extensions:
+        code !== undefined && CONTRACT_CODES.has(String(code))
+          ? error.extensions
+          : { ...error.extensions, code: 'BAD_USER_INPUT', ...(code ? { reason: code } : {}) },
     });
   };
   return {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../server/config.ts';
 import { openDatabase, type Orm } from '../server/db/orm.ts';
-import { createLogger, type Logger } from '../server/logger.ts';
+import { createLogger } from '../server/logger.ts';
 import { createApp, type App, type AppOptions } from '../server/yoga.ts';
 import { createScratchPostgres } from './postgres.ts';
 
@@ -32,12 +32,6 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A logger that keeps what it is given, so tests can read the server's log. */
-function capturingLogger(lines: string[]): Logger {
-  const keep = (...args: unknown[]) => lines.push(args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' '));
-  return { debug: keep, info: keep, warn: keep, error: keep };
-}
-
 /**
  * The real app on a real, fresh database: a temporary SQLite file, or a new PostgreSQL database
  * named promptgate_test_<random> on the server at TEST_DATABASE_URL, dropped again by close().
@@ -59,7 +53,11 @@ export async function startHarness(options: { config?: Partial<AppOptions['confi
   }
   const orm = await openDatabase(database);
   const logLines: string[] = [];
-  const logger = process.env.TEST_LOG ? createLogger('debug') : capturingLogger(logLines);
+  // The server's own logger, its lines kept for the tests to read (and printed with TEST_LOG=1).
+  const logger = createLogger('debug', (level, line) => {
+    logLines.push(line);
+    if (process.env.TEST_LOG) console[level](line);
+  });
   const app = createApp({
     orm,
     config: { sessionTtlSeconds: 3600, modelTimeoutMs: 5000, ...options.config },

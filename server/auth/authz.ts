@@ -65,7 +65,7 @@ export class Authz {
         return;
       case 'apiKey:read':
         if (located.apiKeyId === principal.apiKeyId) return;
-        throw forbidden('An API key may read only itself');
+        throw forbidden(located.apiKeyId ? 'An API key may read only itself' : 'An API key cannot list API keys');
       case 'run:read':
       case 'run:rate':
         // Organization-wide, a key's run list is narrowed to its own runs by the resolver.

@@ -6,7 +6,7 @@ function parseDateTime(value: unknown): Date {
     const date = new Date(value);
     if (!Number.isNaN(date.getTime())) return date;
   }
-  throw new GraphQLError(`DateTime must be an RFC 3339 date-time such as 2026-11-26T12:00:00Z, not ${JSON.stringify(value)}`, {
+  throw new GraphQLError('DateTime must be an RFC 3339 date-time such as 2026-11-26T12:00:00Z', {
     extensions: { code: 'BAD_USER_INPUT' },
   });
 }

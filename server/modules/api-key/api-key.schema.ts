@@ -151,8 +151,8 @@ builder.queryField('availableApiKeys', (t) =>
     args: { promptId: t.arg.id(), flowId: t.arg.id(), ...pageArgs },
     authScopes: (_root, args) => {
       const target = args.promptId ? { promptId: args.promptId } : args.flowId ? { flowId: args.flowId } : null;
-      // With no id the resolver answers BAD_USER_INPUT; signing in is still asked first.
-      return target ? { can: { action: 'apiKey:read', target } } : { authenticated: true };
+      // With no id a signed-in user hears BAD_USER_INPUT from the resolver; a key is refused as always.
+      return target ? { can: { action: 'apiKey:read', target } } : { signedIn: true };
     },
     resolve: async (_root, args, ctx) =>
       primeKeys(ctx, await availableApiKeys(ctx.em, await resourceOf(ctx, exactlyOne(args)), args, new Date())),
