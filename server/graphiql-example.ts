@@ -1,7 +1,7 @@
 /** The operations GraphiQL opens with: a first walk through PromptGate, top to bottom. */
 export const EXAMPLE_OPERATION = `# Welcome to PromptGate.
-# 1. Run "SignIn" (or SignUp) and copy data.logIn.token into the Authorization
-#    header below: { "Authorization": "Bearer pgs_..." }
+# 1. Run "SignIn" (or SignUp) and paste data.logIn.token after "Bearer " in the
+#    Headers tab below: { "Authorization": "Bearer pgs_..." }
 # 2. Run "Me" to see your organizations, their prompts and flows.
 
 mutation SignIn {

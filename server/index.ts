@@ -53,6 +53,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`[promptgate] configuration error: ${error.message}`);
+  } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`[promptgate] could not start: port ${process.env.PORT ?? 4000} is already in use; stop what uses it or set PORT`);
   } else {
     console.error('[promptgate] could not start:', error instanceof Error ? error.message : error);
   }

@@ -55,7 +55,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppO
     graphiql: {
       title: 'PromptGate',
       defaultQuery: EXAMPLE_OPERATION,
-      headers: JSON.stringify({ Authorization: 'Bearer <paste the token from signUp or logIn here>' }, null, 2),
+      // Ready to fill: paste a session token or key secret after "Bearer ". Empty, it is anonymous.
+      headers: JSON.stringify({ Authorization: 'Bearer ' }, null, 2),
     },
     // Served from this process: no script or style is fetched from anywhere else.
     renderGraphiQL,

@@ -12,7 +12,9 @@ import { ANONYMOUS, type Principal } from './principal.ts';
  * a client with a stale credential learns it at once instead of seeing data vanish.
  */
 export async function authenticate(em: EntityManager, authorization: string | null, now: Date, logger: Logger): Promise<Principal> {
-  if (authorization === null || authorization.trim() === '') return ANONYMOUS;
+  // An empty header, or "Bearer " with nothing after it (GraphiQL's header before a token is
+  // pasted in), carries no credential.
+  if (authorization === null || /^(Bearer)?\s*$/i.test(authorization)) return ANONYMOUS;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
   const credential = match[1]!;

@@ -78,6 +78,14 @@ describe('signUp, logIn, logOut, viewer', () => {
     expect(codeOf(notBearer)).toBe('UNAUTHENTICATED');
   });
 
+  it('treats an empty Authorization header, or "Bearer " with no token (GraphiQL before a token is pasted), as anonymous', async () => {
+    for (const authorization of ['', 'Bearer ', 'bearer']) {
+      const result = await h.gql('{ viewer { user { id } } }', {}, { headers: { authorization } });
+      expect(codeOf(result), JSON.stringify(authorization)).toBeUndefined();
+      expect(result.data!.viewer.user).toBeNull();
+    }
+  });
+
   it('refuses an expired session', async () => {
     const user = await signUpUser(h, 'Expired');
     const em = h.orm.em.fork();
