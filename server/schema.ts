@@ -9,6 +9,7 @@ import './modules/prompt/prompt.schema.ts';
 import './modules/flow/flow.schema.ts';
 import './modules/audit/audit.schema.ts';
 import './modules/api-key/api-key.schema.ts';
+import './modules/api-key/access.schema.ts';
 import './modules/run/run.schema.ts';
 import { AuditEventSchema } from './modules/audit/audit.entity.ts';
 

@@ -1,7 +1,6 @@
-import { decideAccess, keyStatus, type Resource } from '../../auth/access.ts';
+import { keyStatus } from '../../auth/access.ts';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
-import { badInput, notFound } from '../../errors.ts';
 import { NodeRef, registerNodeLoader } from '../../graphql/node.ts';
 import { connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { AuditEventRef } from '../audit/audit.schema.ts';
@@ -19,7 +18,6 @@ import {
   updateApiKeyPermissions,
   type IssuedKey,
 } from './api-key.service.ts';
-import { availableApiKeys } from './available-keys.ts';
 
 const ApiKeyAccessEnum = builder.enumType('ApiKeyAccess', {
   description: 'What a key may run.',
@@ -29,10 +27,6 @@ const ApiKeyAccessEnum = builder.enumType('ApiKeyAccess', {
   } satisfies Record<(typeof API_KEY_ACCESS)[number], object>,
 });
 const ApiKeyStatusEnum = builder.enumType('ApiKeyStatus', { values: ['ACTIVE', 'EXPIRED', 'REVOKED'] as const });
-const AccessReasonEnum = builder.enumType('AccessReason', {
-  description: 'Why a key may or may not run a prompt or flow.',
-  values: ['ORGANIZATION_WIDE', 'GRANTED', 'NOT_GRANTED', 'KEY_REVOKED', 'KEY_EXPIRED'] as const,
-});
 
 export const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey');
 
@@ -82,10 +76,10 @@ async function loadAll<T>(loader: { loadMany(ids: readonly string[]): Promise<(T
 
 registerNodeLoader('ApiKey', (ctx, id) => ctx.loaders.apiKey.load(id));
 
-const ApiKeyConnectionRef = connectionType('ApiKey', ApiKeyRef);
+export const ApiKeyConnectionRef = connectionType('ApiKey', ApiKeyRef);
 
 /** Keys of a page are already loaded: later type checks and fields reuse them. */
-function primeKeys<P extends { nodes: ApiKey[] }>(ctx: Context, page: P): P {
+export function primeKeys<P extends { nodes: ApiKey[] }>(ctx: Context, page: P): P {
   for (const key of page.nodes) ctx.loaders.apiKey.prime(key.id, key);
   return page;
 }
@@ -125,94 +119,6 @@ builder.queryField('apiKey', (t) =>
     args: { id: t.arg.id({ required: true }) },
     authScopes: (_root, { id }) => ({ can: { action: 'apiKey:read', target: { apiKeyId: id } } }),
     resolve: (_root, { id }, ctx) => ctx.loaders.apiKey.load(id),
-  }),
-);
-
-// ---- availableApiKeys: the Integrate tab -------------------------------------------------------
-
-/** The prompt or flow named by exactly one of two ids, or BAD_USER_INPUT. */
-function exactlyOne(args: { promptId?: string | null; flowId?: string | null }): { promptId: string } | { flowId: string } {
-  if (args.promptId && !args.flowId) return { promptId: args.promptId };
-  if (args.flowId && !args.promptId) return { flowId: args.flowId };
-  throw badInput('promptId', 'give exactly one of promptId and flowId');
-}
-
-async function resourceOf(ctx: Context, target: { promptId: string } | { flowId: string }): Promise<Resource> {
-  const [kind, id] = 'promptId' in target ? (['prompt', target.promptId] as const) : (['flow', target.flowId] as const);
-  const found = kind === 'prompt' ? await ctx.loaders.prompt.load(id) : await ctx.loaders.flow.load(id);
-  if (!found) throw notFound(kind === 'prompt' ? 'Prompt' : 'Flow', id);
-  return { kind, id, organizationId: found.organization };
-}
-
-builder.queryField('availableApiKeys', (t) =>
-  t.field({
-    type: ApiKeyConnectionRef,
-    description: 'Keys that may run the prompt or the flow (exactly one of the two ids), ordered by name: active keys only.',
-    args: { promptId: t.arg.id(), flowId: t.arg.id(), ...pageArgs },
-    authScopes: (_root, args) => {
-      const target = args.promptId ? { promptId: args.promptId } : args.flowId ? { flowId: args.flowId } : null;
-      // With no id a signed-in user hears BAD_USER_INPUT from the resolver; a key is refused as always.
-      return target ? { can: { action: 'apiKey:read', target } } : { signedIn: true };
-    },
-    resolve: async (_root, args, ctx) =>
-      primeKeys(ctx, await availableApiKeys(ctx.em, await resourceOf(ctx, exactlyOne(args)), args, new Date())),
-  }),
-);
-
-for (const [ref, kind] of [
-  [PromptRef, 'prompt'],
-  [FlowRef, 'flow'],
-] as const) {
-  builder.objectField(ref as typeof PromptRef, 'availableApiKeys', (t) =>
-    t.field({
-      type: ApiKeyConnectionRef,
-      description: `Keys that may run this ${kind}, ordered by name: the Integrate tab.`,
-      args: pageArgs,
-      authScopes: (resource) => ({ can: { action: 'apiKey:read', target: { organizationId: resource.organization } } }),
-      resolve: async (resource, args, ctx) =>
-        primeKeys(ctx, await availableApiKeys(ctx.em, { kind, id: resource.id, organizationId: resource.organization }, args, new Date())),
-    }),
-  );
-}
-
-// ---- checkAccess ---------------------------------------------------------------------------------
-
-interface AccessDecisionShape {
-  allowed: boolean;
-  reason: 'ORGANIZATION_WIDE' | 'GRANTED' | 'NOT_GRANTED' | 'KEY_REVOKED' | 'KEY_EXPIRED';
-  apiKey: ApiKey;
-}
-
-const AccessDecisionRef = builder.objectRef<AccessDecisionShape>('AccessDecision').implement({
-  fields: (t) => ({
-    allowed: t.exposeBoolean('allowed'),
-    reason: t.field({ type: AccessReasonEnum, resolve: (decision) => decision.reason }),
-    apiKey: t.field({ type: ApiKeyRef, resolve: (decision) => decision.apiKey }),
-  }),
-});
-
-builder.queryField('checkAccess', (t) =>
-  t.field({
-    type: AccessDecisionRef,
-    description:
-      'Would this key be allowed to run this prompt or flow? Runs nothing, spends nothing. An API key caller asks about itself and leaves apiKeyId out; members ask about any key of their organization.',
-    args: { apiKeyId: t.arg.id(), promptId: t.arg.id(), flowId: t.arg.id() },
-    authScopes: (_root, args, ctx) => {
-      const apiKeyId = args.apiKeyId ?? (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : null);
-      return apiKeyId ? { can: { action: 'apiKey:read', target: { apiKeyId } } } : { authenticated: true };
-    },
-    resolve: async (_root, args, ctx) => {
-      const apiKeyId = args.apiKeyId ?? (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : null);
-      if (!apiKeyId) throw badInput('apiKeyId', 'is required when a signed-in user asks');
-      const resource = await resourceOf(ctx, exactlyOne(args));
-      const apiKey = (await ctx.loaders.apiKey.load(apiKeyId))!;
-      // The resource must be one the caller can see: another organization's is NOT_FOUND.
-      if (resource.organizationId !== apiKey.organization) {
-        throw notFound(resource.kind === 'prompt' ? 'Prompt' : 'Flow', resource.id);
-      }
-      const decision = await decideAccess(ctx.em, keyFacts(apiKey), resource, new Date());
-      return { ...decision, apiKey };
-    },
   }),
 );
 

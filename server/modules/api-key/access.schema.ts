@@ -1,0 +1,106 @@
+import { decideAccess, type Resource } from '../../auth/access.ts';
+import { builder } from '../../builder.ts';
+import type { Context } from '../../context.ts';
+import { badInput, notFound } from '../../errors.ts';
+import { pageArgs } from '../../graphql/pagination.ts';
+import { FlowRef } from '../flow/flow.schema.ts';
+import { PromptRef } from '../prompt/prompt.schema.ts';
+import type { ApiKey } from './api-key.entity.ts';
+import { ApiKeyConnectionRef, ApiKeyRef, primeKeys } from './api-key.schema.ts';
+import { keyFacts } from './api-key.service.ts';
+import { availableApiKeys } from './available-keys.ts';
+
+/**
+ * The access rule's two public faces: availableApiKeys (the Integrate tab: every key that may run
+ * a prompt or flow) and checkAccess (may this key run it?). Both ask auth/access.ts.
+ */
+
+const AccessReasonEnum = builder.enumType('AccessReason', {
+  description: 'Why a key may or may not run a prompt or flow.',
+  values: ['ORGANIZATION_WIDE', 'GRANTED', 'NOT_GRANTED', 'KEY_REVOKED', 'KEY_EXPIRED'] as const,
+});
+
+/** The prompt or flow named by exactly one of two ids, or BAD_USER_INPUT. */
+function exactlyOne(args: { promptId?: string | null; flowId?: string | null }): { promptId: string } | { flowId: string } {
+  if (args.promptId && !args.flowId) return { promptId: args.promptId };
+  if (args.flowId && !args.promptId) return { flowId: args.flowId };
+  throw badInput('promptId', 'give exactly one of promptId and flowId');
+}
+
+async function resourceOf(ctx: Context, target: { promptId: string } | { flowId: string }): Promise<Resource> {
+  const [kind, id] = 'promptId' in target ? (['prompt', target.promptId] as const) : (['flow', target.flowId] as const);
+  const found = kind === 'prompt' ? await ctx.loaders.prompt.load(id) : await ctx.loaders.flow.load(id);
+  if (!found) throw notFound(kind === 'prompt' ? 'Prompt' : 'Flow', id);
+  return { kind, id, organizationId: found.organization };
+}
+
+builder.queryField('availableApiKeys', (t) =>
+  t.field({
+    type: ApiKeyConnectionRef,
+    description: 'Keys that may run the prompt or the flow (exactly one of the two ids), ordered by name: active keys only.',
+    args: { promptId: t.arg.id(), flowId: t.arg.id(), ...pageArgs },
+    authScopes: (_root, args) => {
+      const target = args.promptId ? { promptId: args.promptId } : args.flowId ? { flowId: args.flowId } : null;
+      // With no id a signed-in user hears BAD_USER_INPUT from the resolver; a key is refused as always.
+      return target ? { can: { action: 'apiKey:read', target } } : { signedIn: true };
+    },
+    resolve: async (_root, args, ctx) =>
+      primeKeys(ctx, await availableApiKeys(ctx.em, await resourceOf(ctx, exactlyOne(args)), args, new Date())),
+  }),
+);
+
+for (const [ref, kind] of [
+  [PromptRef, 'prompt'],
+  [FlowRef, 'flow'],
+] as const) {
+  builder.objectField(ref as typeof PromptRef, 'availableApiKeys', (t) =>
+    t.field({
+      type: ApiKeyConnectionRef,
+      description: `Keys that may run this ${kind}, ordered by name: the Integrate tab.`,
+      args: pageArgs,
+      authScopes: (resource) => ({ can: { action: 'apiKey:read', target: { organizationId: resource.organization } } }),
+      resolve: async (resource, args, ctx) =>
+        primeKeys(ctx, await availableApiKeys(ctx.em, { kind, id: resource.id, organizationId: resource.organization }, args, new Date())),
+    }),
+  );
+}
+
+interface AccessDecisionShape {
+  allowed: boolean;
+  reason: 'ORGANIZATION_WIDE' | 'GRANTED' | 'NOT_GRANTED' | 'KEY_REVOKED' | 'KEY_EXPIRED';
+  apiKey: ApiKey;
+}
+
+const AccessDecisionRef = builder.objectRef<AccessDecisionShape>('AccessDecision').implement({
+  fields: (t) => ({
+    allowed: t.exposeBoolean('allowed'),
+    reason: t.field({ type: AccessReasonEnum, resolve: (decision) => decision.reason }),
+    apiKey: t.field({ type: ApiKeyRef, resolve: (decision) => decision.apiKey }),
+  }),
+});
+
+builder.queryField('checkAccess', (t) =>
+  t.field({
+    type: AccessDecisionRef,
+    description:
+      'Would this key be allowed to run this prompt or flow? Runs nothing, spends nothing. An API key caller asks about itself and leaves apiKeyId out; members ask about any key of their organization.',
+    args: { apiKeyId: t.arg.id(), promptId: t.arg.id(), flowId: t.arg.id() },
+    authScopes: (_root, args, ctx) => {
+      const apiKeyId = args.apiKeyId ?? (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : null);
+      return apiKeyId ? { can: { action: 'apiKey:read', target: { apiKeyId } } } : { authenticated: true };
+    },
+    resolve: async (_root, args, ctx) => {
+      const apiKeyId = args.apiKeyId ?? (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : null);
+      if (!apiKeyId) throw badInput('apiKeyId', 'is required when a signed-in user asks');
+      const resource = await resourceOf(ctx, exactlyOne(args));
+      const apiKey = (await ctx.loaders.apiKey.load(apiKeyId))!;
+      // The resource must be one the caller can see: another organization's is NOT_FOUND.
+      if (resource.organizationId !== apiKey.organization) {
+        throw notFound(resource.kind === 'prompt' ? 'Prompt' : 'Flow', resource.id);
+      }
+      const decision = await decideAccess(ctx.em, keyFacts(apiKey), resource, new Date());
+      return { ...decision, apiKey };
+    },
+  }),
+);
+
