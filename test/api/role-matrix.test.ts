@@ -1,10 +1,12 @@
 /**
  * The role matrix: every root operation of the schema (and the nested fields that carry a
- * per-caller rule of their own: Organization.members/prompts/flows/auditLog/apiKeys,
+ * per-caller rule of their own: Organization.members/prompts/flows/auditLog/apiKeys/runs,
  * Prompt.availableApiKeys, Flow.availableApiKeys, and the fields whose items carry one:
- * User.memberships, Viewer.apiKey, ApiKey.prompts/flows) against every kind of caller, each cell
- * asserting its exact outcome, that a refused operation changes nothing and writes no audit
- * event, and that an allowed change writes exactly one (DESIGN.md rules 1 to 4 and 9).
+ * User.memberships, Viewer.apiKey, ApiKey.prompts/flows/usage/usageByResource) against every
+ * kind of caller, each cell asserting its exact outcome, that a refused operation changes nothing
+ * and writes no audit event, and that an allowed change writes exactly one (DESIGN.md rules 1 to
+ * 4 and 9). Runs are not audited: their rows check instead that a run is recorded (or rated) iff
+ * the call is allowed (rule 7), and that a key reads, lists and rates its own runs only.
  *
  * The callers: nobody; credentials refused as a whole (a malformed session token, an API key
  * that fails its checksum, a revoked key, an expired key); three valid keys of the world's
@@ -24,6 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCredential, hashCredential, hashPassword, parseCredential } from '../../server/auth/credentials.ts';
 import type { ErrorCode } from '../../server/errors.ts';
 import { ID_PREFIXES, newId, type IdType } from '../../server/ids.ts';
+import { RunSchema } from '../../server/modules/run/run.entity.ts';
 import { SessionSchema, UserSchema } from '../../server/modules/user/user.entity.ts';
 import { schema as liveSchema } from '../../server/schema.ts';
 import {
@@ -265,6 +268,13 @@ let looseFlowId: string;
 let specificKey: CallerKey;
 /** A key of the other organization. */
 let otherKeyId: string;
+/** A key of the world's organization that is no caller, organization-wide: its runs are "another key's". */
+let runnerKey: TestKey;
+/** A member of the world's organization who is no caller: its runs are "a user's". */
+let runnerUser: TestUser;
+/** A run of the world's organization by its member, and one of the other organization by its owner. */
+let memberRunId: string;
+let theirRunId: string;
 
 async function sql(query: string, params: unknown[] = []): Promise<any[]> {
   return h.orm.em.fork().getConnection().execute(query, params);
@@ -405,6 +415,414 @@ const keyIdsOf = () => ({
   revoked: callers.revokedKey.apiKey!.id,
   expired: callers.expiredKey.apiKey!.id,
 });
+
+// ── runs ──
+
+const RUN_PROMPT = 'mutation($input: RunPromptInput!) { runPrompt(input: $input) { id } }';
+/** What the run rows read of a run: enough to tell what ran and who ran it. */
+const RUN_FIELDS = 'id kind status result prompt { id } flow { id } apiKey { id } user { id } steps { position prompt { id } }';
+
+/** A finished run of a prompt (the world's, by default), made through the API with `token`. */
+async function runWith(token: string, promptId = w.promptId, inputs: Record<string, unknown> = { text: 'matrix' }): Promise<string> {
+  return dataOf(await h.gql(RUN_PROMPT, { input: { promptId, inputs } }, { token })).runPrompt.id;
+}
+
+/** A finished run of the world's prompt by a key, written straight to the database: a dead key can make none now. */
+async function storedRun(apiKeyId: string): Promise<string> {
+  const em = h.orm.em.fork();
+  const id = newId('Run');
+  const now = new Date();
+  em.create(RunSchema, {
+    id,
+    organization: w.organizationId,
+    kind: 'PROMPT',
+    status: 'SUCCEEDED',
+    prompt: w.promptId,
+    flow: null,
+    apiKey: apiKeyId,
+    user: null,
+    inputs: { text: 'stored' },
+    result: 'Summarize: stored',
+    error: null,
+    endUserId: null,
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 0,
+    deadlineAt: now,
+    promptTokens: 0,
+    completionTokens: 0,
+    rating: null,
+  });
+  await em.flush();
+  return id;
+}
+
+const WORLD_MEMBERS: readonly CallerName[] = ['member', 'admin', 'owner'];
+
+/** A key caller whose requests are answered at all. */
+function liveKey(caller: Caller): CallerKey | undefined {
+  return caller.refusedOutright ? undefined : caller.apiKey;
+}
+
+/**
+ * A fresh run of the world's organization that is the caller's own: made with its key or as the
+ * member it is; a revoked or expired key's written to the database (it was made before the key
+ * died). A caller with nothing of its own in the world (nobody, a malformed credential, a
+ * stranger) gets a fresh run of the world's member.
+ */
+async function ownRun(cell: CellContext): Promise<string> {
+  const { caller } = cell;
+  if (caller.apiKey) return caller.refusedOutright ? storedRun(caller.apiKey.id) : runWith(caller.token!);
+  return runWith(ownRunMaker(cell).token);
+}
+
+/** The member whose run ownRun gives a caller without a key: itself, if it is the world's member. */
+function ownRunMaker({ caller, callerName }: CellContext): TestUser {
+  return WORLD_MEMBERS.includes(callerName) ? caller.user! : w.member;
+}
+
+/** Who the run ownRun made for the cell's caller names: its key, or a member. */
+function ownRunMadeBy(cell: CellContext): { apiKey: { id: string } | null; user: { id: string } | null } {
+  const key = cell.caller.apiKey;
+  return key ? { apiKey: { id: key.id }, user: null } : { apiKey: null, user: { id: ownRunMaker(cell).id } };
+}
+
+async function runIdsWhere(condition: string, params: unknown[]): Promise<string[]> {
+  return (await sql(`select id from runs where ${condition} order by id`, params)).map((row) => row.id);
+}
+
+/** A key's usage as the rows expect it, counted straight from the runs table. */
+async function usageOf(apiKeyId: string) {
+  const [row] = await sql(
+    `select count(*) as runs,
+       coalesce(sum(case when status = 'SUCCEEDED' then 1 else 0 end), 0) as succeeded,
+       coalesce(sum(case when status = 'FAILED' then 1 else 0 end), 0) as failed,
+       coalesce(sum(prompt_tokens), 0) as prompt_tokens,
+       coalesce(sum(completion_tokens), 0) as completion_tokens
+     from runs where api_key_id = ?`,
+    [apiKeyId],
+  );
+  return {
+    runs: Number(row.runs),
+    succeeded: Number(row.succeeded),
+    failed: Number(row.failed),
+    promptTokens: Number(row.prompt_tokens),
+    completionTokens: Number(row.completion_tokens),
+  };
+}
+const USAGE_FIELDS = 'runs succeeded failed promptTokens completionTokens';
+
+/** A key's runs per prompt and flow, counted straight from the runs table, in a stable order. */
+async function usageByResourceOf(apiKeyId: string): Promise<{ kind: string; id: string; runs: number }[]> {
+  const rows = await sql(
+    `select kind, coalesce(flow_id, prompt_id) as resource_id, count(*) as n from runs where api_key_id = ?
+     group by kind, coalesce(flow_id, prompt_id)`,
+    [apiKeyId],
+  );
+  return rows.map((row) => ({ kind: row.kind, id: row.resource_id, runs: Number(row.n) })).sort((a, b) => a.id.localeCompare(b.id));
+}
+const USAGE_BY_RESOURCE_FIELDS = 'kind prompt { id } flow { id } usage { runs }';
+function flattenUsageByResource(items: { kind: string; prompt: { id: string } | null; flow: { id: string } | null; usage: { runs: number } }[]) {
+  return items.map((item) => ({ kind: item.kind, id: (item.prompt ?? item.flow)!.id, runs: item.usage.runs })).sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** A runPrompt cell: a run recorded iff the call is allowed, found by its end-user id. */
+function runPromptCell(cell: CellContext, promptId: string, inputs: Record<string, unknown>, result: string): Cell {
+  const endUserId = unique('end user');
+  return {
+    query: `mutation($input: RunPromptInput!) { runPrompt(input: $input) { ${RUN_FIELDS} endUserId } }`,
+    variables: { input: { promptId, inputs, endUserId } },
+    ok: (d) =>
+      expect(d.runPrompt).toMatchObject({
+        kind: 'PROMPT',
+        status: 'SUCCEEDED',
+        result,
+        endUserId,
+        prompt: { id: promptId },
+        flow: null,
+        ...ownRunMadeBy(cell),
+        steps: [{ position: 1, prompt: { id: promptId } }],
+      }),
+    changed: () => exists('select id from runs where end_user_id = ?', [endUserId]),
+  };
+}
+
+function runFlowCell(cell: CellContext, flowId: string, stepId: string, inputs: Record<string, unknown>, result: string): Cell {
+  const endUserId = unique('end user');
+  return {
+    query: `mutation($input: RunFlowInput!) { runFlow(input: $input) { ${RUN_FIELDS} endUserId } }`,
+    variables: { input: { flowId, inputs, endUserId } },
+    ok: (d) =>
+      expect(d.runFlow).toMatchObject({
+        kind: 'FLOW',
+        status: 'SUCCEEDED',
+        result,
+        endUserId,
+        prompt: null,
+        flow: { id: flowId },
+        ...ownRunMadeBy(cell),
+        steps: [{ position: 1, prompt: { id: stepId } }],
+      }),
+    changed: () => exists('select id from runs where end_user_id = ?', [endUserId]),
+  };
+}
+
+/** A rateRun cell: four stars, recorded iff the call is allowed (the run starts unrated). */
+function rateRunCell(runId: string): Cell {
+  return {
+    query: 'mutation($input: RateRunInput!) { rateRun(input: $input) { id rating } }',
+    variables: { input: { runId, stars: 4 } },
+    ok: (d) => expect(d.rateRun).toEqual({ id: runId, rating: 4 }),
+    changed: async () => Number((await sql('select rating from runs where id = ?', [runId]))[0]?.rating) === 4,
+  };
+}
+
+/** A run(id) cell: the run, and who made it. */
+function readRunCell(runId: string, by: ReturnType<typeof ownRunMadeBy>): Cell {
+  return {
+    query: `query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`,
+    variables: { id: runId },
+    ok: (d) => expect(d.run).toMatchObject({ id: runId, kind: 'PROMPT', prompt: { id: w.promptId }, ...by }),
+  };
+}
+
+const RUN_ROWS: Row[] = [
+  // ── Mutation: running (DESIGN.md rules 2, 3 and 7) ──
+  {
+    field: 'Mutation.runPrompt',
+    name: 'runPrompt',
+    // The flow key runs the world's prompt through the flow that runs it as its step (rule 2).
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: (cell) => runPromptCell(cell, w.promptId, { text: 'matrix' }, 'Summarize: matrix'),
+  },
+  {
+    field: 'Mutation.runPrompt',
+    name: 'runPrompt(not granted, in no flow)',
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    reason: { promptKey: 'NOT_GRANTED', flowKey: 'NOT_GRANTED' },
+    prepare: (cell) => runPromptCell(cell, loosePromptId, { x: 'one' }, 'Alone one'),
+  },
+  {
+    field: 'Mutation.runPrompt',
+    name: 'runPrompt(missing variable)',
+    // Whoever may run it is told what is missing; nobody's attempt records a run (rule 7).
+    expect: { anonymous: U, ...DEAD, orgKey: BAD, promptKey: BAD, flowKey: BAD, outsider: NF, otherAdmin: NF, member: BAD, admin: BAD, owner: BAD },
+    prepare: (cell) => runPromptCell(cell, w.promptId, { txet: 'typo' }, 'never'),
+  },
+  {
+    field: 'Mutation.runFlow',
+    name: 'runFlow',
+    // A prompt grant does not cover the flows that run the prompt.
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: F, flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    reason: { promptKey: 'NOT_GRANTED' },
+    prepare: (cell) => runFlowCell(cell, w.flowId, w.promptId, { text: 'matrix' }, 'Summarize: matrix'),
+  },
+  {
+    field: 'Mutation.runFlow',
+    name: 'runFlow(not granted)',
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    reason: { promptKey: 'NOT_GRANTED', flowKey: 'NOT_GRANTED' },
+    prepare: (cell) => runFlowCell(cell, looseFlowId, loosePromptId, { x: 'one' }, 'Alone one'),
+  },
+
+  // ── Mutation: rating a run (a key rates its own runs only; members any of the organization) ──
+  {
+    field: 'Mutation.rateRun',
+    name: 'rateRun(own run)',
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async (cell) => rateRunCell(await ownRun(cell)),
+  },
+  {
+    field: 'Mutation.rateRun',
+    name: "rateRun(another key's run)",
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async () => rateRunCell(await runWith(runnerKey.secret)),
+  },
+  {
+    field: 'Mutation.rateRun',
+    name: "rateRun(a member's run)",
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async () => rateRunCell(await runWith(runnerUser.token)),
+  },
+
+  // ── Query: reading runs ──
+  {
+    field: 'Query.run',
+    name: 'run(own run)',
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async (cell) => readRunCell(await ownRun(cell), ownRunMadeBy(cell)),
+  },
+  {
+    field: 'Query.run',
+    name: "run(another key's run)",
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async () => readRunCell(await runWith(runnerKey.secret), { apiKey: { id: runnerKey.id }, user: null }),
+  },
+  {
+    field: 'Query.run',
+    name: "run(a member's run)",
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: () => readRunCell(memberRunId, { apiKey: null, user: { id: w.member.id } }),
+  },
+  {
+    field: 'Query.node',
+    name: 'node(Run)',
+    // Another key's run: members read every run of their organization, a key only its own.
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async () => {
+      const id = await runWith(runnerKey.secret);
+      return { query: NODE_QUERY, variables: { id }, ok: (d) => expect(d.node).toEqual({ __typename: 'Run', id }) };
+    },
+  },
+  {
+    field: 'Query.node',
+    name: 'node(Run: own run)',
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async (cell) => {
+      const id = await ownRun(cell);
+      return { query: NODE_QUERY, variables: { id }, ok: (d) => expect(d.node).toEqual({ __typename: 'Run', id }) };
+    },
+  },
+  {
+    field: 'Organization.runs',
+    name: 'organization.runs',
+    // Members list every run of the organization; a key lists its own and no one else's.
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async (cell) => {
+      const key = liveKey(cell.caller);
+      // The three newest runs of the organization: the caller's own, another key's, another member's.
+      const mine = await ownRun(cell);
+      const theirs = [await runWith(runnerKey.secret), await runWith(runnerUser.token)];
+      const visible = key
+        ? await runIdsWhere('api_key_id = ?', [key.id])
+        : await runIdsWhere('organization_id = ?', [w.organizationId]);
+      const hidden = key ? await runIdsWhere('organization_id = ? and (api_key_id is null or api_key_id <> ?)', [w.organizationId, key.id]) : [];
+      return {
+        query: 'query($id: ID!) { organization(id: $id) { runs(first: 100) { totalCount nodes { id apiKey { id } } } } }',
+        variables: { id: w.organizationId },
+        ok: (d) => {
+          const ids = idsOf(d.organization.runs);
+          expect(d.organization.runs.totalCount).toBe(visible.length);
+          expect(ids).toContain(mine);
+          if (key) {
+            expect(visible.length).toBeLessThanOrEqual(100);
+            expect([...ids].sort()).toEqual(visible);
+            expect(ids.filter((id) => hidden.includes(id))).toEqual([]);
+            expect(d.organization.runs.nodes.every((node: { apiKey: { id: string } | null }) => node.apiKey?.id === key.id)).toBe(true);
+          } else {
+            expect(ids).toEqual(expect.arrayContaining(theirs));
+          }
+        },
+      };
+    },
+  },
+  {
+    field: 'Organization.runs',
+    name: 'organization.runs(apiKeyId: another key)',
+    // A key passing another key's id is refused, not quietly narrowed.
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async () => {
+      await runWith(runnerKey.secret);
+      const visible = await runIdsWhere('api_key_id = ?', [runnerKey.id]);
+      return {
+        query: 'query($id: ID!, $key: ID) { organization(id: $id) { runs(apiKeyId: $key, first: 100) { totalCount nodes { id } } } }',
+        variables: { id: w.organizationId, key: runnerKey.id },
+        ok: (d) => {
+          expect(d.organization.runs.totalCount).toBe(visible.length);
+          expect(idsOf(d.organization.runs).every((id) => visible.includes(id))).toBe(true);
+        },
+      };
+    },
+  },
+  {
+    field: 'Organization.runs',
+    name: 'organization.runs(apiKeyId: own key)',
+    // Members filter by the runner key: they have no key of their own.
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async (cell) => {
+      const keyId = cell.caller.apiKey?.id ?? runnerKey.id;
+      const mine = liveKey(cell.caller) ? await ownRun(cell) : await runWith(runnerKey.secret);
+      const visible = await runIdsWhere('api_key_id = ?', [keyId]);
+      return {
+        query: 'query($id: ID!, $key: ID) { organization(id: $id) { runs(apiKeyId: $key, first: 100) { totalCount nodes { id } } } }',
+        variables: { id: w.organizationId, key: keyId },
+        ok: (d) => {
+          expect(d.organization.runs.totalCount).toBe(visible.length);
+          expect(idsOf(d.organization.runs)).toContain(mine);
+          expect(idsOf(d.organization.runs).every((id) => visible.includes(id))).toBe(true);
+        },
+      };
+    },
+  },
+
+  // ── Usage of a key (rule 9): members read every key's; a key only its own ──
+  {
+    field: 'ApiKey.usage',
+    name: 'apiKey.usage(another key)',
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async () => {
+      const usage = await usageOf(runnerKey.id);
+      return {
+        query: `query($id: ID!) { apiKey(id: $id) { usage { ${USAGE_FIELDS} } } }`,
+        variables: { id: runnerKey.id },
+        ok: (d) => {
+          expect(usage.runs).toBeGreaterThan(0);
+          expect(d.apiKey.usage).toEqual(usage);
+        },
+      };
+    },
+  },
+  {
+    field: 'ApiKey.usage',
+    name: 'viewer.apiKey.usage',
+    // A key reads its own usage; anyone else has no key of its own (viewer.apiKey is null).
+    expect: { anonymous: 'ok', ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: 'ok', otherAdmin: 'ok', member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async (cell) => {
+      const key = liveKey(cell.caller);
+      if (key) await ownRun(cell);
+      const usage = key ? await usageOf(key.id) : undefined;
+      return {
+        query: `{ viewer { apiKey { id usage { ${USAGE_FIELDS} } } } }`,
+        ok: (d) => expect(d.viewer.apiKey).toEqual(key ? { id: key.id, usage } : null),
+      };
+    },
+  },
+  {
+    field: 'ApiKey.usageByResource',
+    name: 'apiKey.usageByResource(another key)',
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async () => {
+      const usage = await usageByResourceOf(runnerKey.id);
+      return {
+        query: `query($id: ID!) { apiKey(id: $id) { usageByResource { ${USAGE_BY_RESOURCE_FIELDS} } } }`,
+        variables: { id: runnerKey.id },
+        ok: (d) => {
+          // The runner key ran the world's prompt and its flow.
+          expect(usage.map((u) => u.kind).sort()).toEqual(['FLOW', 'PROMPT']);
+          expect(flattenUsageByResource(d.apiKey.usageByResource)).toEqual(usage);
+        },
+      };
+    },
+  },
+  {
+    field: 'ApiKey.usageByResource',
+    name: 'viewer.apiKey.usageByResource',
+    expect: { anonymous: 'ok', ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: 'ok', otherAdmin: 'ok', member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async (cell) => {
+      const key = liveKey(cell.caller);
+      if (key) await ownRun(cell);
+      const usage = key ? await usageByResourceOf(key.id) : undefined;
+      return {
+        query: `{ viewer { apiKey { usageByResource { ${USAGE_BY_RESOURCE_FIELDS} } } } }`,
+        ok: (d) => {
+          if (!key) return expect(d.viewer.apiKey).toBeNull();
+          expect(usage!.length).toBeGreaterThan(0);
+          expect(flattenUsageByResource(d.viewer.apiKey.usageByResource)).toEqual(usage);
+        },
+      };
+    },
+  },
+];
 
 const ROWS: Row[] = [
   // ── Query: who is calling ──
@@ -788,6 +1206,9 @@ const ROWS: Row[] = [
     }),
   },
 
+  // ── Runs: running, rating, reading, usage ──
+  ...RUN_ROWS,
+
   // ── Mutation: accounts and sessions ──
   {
     field: 'Mutation.signUp',
@@ -1129,6 +1550,13 @@ beforeAll(async () => {
   looseFlowId = await createFlow(h, w.owner, w.organizationId, [loosePromptId], 'Loose flow');
   ({ apiKey: specificKey } = await issueKey(h, w, '0 specific key', { promptIds: [w.promptId], flowIds: [w.flowId] }));
   otherKeyId = (await createApiKey(h, w.outsider, w.otherOrganizationId, { name: '0 their key' })).id;
+  runnerKey = await createApiKey(h, w.owner, w.organizationId, { name: 'Runner key' });
+  runnerUser = await joinedUser(h, w, 'MEMBER', 'Runner');
+  // The runner key runs both the world's prompt and its flow, for its usage per resource.
+  await runWith(runnerKey.secret);
+  dataOf(await h.gql('mutation($id: ID!) { runFlow(input: { flowId: $id, inputs: { text: "x" } }) { id } }', { id: w.flowId }, { token: runnerKey.secret }));
+  memberRunId = await runWith(w.member.token);
+  theirRunId = await runWith(w.outsider.token, w.otherPromptId, { name: 'them' });
   for (const name of CALLERS) callers[name] = await CALLER_FACTORIES[name](h, w);
   [{ id: auditEventId }] = await sql('select id from audit_events where organization_id = ? order by id limit 1', [w.organizationId]);
   [{ id: signUpEventId }] = await sql('select id from audit_events where organization_id is null order by id limit 1');
@@ -1367,12 +1795,64 @@ const HIDDEN: HiddenCase[] = [
     query: 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
     variables: (promptId) => ({ input: { organizationId: w.organizationId, name: 'Borrowed', access: 'SPECIFIC', promptIds: [promptId] } }),
   },
+  // Runs of the world's organization, and running its prompts and flows, read the same to a stranger.
+  { name: 'run(id)', by: 'outsider', type: 'Run', real: () => memberRunId, query: ID_QUERY('run'), variables: (id) => ({ id }) },
+  { name: 'node(id) of a run', by: 'otherAdmin', type: 'Run', real: () => memberRunId, query: NODE_QUERY, variables: (id) => ({ id }) },
+  {
+    name: 'rateRun',
+    by: 'outsider',
+    type: 'Run',
+    real: () => memberRunId,
+    query: 'mutation($input: RateRunInput!) { rateRun(input: $input) { id } }',
+    variables: (runId) => ({ input: { runId, stars: 1 } }),
+  },
+  {
+    name: 'runPrompt',
+    by: 'outsider',
+    type: 'Prompt',
+    real: () => w.promptId,
+    query: RUN_PROMPT,
+    variables: (promptId) => ({ input: { promptId, inputs: { text: 'x' } } }),
+  },
+  {
+    name: 'runFlow',
+    by: 'otherAdmin',
+    type: 'Flow',
+    real: () => w.flowId,
+    query: 'mutation($input: RunFlowInput!) { runFlow(input: $input) { id } }',
+    variables: (flowId) => ({ input: { flowId, inputs: { text: 'x' } } }),
+  },
   // A key reaches nothing outside its own organization: not even an organization-wide key.
   { name: 'organization(id) by a key', by: 'orgKey', type: 'Organization', real: () => w.otherOrganizationId, query: ID_QUERY('organization'), variables: (id) => ({ id }) },
   { name: 'prompt(id) by a key', by: 'orgKey', type: 'Prompt', real: () => w.otherPromptId, query: ID_QUERY('prompt'), variables: (id) => ({ id }) },
   { name: 'flow(id) by a key', by: 'orgKey', type: 'Flow', real: () => w.otherFlowId, query: ID_QUERY('flow'), variables: (id) => ({ id }) },
   { name: 'apiKey(id) by a key', by: 'orgKey', type: 'ApiKey', real: () => otherKeyId, query: ID_QUERY('apiKey'), variables: (id) => ({ id }) },
   { name: 'node(id) of a prompt by a key', by: 'promptKey', type: 'Prompt', real: () => w.otherPromptId, query: NODE_QUERY, variables: (id) => ({ id }) },
+  { name: 'run(id) by a key', by: 'orgKey', type: 'Run', real: () => theirRunId, query: ID_QUERY('run'), variables: (id) => ({ id }) },
+  {
+    name: 'runPrompt of another organization, by a key',
+    by: 'orgKey',
+    type: 'Prompt',
+    real: () => w.otherPromptId,
+    query: RUN_PROMPT,
+    variables: (promptId) => ({ input: { promptId, inputs: { name: 'x' } } }),
+  },
+  {
+    name: 'runFlow of another organization, by a key',
+    by: 'orgKey',
+    type: 'Flow',
+    real: () => w.otherFlowId,
+    query: 'mutation($input: RunFlowInput!) { runFlow(input: $input) { id } }',
+    variables: (flowId) => ({ input: { flowId, inputs: { name: 'x' } } }),
+  },
+  {
+    name: 'rateRun of another organization, by a key',
+    by: 'flowKey',
+    type: 'Run',
+    real: () => theirRunId,
+    query: 'mutation($input: RateRunInput!) { rateRun(input: $input) { id } }',
+    variables: (runId) => ({ input: { runId, stars: 1 } }),
+  },
   {
     name: 'checkAccess about a prompt of another organization, by a key',
     by: 'orgKey',

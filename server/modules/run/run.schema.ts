@@ -112,6 +112,9 @@ builder.queryField('run', (t) =>
 
 // ---- usage per key -------------------------------------------------------------------------------
 
+/** GraphQL's Int is a signed 32-bit integer; a busy key's all-time token count outgrows it. */
+const MAX_INT = 2_147_483_647;
+
 const UsageRef = builder.objectRef<Usage>('ApiKeyUsage').implement({
   fields: (t) => ({
     runs: t.exposeInt('runs'),
@@ -119,8 +122,16 @@ const UsageRef = builder.objectRef<Usage>('ApiKeyUsage').implement({
     failed: t.exposeInt('failed'),
     averageDurationMs: t.exposeFloat('averageDurationMs', { nullable: true }),
     p95DurationMs: t.exposeFloat('p95DurationMs', { nullable: true, description: '95th percentile, nearest rank.' }),
-    promptTokens: t.exposeInt('promptTokens'),
-    completionTokens: t.exposeInt('completionTokens'),
+    promptTokens: t.int({
+      description: `Prompt tokens; stops at ${MAX_INT} (GraphQL's Int is 32-bit): promptTokensExact never does.`,
+      resolve: (usage) => Math.min(usage.promptTokens, MAX_INT),
+    }),
+    completionTokens: t.int({
+      description: `Completion tokens; stops at ${MAX_INT}: completionTokensExact never does.`,
+      resolve: (usage) => Math.min(usage.completionTokens, MAX_INT),
+    }),
+    promptTokensExact: t.float({ description: 'Prompt tokens, exact beyond 32 bits (to 2^53).', resolve: (usage) => usage.promptTokens }),
+    completionTokensExact: t.float({ description: 'Completion tokens, exact beyond 32 bits (to 2^53).', resolve: (usage) => usage.completionTokens }),
   }),
 });
 
