@@ -188,6 +188,18 @@ describe('reading and rating runs', () => {
     expect(codeOf(await rate(other.secret, 3))).toBe('FORBIDDEN');
   });
 
+  it('shows a key the prompt its own run ran, even after the grant is taken away, but not the prompt itself', async () => {
+    const prompt = await createPrompt(h, w.owner, w.organizationId, { name: 'Was granted', template: 'x' });
+    const key = await createApiKey(h, w.owner, w.organizationId, { promptIds: [prompt] });
+    const run = dataOf(await runPrompt(key.secret, prompt, {})).runPrompt;
+    dataOf(
+      await h.gql('mutation($id: ID!, $p: [ID!]) { updateApiKeyPermissions(input: { apiKeyId: $id, access: SPECIFIC, promptIds: $p }) { id } }', { id: key.id, p: [w.promptId] }, { token: w.owner.token }),
+    );
+    const seen = dataOf(await h.gql('query($id: ID!) { run(id: $id) { prompt { id name } steps { prompt { id } } } }', { id: run.id }, { token: key.secret })).run;
+    expect(seen).toEqual({ prompt: { id: prompt, name: 'Was granted' }, steps: [{ prompt: { id: prompt } }] });
+    expect(codeOf(await h.gql('query($id: ID!) { prompt(id: $id) { id } }', { id: prompt }, { token: key.secret }))).toBe('FORBIDDEN');
+  });
+
   it('keeps a run readable after its prompt is deleted', async () => {
     const prompt = await createPrompt(h, w.owner, w.organizationId, { name: 'Ephemeral', template: 'gone' });
     const run = dataOf(await runPrompt(w.member.token, prompt, {})).runPrompt;

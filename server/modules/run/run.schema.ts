@@ -19,7 +19,11 @@ const RunStatusEnum = builder.enumType('RunStatus', { values: RUN_STATUSES });
 const RunStepRef = builder.objectRef<RunStep>('RunStep').implement({
   fields: (t) => ({
     position: t.exposeInt('position'),
-    prompt: t.field({ type: PromptRef, resolve: async (step, _args, ctx) => (await ctx.loaders.historicPrompt.load(step.prompt))! }),
+    prompt: t.field({
+      type: PromptRef,
+      grantScopes: ['ranByRun'],
+      resolve: async (step, _args, ctx) => (await ctx.loaders.historicPrompt.load(step.prompt))!,
+    }),
     status: t.field({ type: RunStatusEnum, resolve: (step) => step.status }),
     result: t.exposeString('result', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
@@ -40,11 +44,13 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     prompt: t.field({
       type: PromptRef,
       nullable: true,
+      grantScopes: ['ranByRun'],
       resolve: (run, _args, ctx) => (run.prompt ? ctx.loaders.historicPrompt.load(run.prompt) : null),
     }),
     flow: t.field({
       type: FlowRef,
       nullable: true,
+      grantScopes: ['ranByRun'],
       resolve: (run, _args, ctx) => (run.flow ? ctx.loaders.historicFlow.load(run.flow) : null),
     }),
     apiKey: t.field({
@@ -142,11 +148,13 @@ const ResourceUsageRef = builder.objectRef<ResourceUsage>('ApiKeyResourceUsage')
     prompt: t.field({
       type: PromptRef,
       nullable: true,
+      grantScopes: ['ranByRun'],
       resolve: (usage, _args, ctx) => (usage.kind === 'PROMPT' ? ctx.loaders.historicPrompt.load(usage.resourceId) : null),
     }),
     flow: t.field({
       type: FlowRef,
       nullable: true,
+      grantScopes: ['ranByRun'],
       resolve: (usage, _args, ctx) => (usage.kind === 'FLOW' ? ctx.loaders.historicFlow.load(usage.resourceId) : null),
     }),
     usage: t.field({ type: UsageRef, resolve: (usage) => usage }),
