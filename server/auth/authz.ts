@@ -25,6 +25,8 @@ type KeyPrincipal = Extract<Principal, { kind: 'apiKey' }>;
  */
 export class Authz {
   private readonly keyDecisions = new Map<string, Promise<AccessDecision>>();
+  /** Ids of objects this request may read because something it was let read names them. */
+  private readonly disclosed = new Set<string>();
 
   constructor(
     readonly principal: Principal,
@@ -38,9 +40,24 @@ export class Authz {
     return this.loaders.role.load(`${organizationId}:${this.principal.userId}`);
   }
 
+  /**
+   * Lets this request read an object that something it was already let read names: the prompt a
+   * run ran (after the key's grants changed, or the prompt was deleted), the user who made an
+   * audited change (after that user left). Called by the resolver of the naming field, whose
+   * parent passed its own check; it returns the object for the resolver to hand on.
+   */
+  disclose<T extends { id: string } | null>(object: T): T {
+    if (object && this.principal.kind !== 'anonymous') this.disclosed.add(object.id);
+    return object;
+  }
+
   async require({ action, target }: Permission): Promise<void> {
     const principal = this.principal;
     if (principal.kind === 'anonymous') throw unauthenticated();
+    if ((action === 'prompt:read' || action === 'flow:read') && 'organizationId' in target) {
+      const id = target.promptId ?? target.flowId;
+      if (id && this.disclosed.has(id)) return;
+    }
     const located = await this.locate(target);
     if (principal.kind === 'apiKey') return this.requireForKey(principal, action, located, target);
 
@@ -106,7 +123,7 @@ export class Authz {
     const principal = this.principal;
     if (principal.kind === 'anonymous') throw unauthenticated();
     if (principal.kind === 'apiKey') throw forbidden('An API key cannot read users');
-    if (principal.userId === userId) return;
+    if (principal.userId === userId || this.disclosed.has(userId)) return;
     if (!(await this.loaders.sharesOrganization.load(userId))) throw notFound('User', userId);
   }
 

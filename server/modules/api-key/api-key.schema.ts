@@ -7,7 +7,7 @@ import { AuditEventRef } from '../audit/audit.schema.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
-import { grantNamedUser, UserRef, ViewerRef } from '../user/user.schema.ts';
+import { UserRef, ViewerRef } from '../user/user.schema.ts';
 import { API_KEY_ACCESS, ApiKeySchema, type ApiKey } from './api-key.entity.ts';
 import {
   createApiKey,
@@ -59,10 +59,10 @@ ApiKeyRef.implement({
       resolve: (key) => keyStatus(keyFacts(key), new Date()),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    createdBy: t.field({ grantScopes: grantNamedUser,
+    createdBy: t.field({
       type: UserRef,
       nullable: true,
-      resolve: (key, _args, ctx) => (key.createdBy ? ctx.loaders.user.load(key.createdBy) : null),
+      resolve: async (key, _args, ctx) => (key.createdBy ? ctx.authz.disclose(await ctx.loaders.user.load(key.createdBy)) : null),
     }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),

@@ -2,7 +2,7 @@ import { builder } from '../../builder.ts';
 import { NodeRef } from '../../graphql/node.ts';
 import { connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
-import { grantNamedUser, UserRef } from '../user/user.schema.ts';
+import { UserRef } from '../user/user.schema.ts';
 import { AuditEventSchema, type AuditEvent } from './audit.entity.ts';
 
 export const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').implement({
@@ -15,10 +15,10 @@ export const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').impleme
     action: t.exposeString('action', {
       description: 'Dotted verb, e.g. api_key.created, api_key.permissions_updated, api_key.revoked.',
     }),
-    actorUser: t.field({ grantScopes: grantNamedUser,
+    actorUser: t.field({
       type: UserRef,
       nullable: true,
-      resolve: (event, _args, ctx) => (event.actorUserId ? ctx.loaders.user.load(event.actorUserId) : null),
+      resolve: async (event, _args, ctx) => (event.actorUserId ? ctx.authz.disclose(await ctx.loaders.user.load(event.actorUserId)) : null),
     }),
     targetId: t.exposeID('targetId', { nullable: true }),
     changes: t.expose('changes', { type: 'JSON', nullable: true, description: 'Before and after values of what changed.' }),

@@ -21,10 +21,8 @@ const FlowStepRef = builder.objectRef<FlowStep>('FlowStep').implement({
 
 FlowRef.implement({
   interfaces: [NodeRef],
-  // Also readable where a run the caller may read names it (see PromptRef).
   authScopes: (flow) => ({
     can: { action: 'flow:read', target: { organizationId: flow.organization, flowId: flow.id } },
-    $granted: 'ranByRun',
   }),
   fields: (t) => ({
     id: t.exposeID('id'),

@@ -10,11 +10,8 @@ export const PromptRef = builder.objectRef<Prompt>('Prompt');
 
 PromptRef.implement({
   interfaces: [NodeRef],
-  // Also readable where a run the caller may read names it ($granted 'ranByRun'): a run shows
-  // what it ran even after the key's grants changed or the prompt was deleted.
   authScopes: (prompt) => ({
     can: { action: 'prompt:read', target: { organizationId: prompt.organization, promptId: prompt.id } },
-    $granted: 'ranByRun',
   }),
   fields: (t) => ({
     id: t.exposeID('id'),

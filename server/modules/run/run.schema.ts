@@ -8,7 +8,7 @@ import { ApiKeyRef } from '../api-key/api-key.schema.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
-import { grantNamedUser, UserRef } from '../user/user.schema.ts';
+import { UserRef } from '../user/user.schema.ts';
 import { RUN_KINDS, RUN_STATUSES, RunSchema, type Run, type RunStep } from './run.entity.ts';
 import { rateRun, runFlow, runPrompt, type RunEnvironment } from './run.service.ts';
 import { keyUsage, keyUsageByResource, type ResourceUsage, type Usage } from './usage.ts';
@@ -21,8 +21,7 @@ const RunStepRef = builder.objectRef<RunStep>('RunStep').implement({
     position: t.exposeInt('position'),
     prompt: t.field({
       type: PromptRef,
-      grantScopes: ['ranByRun'],
-      resolve: async (step, _args, ctx) => (await ctx.loaders.historicPrompt.load(step.prompt))!,
+      resolve: async (step, _args, ctx) => ctx.authz.disclose((await ctx.loaders.historicPrompt.load(step.prompt))!),
     }),
     status: t.field({ type: RunStatusEnum, resolve: (step) => step.status }),
     result: t.exposeString('result', { nullable: true }),
@@ -44,14 +43,12 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
     prompt: t.field({
       type: PromptRef,
       nullable: true,
-      grantScopes: ['ranByRun'],
-      resolve: (run, _args, ctx) => (run.prompt ? ctx.loaders.historicPrompt.load(run.prompt) : null),
+      resolve: async (run, _args, ctx) => (run.prompt ? ctx.authz.disclose(await ctx.loaders.historicPrompt.load(run.prompt)) : null),
     }),
     flow: t.field({
       type: FlowRef,
       nullable: true,
-      grantScopes: ['ranByRun'],
-      resolve: (run, _args, ctx) => (run.flow ? ctx.loaders.historicFlow.load(run.flow) : null),
+      resolve: async (run, _args, ctx) => (run.flow ? ctx.authz.disclose(await ctx.loaders.historicFlow.load(run.flow)) : null),
     }),
     apiKey: t.field({
       type: ApiKeyRef,
@@ -59,7 +56,11 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
       description: 'The key that ran it; null when a signed-in user ran it.',
       resolve: (run, _args, ctx) => (run.apiKey ? ctx.loaders.apiKey.load(run.apiKey) : null),
     }),
-    user: t.field({ type: UserRef, nullable: true, grantScopes: grantNamedUser, resolve: (run, _args, ctx) => (run.user ? ctx.loaders.user.load(run.user) : null) }),
+    user: t.field({
+      type: UserRef,
+      nullable: true,
+      resolve: async (run, _args, ctx) => (run.user ? ctx.authz.disclose(await ctx.loaders.user.load(run.user)) : null),
+    }),
     inputs: t.expose('inputs', { type: 'JSON' }),
     result: t.exposeString('result', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
@@ -148,14 +149,14 @@ const ResourceUsageRef = builder.objectRef<ResourceUsage>('ApiKeyResourceUsage')
     prompt: t.field({
       type: PromptRef,
       nullable: true,
-      grantScopes: ['ranByRun'],
-      resolve: (usage, _args, ctx) => (usage.kind === 'PROMPT' ? ctx.loaders.historicPrompt.load(usage.resourceId) : null),
+      resolve: async (usage, _args, ctx) =>
+        usage.kind === 'PROMPT' ? ctx.authz.disclose(await ctx.loaders.historicPrompt.load(usage.resourceId)) : null,
     }),
     flow: t.field({
       type: FlowRef,
       nullable: true,
-      grantScopes: ['ranByRun'],
-      resolve: (usage, _args, ctx) => (usage.kind === 'FLOW' ? ctx.loaders.historicFlow.load(usage.resourceId) : null),
+      resolve: async (usage, _args, ctx) =>
+        usage.kind === 'FLOW' ? ctx.authz.disclose(await ctx.loaders.historicFlow.load(usage.resourceId)) : null,
     }),
     usage: t.field({ type: UsageRef, resolve: (usage) => usage }),
   }),

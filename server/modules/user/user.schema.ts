@@ -6,10 +6,9 @@ import type { User } from './user.entity.ts';
 
 export const UserRef = builder.objectRef<User>('User').implement({
   interfaces: [NodeRef],
-  // A user is visible to itself and to the members of its organizations, and where a field of
-  // something the caller may read names it (the actor of an audit event, the author of a key)
-  // even after it has left the organization.
-  authScopes: (user) => ({ seeUser: user.id, $granted: 'namedUser' }),
+  // A user is visible to itself, to the members of its organizations, and where something the
+  // caller may read names it (see Authz.disclose).
+  authScopes: (user) => ({ seeUser: user.id }),
   fields: (t) => ({
     id: t.exposeID('id'),
     email: t.exposeString('email'),
@@ -29,13 +28,6 @@ export interface ViewerShape {
   userId: string | null;
   apiKeyId: string | null;
 }
-
-/**
- * For fields that name a user on an object the caller was already let read: the user can be
- * read there even when it no longer shares an organization with the caller. Keys are never
- * shown users.
- */
-export const grantNamedUser = (_parent: unknown, _args: unknown, ctx: Context) => (ctx.principal.kind === 'user' ? ['namedUser'] : []);
 
 export const ViewerRef = builder.objectRef<ViewerShape>('Viewer').implement({
   fields: (t) => ({
