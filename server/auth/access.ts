@@ -86,18 +86,23 @@ export function availableKeysQuery(
     `select k.id, k.name from api_keys k where k.organization_id = ? and k.access = 'ORGANIZATION' and ${active}`,
   ];
   const params: unknown[] = [resource.organizationId, at];
+  // Each grant branch starts from the grants of the resource. `cross join` (an inner join whose
+  // where clause joins the tables) pins that order on SQLite, which keeps no statistics unless
+  // ANALYZE runs and would otherwise start from every SPECIFIC key of the organization and probe
+  // their grants one by one (bench/README.md measured 10 ms against 0.6 ms for a rare prompt).
+  // PostgreSQL reorders cross joins by cost, as it does inner joins.
   if (resource.kind === 'prompt') {
     branches.push(
-      `select k.id, k.name from api_key_prompt_grants g join api_keys k on k.id = g.api_key_id
-       where g.prompt_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
-      `select k.id, k.name from flow_steps s join api_key_flow_grants g on g.flow_id = s.flow_id join api_keys k on k.id = g.api_key_id
-       where s.prompt_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
+      `select k.id, k.name from api_key_prompt_grants g cross join api_keys k
+       where k.id = g.api_key_id and g.prompt_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
+      `select k.id, k.name from flow_steps s cross join api_key_flow_grants g cross join api_keys k
+       where g.flow_id = s.flow_id and k.id = g.api_key_id and s.prompt_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
     );
     params.push(resource.id, resource.organizationId, at, resource.id, resource.organizationId, at);
   } else {
     branches.push(
-      `select k.id, k.name from api_key_flow_grants g join api_keys k on k.id = g.api_key_id
-       where g.flow_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
+      `select k.id, k.name from api_key_flow_grants g cross join api_keys k
+       where k.id = g.api_key_id and g.flow_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
     );
     params.push(resource.id, resource.organizationId, at);
   }
