@@ -26,3 +26,4 @@ export type * from './types.js';
 // schema's input and enum types, for urql, Apollo Client or `client.request`.
 export * from '../__generated__/graphql.js';
 export { getSdk, type Requester, type Sdk } from '../__generated__/sdk.js';
+export type { TypedDocumentNode } from '@graphql-typed-document-node/core';
