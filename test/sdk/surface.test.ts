@@ -22,6 +22,11 @@ describe('the client', () => {
     expect(methods.sort()).toEqual(required.sort());
   });
 
+  it('takes an API key or a session token, never both (checked by tsc)', () => {
+    // @ts-expect-error apiKey and token exclude each other
+    expect(() => sdk.createClient({ url: 'http://localhost/graphql', apiKey: 'pgk_x', token: 'pgs_y' })).not.toThrow();
+  });
+
   it('has every public method called by a test that runs it against the real server', () => {
     const tests = readdirSync('test/sdk')
       .filter((file) => file.endsWith('.test.ts') && file !== 'surface.test.ts')
