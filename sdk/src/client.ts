@@ -80,6 +80,7 @@ export class PromptGateClient {
     return (await this.operations.SignUp({ input })).signUp;
   }
 
+  /** Starts a session; a wrong email or password is an UnauthenticatedError. */
   async logIn(input: G.LogInInput): Promise<AuthPayload> {
     return (await this.operations.LogIn({ input })).logIn;
   }
@@ -91,6 +92,7 @@ export class PromptGateClient {
 
   // Organizations and members
 
+  /** The organization with its members and the caller's role in it. */
   async organization(id: string): Promise<OrganizationWithMembers | null> {
     return (await this.operations.Organization({ id })).organization;
   }
@@ -100,10 +102,12 @@ export class PromptGateClient {
     return (await this.operations.CreateOrganization({ input })).createOrganization;
   }
 
+  /** Adds an existing account. Admins add MEMBERs; only owners add ADMINs and OWNERs. */
   async addMember(input: G.AddMemberInput): Promise<Membership> {
     return (await this.operations.AddMember({ input })).addMember;
   }
 
+  /** Only owners touch ADMIN and OWNER roles; the last owner stays. */
   async updateMemberRole(input: G.UpdateMemberRoleInput): Promise<Membership> {
     return (await this.operations.UpdateMemberRole({ input })).updateMemberRole;
   }
@@ -118,12 +122,14 @@ export class PromptGateClient {
     return toPage(organizationOrThrow(organizationId, await this.operations.AuditLog({ organizationId, ...page })).auditLog);
   }
 
+  /** Every event of the audit log, newest first, fetched page after page as it is read. */
   iterateAuditLog(organizationId: string, options?: IterateOptions): AsyncGenerator<AuditEvent, void, undefined> {
     return iteratePages((page) => this.auditLog(organizationId, page), options);
   }
 
   // Prompts
 
+  /** A prompt by id; a NotFoundError when it does not exist or the caller may not see it. */
   async prompt(id: string): Promise<Prompt | null> {
     return (await this.operations.Prompt({ id })).prompt;
   }
@@ -133,14 +139,17 @@ export class PromptGateClient {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationPrompts({ organizationId, ...page })).prompts);
   }
 
+  /** Every prompt of the organization, fetched page after page as it is read. */
   iteratePrompts(organizationId: string, options?: IterateOptions): AsyncGenerator<Prompt, void, undefined> {
     return iteratePages((page) => this.prompts(organizationId, page), options);
   }
 
+  /** A prompt: a template with {{variable}} placeholders, run by `model` ("echo" unless given). */
   async createPrompt(input: G.CreatePromptInput): Promise<Prompt> {
     return (await this.operations.CreatePrompt({ input })).createPrompt;
   }
 
+  /** Changes the fields given; `description: null` clears it. */
   async updatePrompt(input: G.UpdatePromptInput): Promise<Prompt> {
     return (await this.operations.UpdatePrompt({ input })).updatePrompt;
   }
@@ -157,6 +166,7 @@ export class PromptGateClient {
 
   // Flows
 
+  /** A flow by id, with its steps. */
   async flow(id: string): Promise<Flow | null> {
     return (await this.operations.Flow({ id })).flow;
   }
@@ -166,14 +176,17 @@ export class PromptGateClient {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationFlows({ organizationId, ...page })).flows);
   }
 
+  /** Every flow of the organization, fetched page after page as it is read. */
   iterateFlows(organizationId: string, options?: IterateOptions): AsyncGenerator<Flow, void, undefined> {
     return iteratePages((page) => this.flows(organizationId, page), options);
   }
 
+  /** A flow runs prompts of its organization in order, each later one receiving the previous result. */
   async createFlow(input: G.CreateFlowInput): Promise<Flow> {
     return (await this.operations.CreateFlow({ input })).createFlow;
   }
 
+  /** Changes the fields given; `steps` replaces all steps. */
   async updateFlow(input: G.UpdateFlowInput): Promise<Flow> {
     return (await this.operations.UpdateFlow({ input })).updateFlow;
   }
@@ -190,6 +203,7 @@ export class PromptGateClient {
 
   // Runs
 
+  /** A run by id; an API key reads its own runs only. */
   async run(id: string): Promise<Run | null> {
     return (await this.operations.Run({ id })).run;
   }
@@ -199,6 +213,7 @@ export class PromptGateClient {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationRuns({ organizationId, ...filter })).runs);
   }
 
+  /** Every run matching the filter, newest first, fetched page after page as it is read. */
   iterateRuns(organizationId: string, filter: RunFilter = {}, options?: IterateOptions): AsyncGenerator<Run, void, undefined> {
     return iteratePages((page) => this.runs(organizationId, { ...filter, ...page }), options);
   }
@@ -210,6 +225,7 @@ export class PromptGateClient {
 
   // API keys
 
+  /** A key by id (never its secret); an API key reads only itself. */
   async apiKey(id: string): Promise<ApiKey | null> {
     return (await this.operations.ApiKey({ id })).apiKey;
   }
@@ -219,6 +235,7 @@ export class PromptGateClient {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationApiKeys({ organizationId, ...page })).apiKeys);
   }
 
+  /** Every key of the organization, fetched page after page as it is read. */
   iterateApiKeys(organizationId: string, options?: IterateOptions): AsyncGenerator<ApiKey, void, undefined> {
     return iteratePages((page) => this.apiKeys(organizationId, page), options);
   }

@@ -66,8 +66,7 @@ async function sendOnce<TData>(options: TransportOptions, operation: Operation, 
     });
     text = await response.text();
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new NetworkError(`${operation.name}: no answer from ${options.url} (${reason})`, { ...details, cause });
+    throw new NetworkError(`${operation.name}: no answer from ${options.url} (${describe(cause)})`, { ...details, cause });
   }
 
   const body = parseGraphQLResponse(text);
@@ -82,6 +81,13 @@ async function sendOnce<TData>(options: TransportOptions, operation: Operation, 
     throw new PromptGateError('UNKNOWN', `${operation.name}: the answer held neither data nor errors`, { ...details, status: response.status });
   }
   return body.data as TData;
+}
+
+/** "fetch failed: ECONNREFUSED", "The operation was aborted due to timeout", … */
+function describe(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? `${cause.message}: ${code}` : cause.message;
 }
 
 interface GraphQLResponse {

@@ -2,6 +2,7 @@
  * Every error class of the SDK, each produced by a real answer of the real server (or by no
  * answer at all, for NetworkError), chosen by the contract's code.
  */
+import { createServer } from 'node:http';
 import {
   BadUserInputError,
   ConflictError,
@@ -18,7 +19,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryRateLimiter } from '../../server/auth/rate-limit.ts';
 import { buildWorld, createApiKey, missingId, TEST_PASSWORD, type World } from '../fixtures.ts';
-import { closedPort, startSdkServer, type SdkServer } from './server.ts';
+import { closedPort, listen, startSdkServer, type SdkServer } from './server.ts';
 
 let s: SdkServer;
 let w: World;
@@ -115,13 +116,25 @@ describe('errors chosen by the contract code', () => {
     expect(error.message).toMatch(/more than 2 requests this minute/);
   });
 
-  it('NetworkError: nothing listening, and an answer that is not GraphQL', async () => {
+  it('NetworkError: nothing listening, no answer in time, and an answer that is not GraphQL', async () => {
     const port = await closedPort();
     const unreachable = await failure(createClient({ url: `http://127.0.0.1:${port}/graphql`, retry: false }).viewer());
     expect(unreachable).toBeInstanceOf(NetworkError);
     expect(unreachable).toMatchObject({ code: 'NETWORK_ERROR', status: undefined, operationName: 'Viewer' });
     expect(unreachable.message).toContain(`Viewer: no answer from http://127.0.0.1:${port}/graphql`);
     expect(unreachable.cause).toBeInstanceOf(Error);
+
+    // Something that accepts the connection and never answers: given up after timeoutMs.
+    const silent = createServer(() => {});
+    const silentPort = await listen(silent, 0);
+    try {
+      const timedOut = await failure(createClient({ url: `http://127.0.0.1:${silentPort}/graphql`, retry: false, timeoutMs: 100 }).viewer());
+      expect(timedOut).toBeInstanceOf(NetworkError);
+      expect(timedOut.message).toMatch(/timeout/i);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
 
     // The server's own 404 for a path that is not the GraphQL endpoint.
     const wrongPath = await failure(createClient({ url: s.url.replace('/graphql', '/nothing-here'), retry: false }).viewer());
