@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // The SDK runs in browsers too: fetch and the standard library only.
+    files: ['sdk/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'The SDK must run in browsers: no Node.js modules.' }] }] },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

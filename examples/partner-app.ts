@@ -1,0 +1,38 @@
+/**
+ * A partner app runs a prompt with its API key and handles a refusal.
+ *
+ *   PROMPTGATE_URL=http://localhost:4000/graphql PROMPTGATE_API_KEY=pgk_… PROMPT_ID=prm_… \
+ *     node --import tsx examples/partner-app.ts "Text to summarize"
+ */
+import { createClient, ForbiddenError, RateLimitedError } from '@promptgate/sdk';
+
+const client = createClient({
+  url: process.env.PROMPTGATE_URL ?? 'http://localhost:4000/graphql',
+  apiKey: process.env.PROMPTGATE_API_KEY ?? '',
+});
+const promptId = process.env.PROMPT_ID ?? '';
+
+try {
+  const run = await client.runPrompt({
+    promptId,
+    inputs: { text: process.argv[2] ?? 'PromptGate issues API keys with granular permissions.' },
+    endUserId: 'customer-42', // your own id for the person this run serves
+  });
+  if (run.status === 'SUCCEEDED') {
+    console.log(run.result);
+  } else {
+    console.error(`The model failed: ${run.error}`);
+  }
+} catch (error) {
+  if (error instanceof ForbiddenError) {
+    // The key is valid but may not run this prompt; reason says why: NOT_GRANTED, KEY_REVOKED, …
+    console.error(`Refused (${error.reason}): ${error.message}`);
+    process.exitCode = 2;
+  } else if (error instanceof RateLimitedError) {
+    // Reads were already retried; a run is never repeated on its own, so the app decides.
+    console.error(`Too many requests: try again in ${error.retryAfterSeconds} s`);
+    process.exitCode = 3;
+  } else {
+    throw error;
+  }
+}

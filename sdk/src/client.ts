@@ -1,0 +1,311 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { DocumentNode } from 'graphql';
+import type * as G from '../__generated__/graphql.js';
+import { getSdk, type Sdk } from '../__generated__/sdk.js';
+import { NotFoundError } from './errors.js';
+import { collect, iteratePages, toPage, type IterateOptions, type Page, type PageArgs } from './pagination.js';
+import { retryPolicy, type RetryOptions } from './retry.js';
+import { execute, type TransportOptions } from './transport.js';
+import type {
+  AccessDecision,
+  ApiKey,
+  ApiKeyUsage,
+  AuditEvent,
+  AuthPayload,
+  Flow,
+  IssuedApiKey,
+  Membership,
+  Organization,
+  OrganizationWithMembers,
+  Prompt,
+  ResourceRef,
+  Run,
+  RunFilter,
+  TimeWindow,
+  Viewer,
+} from './types.js';
+
+interface CommonOptions {
+  /** The GraphQL endpoint, e.g. `https://promptgate.example.com/graphql`. */
+  url: string;
+  /** A fetch implementation; the global `fetch` unless given. */
+  fetch?: typeof globalThis.fetch;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string>;
+  /** When reads are retried; `false` never retries. */
+  retry?: RetryOptions | false;
+  /** Gives up on a request after this long (a NetworkError); no limit unless given. */
+  timeoutMs?: number;
+}
+
+/** With `apiKey` for partner apps, `token` (a session from logIn) for the dashboard, or neither to sign up or log in. */
+export type ClientOptions = CommonOptions &
+  ({ apiKey: string; token?: undefined } | { token: string; apiKey?: undefined } | { apiKey?: undefined; token?: undefined });
+
+/** A PromptGate client. `createClient` makes one. */
+export class PromptGateClient {
+  /** The generated operations, one per document in sdk/operations, answering the raw `data`. */
+  readonly operations: Sdk;
+  readonly #transport: TransportOptions;
+
+  constructor(options: ClientOptions) {
+    const credential = options.apiKey ?? options.token;
+    const fetchImpl = options.fetch ?? globalThis.fetch;
+    if (typeof fetchImpl !== 'function') throw new TypeError('No fetch: pass `fetch` to createClient');
+    this.#transport = {
+      url: options.url,
+      // Called bare, as the global fetch must be in browsers.
+      fetch: (input, init) => fetchImpl(input, init),
+      headers: { ...options.headers, ...(credential ? { authorization: `Bearer ${credential}` } : {}) },
+      retry: retryPolicy(options.retry),
+      timeoutMs: options.timeoutMs,
+    };
+    this.operations = getSdk(<R, V>(document: DocumentNode, variables?: V) => execute<R>(this.#transport, document, variables));
+  }
+
+  /** Runs any typed document (your own, or one of the exported ones) with this client's credential, errors and retries. */
+  request<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables): Promise<TData> {
+    return execute<TData>(this.#transport, document, variables);
+  }
+
+  // Who is calling
+
+  /** The signed-in user (with memberships) or the calling API key; both null when anonymous. */
+  async viewer(): Promise<Viewer> {
+    return (await this.operations.Viewer()).viewer;
+  }
+
+  /** Creates an account and answers a session token for `createClient({ token })`. */
+  async signUp(input: G.SignUpInput): Promise<AuthPayload> {
+    return (await this.operations.SignUp({ input })).signUp;
+  }
+
+  /** Starts a session; a wrong email or password is an UnauthenticatedError. */
+  async logIn(input: G.LogInInput): Promise<AuthPayload> {
+    return (await this.operations.LogIn({ input })).logIn;
+  }
+
+  /** Ends the session of this client's token at once. */
+  async logOut(): Promise<boolean> {
+    return (await this.operations.LogOut()).logOut;
+  }
+
+  // Organizations and members
+
+  /** The organization with its members and the caller's role in it. */
+  async organization(id: string): Promise<OrganizationWithMembers | null> {
+    return (await this.operations.Organization({ id })).organization;
+  }
+
+  /** The caller becomes its OWNER. */
+  async createOrganization(input: G.CreateOrganizationInput): Promise<Organization> {
+    return (await this.operations.CreateOrganization({ input })).createOrganization;
+  }
+
+  /** Adds an existing account. Admins add MEMBERs; only owners add ADMINs and OWNERs. */
+  async addMember(input: G.AddMemberInput): Promise<Membership> {
+    return (await this.operations.AddMember({ input })).addMember;
+  }
+
+  /** Only owners touch ADMIN and OWNER roles; the last owner stays. */
+  async updateMemberRole(input: G.UpdateMemberRoleInput): Promise<Membership> {
+    return (await this.operations.UpdateMemberRole({ input })).updateMemberRole;
+  }
+
+  /** Answers the removed user's id. */
+  async removeMember(input: G.RemoveMemberInput): Promise<string> {
+    return (await this.operations.RemoveMember({ input })).removeMember;
+  }
+
+  /** One page of the organization's change history, newest first (admins and owners). */
+  async auditLog(organizationId: string, page: PageArgs = {}): Promise<Page<AuditEvent>> {
+    return toPage(organizationOrThrow(organizationId, await this.operations.AuditLog({ organizationId, ...page })).auditLog);
+  }
+
+  /** Every event of the audit log, newest first, fetched page after page as it is read. */
+  iterateAuditLog(organizationId: string, options?: IterateOptions): AsyncGenerator<AuditEvent, void, undefined> {
+    return iteratePages((page) => this.auditLog(organizationId, page), options);
+  }
+
+  // Prompts
+
+  /** A prompt by id; a NotFoundError when it does not exist or the caller may not see it. */
+  async prompt(id: string): Promise<Prompt | null> {
+    return (await this.operations.Prompt({ id })).prompt;
+  }
+
+  /** One page of the organization's prompts, by name. */
+  async prompts(organizationId: string, page: PageArgs = {}): Promise<Page<Prompt>> {
+    return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationPrompts({ organizationId, ...page })).prompts);
+  }
+
+  /** Every prompt of the organization, fetched page after page as it is read. */
+  iteratePrompts(organizationId: string, options?: IterateOptions): AsyncGenerator<Prompt, void, undefined> {
+    return iteratePages((page) => this.prompts(organizationId, page), options);
+  }
+
+  /** A prompt: a template with {{variable}} placeholders, run by `model` ("echo" unless given). */
+  async createPrompt(input: G.CreatePromptInput): Promise<Prompt> {
+    return (await this.operations.CreatePrompt({ input })).createPrompt;
+  }
+
+  /** Changes the fields given; `description: null` clears it. */
+  async updatePrompt(input: G.UpdatePromptInput): Promise<Prompt> {
+    return (await this.operations.UpdatePrompt({ input })).updatePrompt;
+  }
+
+  /** Answers the deleted prompt's id; a prompt that is a step of a flow is a ConflictError. */
+  async deletePrompt(input: G.DeletePromptInput): Promise<string> {
+    return (await this.operations.DeletePrompt({ input })).deletePrompt;
+  }
+
+  /** Runs a prompt. A provider failure answers the run FAILED; a refusal throws (ForbiddenError, …). */
+  async runPrompt(input: G.RunPromptInput): Promise<Run> {
+    return (await this.operations.RunPrompt({ input })).runPrompt;
+  }
+
+  // Flows
+
+  /** A flow by id, with its steps. */
+  async flow(id: string): Promise<Flow | null> {
+    return (await this.operations.Flow({ id })).flow;
+  }
+
+  /** One page of the organization's flows, by name. */
+  async flows(organizationId: string, page: PageArgs = {}): Promise<Page<Flow>> {
+    return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationFlows({ organizationId, ...page })).flows);
+  }
+
+  /** Every flow of the organization, fetched page after page as it is read. */
+  iterateFlows(organizationId: string, options?: IterateOptions): AsyncGenerator<Flow, void, undefined> {
+    return iteratePages((page) => this.flows(organizationId, page), options);
+  }
+
+  /** A flow runs prompts of its organization in order, each later one receiving the previous result. */
+  async createFlow(input: G.CreateFlowInput): Promise<Flow> {
+    return (await this.operations.CreateFlow({ input })).createFlow;
+  }
+
+  /** Changes the fields given; `steps` replaces all steps. */
+  async updateFlow(input: G.UpdateFlowInput): Promise<Flow> {
+    return (await this.operations.UpdateFlow({ input })).updateFlow;
+  }
+
+  /** Answers the deleted flow's id. */
+  async deleteFlow(input: G.DeleteFlowInput): Promise<string> {
+    return (await this.operations.DeleteFlow({ input })).deleteFlow;
+  }
+
+  /** Runs a flow step after step; a provider failure answers the run FAILED at that step. */
+  async runFlow(input: G.RunFlowInput): Promise<Run> {
+    return (await this.operations.RunFlow({ input })).runFlow;
+  }
+
+  // Runs
+
+  /** A run by id; an API key reads its own runs only. */
+  async run(id: string): Promise<Run | null> {
+    return (await this.operations.Run({ id })).run;
+  }
+
+  /** One page of the organization's runs, newest first; an API key sees its own runs only. */
+  async runs(organizationId: string, filter: RunFilter & PageArgs = {}): Promise<Page<Run>> {
+    return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationRuns({ organizationId, ...filter })).runs);
+  }
+
+  /** Every run matching the filter, newest first, fetched page after page as it is read. */
+  iterateRuns(organizationId: string, filter: RunFilter = {}, options?: IterateOptions): AsyncGenerator<Run, void, undefined> {
+    return iteratePages((page) => this.runs(organizationId, { ...filter, ...page }), options);
+  }
+
+  /** 1 to 5 stars for a finished run. */
+  async rateRun(input: G.RateRunInput): Promise<Run> {
+    return (await this.operations.RateRun({ input })).rateRun;
+  }
+
+  // API keys
+
+  /** A key by id (never its secret); an API key reads only itself. */
+  async apiKey(id: string): Promise<ApiKey | null> {
+    return (await this.operations.ApiKey({ id })).apiKey;
+  }
+
+  /** One page of every key of the organization, active or not, by name. */
+  async apiKeys(organizationId: string, page: PageArgs = {}): Promise<Page<ApiKey>> {
+    return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationApiKeys({ organizationId, ...page })).apiKeys);
+  }
+
+  /** Every key of the organization, fetched page after page as it is read. */
+  iterateApiKeys(organizationId: string, options?: IterateOptions): AsyncGenerator<ApiKey, void, undefined> {
+    return iteratePages((page) => this.apiKeys(organizationId, page), options);
+  }
+
+  /** Issues a key (admins and owners). The answer holds the whole secret, this once. */
+  async createApiKey(input: G.CreateApiKeyInput): Promise<IssuedApiKey> {
+    return (await this.operations.CreateApiKey({ input })).createApiKey;
+  }
+
+  /** Replaces the key's access and grants as a whole. */
+  async updateApiKeyPermissions(input: G.UpdateApiKeyPermissionsInput): Promise<ApiKey> {
+    return (await this.operations.UpdateApiKeyPermissions({ input })).updateApiKeyPermissions;
+  }
+
+  /** Renames a key or changes when it expires (`expiresAt: null` never expires). */
+  async updateApiKey(input: G.UpdateApiKeyInput): Promise<ApiKey> {
+    return (await this.operations.UpdateApiKey({ input })).updateApiKey;
+  }
+
+  /** Ends the key for good, at once. */
+  async revokeApiKey(input: G.RevokeApiKeyInput): Promise<ApiKey> {
+    return (await this.operations.RevokeApiKey({ input })).revokeApiKey;
+  }
+
+  /** A new secret for the same key; the old one keeps working for `gracePeriodSeconds`. */
+  async rotateApiKey(input: G.RotateApiKeyInput): Promise<IssuedApiKey> {
+    return (await this.operations.RotateApiKey({ input })).rotateApiKey;
+  }
+
+  /** Every active key that may run the prompt or flow, by name, all pages fetched. */
+  async availableApiKeys(resource: ResourceRef): Promise<ApiKey[]> {
+    return collect(this.iterateAvailableApiKeys(resource));
+  }
+
+  /** The keys of `availableApiKeys`, fetched page after page as they are read. */
+  iterateAvailableApiKeys(resource: ResourceRef, options?: IterateOptions): AsyncGenerator<ApiKey, void, undefined> {
+    return iteratePages(
+      async (page) => toPage((await this.operations.AvailableApiKeys({ ...resourceArgs(resource), ...page })).availableApiKeys),
+      options,
+    );
+  }
+
+  /**
+   * Would the key be allowed to run the prompt or flow? Runs nothing. An API key asks about
+   * itself (leave `apiKeyId` out); members ask about any key of their organization.
+   */
+  async checkAccess(resource: ResourceRef, apiKeyId?: string): Promise<AccessDecision> {
+    return (await this.operations.CheckAccess({ ...resourceArgs(resource), apiKeyId })).checkAccess;
+  }
+
+  /** Runs, failures, latency and tokens of a key, overall and per prompt or flow (all time unless a window is given). */
+  async apiKeyUsage(apiKeyId: string, window: TimeWindow = {}): Promise<ApiKeyUsage | null> {
+    return (await this.operations.ApiKeyUsage({ apiKeyId, ...window })).apiKey;
+  }
+}
+
+/** A client for partner apps (`apiKey`) or the dashboard (`token`). */
+export function createClient(options: ClientOptions): PromptGateClient {
+  return new PromptGateClient(options);
+}
+
+function resourceArgs(resource: ResourceRef): { promptId?: string; flowId?: string } {
+  return resource.promptId !== undefined ? { promptId: resource.promptId } : { flowId: resource.flowId };
+}
+
+/**
+ * The lists hang off `organization(id)`, which the schema lets be null. The server answers
+ * NOT_FOUND rather than null; should a null come all the same, it means the same.
+ */
+function organizationOrThrow<T>(organizationId: string, data: { organization: T | null }): T {
+  if (data.organization === null) throw new NotFoundError('NOT_FOUND', `Organization ${organizationId} was not found`);
+  return data.organization;
+}

@@ -1,0 +1,49 @@
+/**
+ * The objects the client's methods answer, named after what they are. Each is the TypeScript
+ * type of a fragment in sdk/operations/fragments.graphql.
+ */
+import type * as G from '../__generated__/graphql.js';
+
+export type User = G.UserFieldsFragment;
+export type Membership = G.MembershipFieldsFragment;
+export type Organization = G.OrganizationFieldsFragment;
+/** An organization with its members, as `organization(id)` answers it. */
+export type OrganizationWithMembers = NonNullable<G.OrganizationQuery['organization']>;
+export type Prompt = G.PromptFieldsFragment;
+export type Flow = G.FlowFieldsFragment;
+export type ApiKey = G.ApiKeyFieldsFragment;
+export type Run = G.RunFieldsFragment;
+export type RunStep = G.RunStepFieldsFragment;
+export type Usage = G.UsageFieldsFragment;
+export type AuditEvent = G.AuditEventFieldsFragment;
+
+/** Who is calling: a signed-in user with their memberships, an API key, or neither. */
+export type Viewer = G.ViewerQuery['viewer'];
+/** A session token for `createClient({ token })` and its user. */
+export type AuthPayload = G.LogInMutation['logIn'];
+/** A new or rotated key: `secret` is shown this once and never again. */
+export type IssuedApiKey = G.CreateApiKeyMutation['createApiKey'];
+/** Whether a key may run a prompt or flow, and why. */
+export type AccessDecision = G.CheckAccessQuery['checkAccess'];
+/** A key's usage in a time window, overall and per prompt or flow. */
+export type ApiKeyUsage = NonNullable<G.ApiKeyUsageQuery['apiKey']>;
+export type ResourceUsage = ApiKeyUsage['usageByResource'][number];
+
+/** Exactly one prompt or one flow. */
+export type ResourceRef = { promptId: string; flowId?: undefined } | { flowId: string; promptId?: undefined };
+
+/** Filters of an organization's run list. */
+export interface RunFilter {
+  apiKeyId?: string;
+  promptId?: string;
+  flowId?: string;
+  status?: G.RunStatus;
+}
+
+/** A time window; both ends optional. Dates are sent as RFC 3339 strings. */
+export interface TimeWindow {
+  /** Runs started at or after this moment. */
+  since?: string | Date;
+  /** Runs started before this moment. */
+  until?: string | Date;
+}
