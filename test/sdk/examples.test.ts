@@ -69,12 +69,12 @@ describe('examples/dashboard.ts', () => {
   });
 });
 
-describe('sdk/README.md', () => {
+describe.each(['sdk/README.md', 'README.md'])('%s', (path) => {
   it('quotes both examples exactly as they are in examples/', () => {
-    const readme = readFileSync('sdk/README.md', 'utf8');
+    const readme = readFileSync(path, 'utf8');
     for (const file of ['partner-app.ts', 'dashboard.ts']) {
       const source = readFileSync(`examples/${file}`, 'utf8');
-      expect(readme, `sdk/README.md must quote examples/${file} in a \`\`\`ts block`).toContain('```ts\n' + source + '```');
+      expect(readme, `${path} must quote examples/${file} in a \`\`\`ts block`).toContain('```ts\n' + source + '```');
     }
   });
 });
