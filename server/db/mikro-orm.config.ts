@@ -60,6 +60,7 @@ export function ormOptions(database: DatabaseConfig): Options {
       path: 'server/db/migrations/postgresql',
       emit: 'ts',
       snapshot: false,
+      silent: true,
     },
   } as Options;
 }
