@@ -33,6 +33,8 @@ function normalizeEmail(email: string): string {
 async function startSession(em: EntityManager, user: User, ttlSeconds: number): Promise<{ token: string; sessionId: string }> {
   const token = generateCredential('session');
   const now = new Date();
+  // Each sign-in sweeps the user's sessions that have expired, so they do not pile up.
+  await em.nativeDelete(SessionSchema, { user: user.id, expiresAt: { $lte: now } });
   const session = em.create(SessionSchema, {
     id: newId('Session'),
     user: user.id,

@@ -1,0 +1,64 @@
+import { GraphQLError } from 'graphql';
+import { redactCredentials } from '../auth/redact.ts';
+import { ERROR_CODES, type ErrorCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+/** How failures reach callers: the contract's codes, nothing unexpected shown, no secret echoed. */
+
+const CONTRACT_CODES = new Set<string>(ERROR_CODES);
+
+/**
+ * Expected errors (a GraphQLError with a contract code) pass through; anything else is logged
+ * here and answered as a bare INTERNAL_SERVER_ERROR, with no message, stack or SQL.
+ */
+export function maskError(error: unknown, message: string, logger: Logger): Error {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  if (original instanceof GraphQLError && CONTRACT_CODES.has(String(original.extensions.code))) {
+    return error instanceof GraphQLError && error.originalError
+      ? new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: original.extensions })
+      : original;
+  }
+  // Errors of the request itself (a variable of the wrong type, a query that does not validate)
+  // carry no path: they are the caller's mistake, answered as such by useContractErrorCodes.
+  if (error instanceof GraphQLError && (!error.originalError || !error.path)) return error;
+  logger.error('unexpected error', original instanceof Error ? (original.stack ?? original.message) : original);
+  return new GraphQLError(message, {
+    nodes: error instanceof GraphQLError ? error.nodes : undefined,
+    path: error instanceof GraphQLError ? error.path : undefined,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode },
+  });
+}
+
+/**
+ * Every answered error goes through here: credential-shaped strings are redacted from messages,
+ * and GraphQL's own request errors (a query that does not parse or validate, a variable of the wrong
+ * type, a limit above) are the caller's mistakes: they answer BAD_USER_INPUT, the contract's code
+ * for them, with the original code kept in extensions.reason.
+ */
+export function useContractErrorCodes() {
+  const recode = (error: GraphQLError): GraphQLError => {
+    const code = error.extensions?.code;
+    const message = redactCredentials(error.message);
+    if (code !== undefined && CONTRACT_CODES.has(String(code)) && message === error.message) return error;
+    return new GraphQLError(message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      originalError: error.originalError,
+      extensions:
+        code !== undefined && CONTRACT_CODES.has(String(code))
+          ? error.extensions
+          : { ...error.extensions, code: 'BAD_USER_INPUT', ...(code ? { reason: code } : {}) },
+    });
+  };
+  return {
+    onResultProcess({ result, setResult }: { result: unknown; setResult: (result: unknown) => void }) {
+      const results = Array.isArray(result) ? result : [result];
+      if (!results.some((r) => r && typeof r === 'object' && 'errors' in r && (r as { errors?: unknown[] }).errors?.length)) return;
+      const fix = (r: { errors?: readonly GraphQLError[] }) =>
+        r.errors ? { ...r, errors: r.errors.map((e) => (e instanceof GraphQLError ? recode(e) : e)) } : r;
+      setResult(Array.isArray(result) ? result.map(fix) : fix(result as { errors?: readonly GraphQLError[] }));
+    },
+  };
+}
