@@ -171,6 +171,40 @@ describe('key lifecycle', () => {
   });
 });
 
+describe('concurrent changes of one key', () => {
+  it('rotates one at a time: afterwards exactly one current secret works, the one last issued', async () => {
+    const key = await createApiKey(h, w.owner, w.organizationId);
+    const rotations = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        h.gql('mutation($id: ID!) { rotateApiKey(input: { apiKeyId: $id }) { secret apiKey { prefix } } }', { id: key.id }, { token: w.owner.token }),
+      ),
+    );
+    for (const rotation of rotations) expect(codeOf(rotation)).toBeUndefined();
+    const [row] = await h.orm.em.fork().getConnection().execute('select count(*) as n from api_key_secrets where api_key_id = ? and expires_at is null', [key.id]);
+    expect(Number(row.n)).toBe(1);
+    const working = [];
+    for (const rotation of rotations) if (!codeOf(await viewerKey(rotation.data!.rotateApiKey.secret))) working.push(rotation);
+    expect(working).toHaveLength(1);
+    expect((await readKey(key.id)).prefix).toBe(working[0]!.data!.rotateApiKey.apiKey.prefix);
+  });
+
+  it('replaces permissions one at a time, never answering an internal error', async () => {
+    const key = await createApiKey(h, w.owner, w.organizationId, { promptIds: [w.promptId] });
+    const updates = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        h.gql(
+          'mutation($id: ID!, $p: [ID!], $f: [ID!]) { updateApiKeyPermissions(input: { apiKeyId: $id, access: SPECIFIC, promptIds: $p, flowIds: $f }) { id } }',
+          { id: key.id, p: i % 2 ? [w.promptId] : [], f: i % 2 ? [] : [w.flowId] },
+          { token: w.owner.token },
+        ),
+      ),
+    );
+    for (const update of updates) expect(codeOf(update)).toBeUndefined();
+    const read = await readKey(key.id);
+    expect(read.prompts.length + read.flows.length).toBe(1);
+  });
+});
+
 describe('updateApiKeyPermissions and the access rule', () => {
   it('replaces access and grants as a whole, effective on the very next request', async () => {
     const other = await createPrompt(h, w.owner, w.organizationId, { name: 'Other' });

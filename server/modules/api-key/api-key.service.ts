@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { keyStatus, type KeyFacts } from '../../auth/access.ts';
 import { DISPLAY_PREFIX_LENGTH, generateCredential, hashCredential } from '../../auth/credentials.ts';
 import type { Principal } from '../../auth/principal.ts';
+import { forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -30,8 +31,9 @@ export function keyFacts(key: ApiKey): KeyFacts {
   return { id: key.id, organizationId: key.organization, access: key.access, expiresAt: key.expiresAt ?? null, revokedAt: key.revokedAt ?? null };
 }
 
-export async function getApiKey(em: EntityManager, id: string): Promise<ApiKey> {
-  const key = await em.findOne(ApiKeySchema, { id });
+/** The key, locked for the rest of the transaction: its changes (grants, secrets) never interleave. */
+export async function getApiKeyForUpdate(em: EntityManager, id: string): Promise<ApiKey> {
+  const key = await em.findOne(ApiKeySchema, { id }, forUpdate(em));
   if (!key) throw notFound('ApiKey', id);
   return key;
 }
@@ -154,7 +156,7 @@ export async function updateApiKeyPermissions(
   input: { apiKeyId: string; access: ApiKeyAccess; promptIds?: readonly string[] | null; flowIds?: readonly string[] | null },
 ): Promise<ApiKey> {
   return em.transactional(async (tx) => {
-    const key = await getApiKey(tx, input.apiKeyId);
+    const key = await getApiKeyForUpdate(tx, input.apiKeyId);
     requireNotRevoked(key);
     const next = await checkGrants(tx, key.organization, input);
     const before = await currentGrants(tx, key);
@@ -183,7 +185,7 @@ export async function updateApiKey(
 ): Promise<ApiKey> {
   const now = new Date();
   return em.transactional(async (tx) => {
-    const key = await getApiKey(tx, input.apiKeyId);
+    const key = await getApiKeyForUpdate(tx, input.apiKeyId);
     requireNotRevoked(key);
     const before = { name: key.name, expiresAt: key.expiresAt?.toISOString() ?? null };
     if (input.name != null) key.name = checkName('name', input.name);
@@ -199,7 +201,7 @@ export async function updateApiKey(
 /** Ends a key for good, at once: its secrets stop working on the very next request. */
 export async function revokeApiKey(em: EntityManager, actor: Principal, apiKeyId: string): Promise<ApiKey> {
   return em.transactional(async (tx) => {
-    const key = await getApiKey(tx, apiKeyId);
+    const key = await getApiKeyForUpdate(tx, apiKeyId);
     if (key.revokedAt) return key;
     const now = new Date();
     key.revokedAt = now;
@@ -229,7 +231,7 @@ export async function rotateApiKey(
     throw badInput('gracePeriodSeconds', `must be between 0 and ${MAX_GRACE_PERIOD_SECONDS} (30 days)`);
   }
   return em.transactional(async (tx) => {
-    const key = await getApiKey(tx, input.apiKeyId);
+    const key = await getApiKeyForUpdate(tx, input.apiKeyId);
     requireNotRevoked(key);
     const now = new Date();
     await tx.nativeDelete(ApiKeySecretSchema, { apiKey: key.id, expiresAt: { $lte: now } });

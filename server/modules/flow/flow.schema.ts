@@ -14,7 +14,8 @@ const FlowStepRef = builder.objectRef<FlowStep>('FlowStep').implement({
     position: t.exposeInt('position', { description: 'Starts at 1.' }),
     prompt: t.field({
       type: PromptRef,
-      resolve: async (step, _args, ctx) => (await ctx.loaders.prompt.load(step.prompt))!,
+      // historicPrompt: a step keeps showing its prompt even in the moment after a delete raced it.
+      resolve: async (step, _args, ctx) => ctx.authz.disclose((await ctx.loaders.historicPrompt.load(step.prompt))!),
     }),
   }),
 });

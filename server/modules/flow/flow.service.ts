@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../../auth/principal.ts';
+import { forShare, forUpdate } from '../../db/dialect.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { removeGrantsOf } from '../api-key/grants.ts';
@@ -15,7 +16,8 @@ async function checkSteps(em: EntityManager, organizationId: string, steps: { pr
   if (steps.length === 0) throw badInput('steps', 'a flow needs at least one step');
   if (steps.length > MAX_FLOW_STEPS) throw badInput('steps', `a flow has at most ${MAX_FLOW_STEPS} steps`);
   const promptIds = steps.map((step) => step.promptId);
-  const found = await em.find(PromptSchema, { id: { $in: promptIds }, organization: organizationId }, { fields: ['id'] });
+  // Shared locks: a prompt cannot be deleted while a flow that is being saved takes it as a step.
+  const found = await em.find(PromptSchema, { id: { $in: promptIds }, organization: organizationId }, { fields: ['id'], ...forShare(em) });
   const known = new Set(found.map((prompt) => prompt.id));
   const index = promptIds.findIndex((id) => !known.has(id));
   // A prompt of another organization is as unknown here as one that does not exist (rule 4).
@@ -33,8 +35,9 @@ function auditView(flow: Flow, promptIds: string[]) {
   return { name: flow.name, description: flow.description, steps: promptIds };
 }
 
-export async function getFlow(em: EntityManager, id: string): Promise<Flow> {
-  const flow = await em.findOne(FlowSchema, { id });
+/** The flow, locked for the rest of the transaction, so two edits of its steps never interleave. */
+async function getFlowForUpdate(em: EntityManager, id: string): Promise<Flow> {
+  const flow = await em.findOne(FlowSchema, { id }, forUpdate(em));
   if (!flow) throw notFound('Flow', id);
   return flow;
 }
@@ -79,7 +82,7 @@ export async function updateFlow(
   input: { flowId: string; name?: string | null; description?: string | null; steps?: { promptId: string }[] | null },
 ): Promise<Flow> {
   return em.transactional(async (tx) => {
-    const flow = await getFlow(tx, input.flowId);
+    const flow = await getFlowForUpdate(tx, input.flowId);
     const oldSteps = await stepPromptIds(tx, flow.id);
     const before = auditView(flow, oldSteps);
     if (input.name != null) flow.name = checkName('name', input.name);
@@ -103,7 +106,7 @@ export async function updateFlow(
 
 export async function deleteFlow(em: EntityManager, actor: Principal, flowId: string): Promise<string> {
   return em.transactional(async (tx) => {
-    const flow = await getFlow(tx, flowId);
+    const flow = await getFlowForUpdate(tx, flowId);
     recordAudit(tx, actor, {
       organizationId: flow.organization,
       action: 'flow.deleted',

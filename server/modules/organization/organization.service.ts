@@ -1,6 +1,6 @@
-import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { roleAtLeast } from '../../auth/permissions.ts';
-import { isPostgres } from '../../db/dialect.ts';
+import { forUpdate } from '../../db/dialect.ts';
 import type { UserPrincipal } from '../../auth/principal.ts';
 import { conflict, forbidden, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
@@ -54,9 +54,7 @@ async function actorRole(em: EntityManager, organizationId: string, actor: UserP
  * cannot leave it without an owner. SQLite already runs one write transaction at a time.
  */
 async function lockOrganization(em: EntityManager, organizationId: string): Promise<void> {
-  if (isPostgres(em)) {
-    await em.findOne(OrganizationSchema, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-  }
+  await em.findOne(OrganizationSchema, { id: organizationId }, forUpdate(em));
 }
 
 async function requireAnotherOwner(em: EntityManager, organizationId: string): Promise<void> {

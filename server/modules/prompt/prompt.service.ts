@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../../auth/principal.ts';
+import { forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { KNOWN_PROVIDERS, parseModel } from '../../providers/index.ts';
 import { newId } from '../../ids.ts';
@@ -31,8 +32,9 @@ function auditView(prompt: Prompt) {
   return { name: prompt.name, description: prompt.description, template: prompt.template, model: prompt.model };
 }
 
-export async function getPrompt(em: EntityManager, id: string): Promise<Prompt> {
-  const prompt = await em.findOne(PromptSchema, { id });
+/** The prompt, locked for the rest of the transaction (see flow.service.ts checkSteps). */
+async function getPromptForUpdate(em: EntityManager, id: string): Promise<Prompt> {
+  const prompt = await em.findOne(PromptSchema, { id }, forUpdate(em));
   if (!prompt) throw notFound('Prompt', id);
   return prompt;
 }
@@ -71,7 +73,7 @@ export async function updatePrompt(
   input: { promptId: string; name?: string | null; template?: string | null; model?: string | null; description?: string | null },
 ): Promise<Prompt> {
   return em.transactional(async (tx) => {
-    const prompt = await getPrompt(tx, input.promptId);
+    const prompt = await getPromptForUpdate(tx, input.promptId);
     const before = auditView(prompt);
     if (input.name != null) prompt.name = checkName('name', input.name);
     if (input.template != null) prompt.template = checkTemplate(input.template);
@@ -97,7 +99,7 @@ export async function updatePrompt(
  */
 export async function deletePrompt(em: EntityManager, actor: Principal, promptId: string): Promise<string> {
   return em.transactional(async (tx) => {
-    const prompt = await getPrompt(tx, promptId);
+    const prompt = await getPromptForUpdate(tx, promptId);
     const steps = await tx.find(FlowStepSchema, { prompt: promptId });
     // Only live flows count: a deleted flow's steps are history.
     const flows = steps.length

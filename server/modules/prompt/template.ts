@@ -24,6 +24,14 @@ export function flowVariables(stepTemplates: string[]): string[] {
   return [...seen];
 }
 
+/**
+ * Whether the caller gave a value for a variable: its own property, not undefined. (Not `in` or
+ * a plain lookup, which would find `constructor` or `toString` on every object.)
+ */
+export function hasInput(inputs: Record<string, unknown>, name: string): boolean {
+  return Object.hasOwn(inputs, name) && inputs[name] !== undefined;
+}
+
 /** A placeholder the caller did not give a value for. */
 export class MissingVariableError extends Error {
   constructor(readonly variable: string) {
@@ -37,7 +45,7 @@ export class MissingVariableError extends Error {
  */
 export function renderTemplate(template: string, inputs: Record<string, unknown>): string {
   return template.replace(PLACEHOLDER, (_match, name: string) => {
-    if (!Object.hasOwn(inputs, name) || inputs[name] === undefined) throw new MissingVariableError(name);
+    if (!hasInput(inputs, name)) throw new MissingVariableError(name);
     const value = inputs[name];
     return typeof value === 'string' ? value : JSON.stringify(value);
   });

@@ -8,7 +8,7 @@ import { ProviderError, type ModelProviders } from '../../providers/index.ts';
 import type { Flow } from '../flow/flow.entity.ts';
 import { FlowStepSchema } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
-import { flowVariables, renderTemplate, templateVariables } from '../prompt/template.ts';
+import { flowVariables, hasInput, renderTemplate, templateVariables } from '../prompt/template.ts';
 import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
 
 /** What running needs besides the request's EntityManager. */
@@ -23,12 +23,17 @@ export interface RunEnvironment {
 }
 
 const DEADLINE_MARGIN_MS = 10_000;
+/** Inputs are stored with the run: a bound keeps one request from filling the database. */
+export const MAX_INPUTS_BYTES = 256 * 1024;
 const MAX_END_USER_ID_LENGTH = 200;
 
 function checkInputs(inputs: unknown): Record<string, unknown> {
   if (inputs === null || inputs === undefined) return {};
   if (typeof inputs !== 'object' || Array.isArray(inputs)) {
     throw badInput('inputs', 'must be a JSON object of variable names to values, e.g. { "text": "…" }');
+  }
+  if (Buffer.byteLength(JSON.stringify(inputs)) > MAX_INPUTS_BYTES) {
+    throw badInput('inputs', `must be at most ${MAX_INPUTS_BYTES / 1024} KiB as JSON`);
   }
   return inputs as Record<string, unknown>;
 }
@@ -41,7 +46,7 @@ function checkEndUserId(endUserId: string | null | undefined): string | null {
 
 /** Every variable the caller must give, checked before anything is recorded (DESIGN.md rule 7). */
 function requireVariables(variables: string[], inputs: Record<string, unknown>): void {
-  const missing = variables.filter((name) => inputs[name] === undefined);
+  const missing = variables.filter((name) => !hasInput(inputs, name));
   if (missing.length) {
     throw badInput('inputs', `missing variable${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
   }
@@ -153,7 +158,12 @@ export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?:
   const endUserId = checkEndUserId(input.endUserId);
   const steps = await env.em.find(FlowStepSchema, { flow: flow.id }, { orderBy: { position: 'asc' } });
   const found = await env.em.find(PromptSchema, { id: { $in: steps.map((s) => s.prompt) } });
-  const prompts = steps.map((step) => found.find((p) => p.id === step.prompt)!);
+  const prompts = steps.map((step) => {
+    const prompt = found.find((p) => p.id === step.prompt);
+    // Deleting a prompt a flow uses is refused; only a race with that refusal gets here.
+    if (!prompt) throw conflict(`Step ${step.position} of flow ${flow.id} runs a prompt that was deleted; update the flow's steps`);
+    return prompt;
+  });
   // Every way in passes the access rule: a key runs each step only if the rule lets it run that prompt.
   for (const prompt of prompts) {
     await env.authz.require({ action: 'prompt:run', target: { organizationId: prompt.organization, promptId: prompt.id } });
