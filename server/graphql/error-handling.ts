@@ -13,11 +13,9 @@ const CONTRACT_CODES = new Set<string>(ERROR_CODES);
  */
 export function maskError(error: unknown, message: string, logger: Logger): Error {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-  if (original instanceof GraphQLError && CONTRACT_CODES.has(String(original.extensions.code))) {
-    return error instanceof GraphQLError && error.originalError
-      ? new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: original.extensions })
-      : original;
-  }
+  // Expected: returned as it is (a located error already carries its cause's extensions), which
+  // also keeps it out of the error log.
+  if (original instanceof GraphQLError && CONTRACT_CODES.has(String(original.extensions.code))) return error as GraphQLError;
   // Errors of the request itself (a variable of the wrong type, a query that does not validate)
   // carry no path: they are the caller's mistake, answered as such by useContractErrorCodes.
   if (error instanceof GraphQLError && (!error.originalError || !error.path)) return error;
@@ -29,27 +27,40 @@ export function maskError(error: unknown, message: string, logger: Logger): Erro
   });
 }
 
+function httpStatus(http: unknown): number | undefined {
+  return typeof http === 'object' && http && 'status' in http && typeof http.status === 'number' ? http.status : undefined;
+}
+
 /**
  * Every answered error goes through here: credential-shaped strings are redacted from messages,
  * and GraphQL's own request errors (a query that does not parse or validate, a variable of the wrong
  * type, a limit above) are the caller's mistakes: they answer BAD_USER_INPUT, the contract's code
- * for them, with the original code kept in extensions.reason.
+ * for them, with the original code kept in extensions.reason, and HTTP 400.
  */
 export function useContractErrorCodes() {
   const recode = (error: GraphQLError): GraphQLError => {
     const code = error.extensions?.code;
     const message = redactCredentials(error.message);
-    if (code !== undefined && CONTRACT_CODES.has(String(code)) && message === error.message) return error;
+    const { originalError: _echo, ...extensions } = error.extensions ?? {};
+    const contractCode = code !== undefined && CONTRACT_CODES.has(String(code));
+    if (contractCode && message === error.message && !('originalError' in (error.extensions ?? {}))) return error;
     return new GraphQLError(message, {
       nodes: error.nodes,
       source: error.source,
       positions: error.positions,
       path: error.path,
       originalError: error.originalError,
-      extensions:
-        code !== undefined && CONTRACT_CODES.has(String(code))
-          ? error.extensions
-          : { ...error.extensions, code: 'BAD_USER_INPUT', ...(code ? { reason: code } : {}) },
+      // Yoga repeats a body that is not JSON in extensions.originalError: never echo input back.
+      extensions: contractCode
+        ? extensions
+        : {
+            ...extensions,
+            code: 'BAD_USER_INPUT',
+            ...(code ? { reason: code } : {}),
+            // A request GraphQL refuses is answered 4xx whatever the client accepts (yoga would
+            // answer 200 to `accept: application/json` for these, marking them `spec`).
+            ...(!error.path ? { http: { ...(extensions.http as object), spec: false, status: httpStatus(extensions.http) ?? 400 } } : {}),
+          },
     });
   };
   return {

@@ -426,3 +426,30 @@ describe('health and GraphiQL', () => {
     });
   });
 });
+
+describe('requests GraphQL refuses, whatever the client accepts', () => {
+  const post = (body: string) =>
+    h.app.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body });
+
+  it('answers a query that does not parse or validate, or a body that is not JSON, with 400 and BAD_USER_INPUT', async () => {
+    for (const body of [JSON.stringify({ query: '{ nope }' }), JSON.stringify({ query: '{ viewer ' }), 'not json {']) {
+      const response = await post(body);
+      expect(response.status, body).toBe(400);
+      const json = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] };
+      expect(json.errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('never echoes a body that is not JSON back, even inside extensions', async () => {
+    const secret = 'pgk_' + 'Q'.repeat(38);
+    const response = await post(`{"query": "{ viewer { user { id } } }", "variables": {"x": "${secret}"`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).not.toContain(secret);
+  });
+
+  it('logs an expected refusal (NOT_FOUND here) as nothing worse than debug', async () => {
+    const before = h.logLines.length;
+    await h.gql('{ prompt(id: "prm_00000000000000000000000000") { id } }', {}, { token: (await signUpUser(h, 'Quiet')).token });
+    expect(h.logLines.slice(before).filter((line) => !line.includes(' debug: '))).toEqual([]);
+  });
+});
