@@ -29,12 +29,15 @@ export function pageSize(args: PageArgs): number {
   return first;
 }
 
+/** What each sort column of a list holds, so a cursor of another list is refused. */
+export type CursorShape = readonly ('string' | 'date')[];
+
 /**
- * Decodes an `after` cursor of a list sorted by `length` columns, refusing anything this server
- * did not hand out: the wrong number of values, or anything but plain strings and numbers (an
- * object could smuggle query operators into the keyset condition).
+ * Decodes an `after` cursor of a list sorted by columns of `shape`, refusing anything this list
+ * did not hand out: the wrong number of values, or a value of the wrong kind (a cursor of another
+ * list, or an object that would smuggle query operators into the keyset condition).
  */
-export function decodeCursor(after: string | null | undefined, length: number): (string | number)[] | undefined {
+export function decodeCursor(after: string | null | undefined, shape: CursorShape): (string | Date)[] | undefined {
   if (after == null) return undefined;
   let value: unknown;
   try {
@@ -43,9 +46,11 @@ export function decodeCursor(after: string | null | undefined, length: number): 
     value = undefined;
   }
   // Dates come back as Date objects (the cursor holds them as ISO strings).
-  const plain = (item: unknown) =>
-    typeof item === 'string' || (typeof item === 'number' && Number.isFinite(item)) || (item instanceof Date && !Number.isNaN(item.getTime()));
-  if (Array.isArray(value) && value.length === length && value.every(plain)) return value as (string | number)[];
+  const fits = (item: unknown, kind: CursorShape[number]) =>
+    kind === 'string' ? typeof item === 'string' : item instanceof Date && !Number.isNaN(item.getTime());
+  if (Array.isArray(value) && value.length === shape.length && value.every((item, i) => fits(item, shape[i]!))) {
+    return value as (string | Date)[];
+  }
   throw badInput('after', 'is not a cursor from this list; pass a pageInfo.endCursor or edges.cursor you were given');
 }
 
@@ -61,7 +66,8 @@ export async function paginate<T extends object>(
   args: PageArgs,
 ): Promise<Page<T>> {
   const first = pageSize(args);
-  decodeCursor(args.after, Object.keys(orderBy).length);
+  // Timestamps are the only non-text sort columns: createdAt, startedAt, …
+  decodeCursor(args.after, Object.keys(orderBy).map((column) => (column.endsWith('At') ? 'date' : 'string')));
   const cursor = await em.findByCursor(entity, where, {
     first,
     after: args.after ?? undefined,

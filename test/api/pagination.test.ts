@@ -162,3 +162,20 @@ describe('organization.prompts', () => {
     expect(result.errors![0]!.message).toContain('after');
   });
 });
+
+describe('a cursor of another list', () => {
+  it('is refused as BAD_USER_INPUT, not an internal error', async () => {
+    const owner = await signUpUser(h, 'Cursors');
+    const organizationId = await createOrganization(h, owner, 'Cursor Co');
+    await createPrompt(h, owner, organizationId, { name: 'A' });
+    await createPrompt(h, owner, organizationId, { name: 'B' });
+    const prompts = dataOf(
+      await h.gql('query($id: ID!) { organization(id: $id) { prompts(first: 1) { pageInfo { endCursor } } } }', { id: organizationId }, { token: owner.token }),
+    );
+    const cursor = prompts.organization.prompts.pageInfo.endCursor;
+    for (const list of ['runs', 'auditLog']) {
+      const result = await h.gql(`query($id: ID!, $after: String) { organization(id: $id) { ${list}(after: $after) { totalCount } } }`, { id: organizationId, after: cursor }, { token: owner.token });
+      expect(result.errors?.[0]?.extensions?.code, list).toBe('BAD_USER_INPUT');
+    }
+  });
+});

@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Cursor } from '@mikro-orm/core';
 import { availableKeysQuery, type Resource } from '../../auth/access.ts';
 import { decodeCursor, pageSize, type Page, type PageArgs } from '../../graphql/pagination.ts';
-import { badInput } from '../../errors.ts';
 import { ApiKeySchema, type ApiKey } from './api-key.entity.ts';
 
 /**
@@ -11,13 +10,8 @@ import { ApiKeySchema, type ApiKey } from './api-key.entity.ts';
  */
 export async function availableApiKeys(em: EntityManager, resource: Resource, args: PageArgs, now: Date): Promise<Page<ApiKey>> {
   const first = pageSize(args);
-  const decoded = decodeCursor(args.after, 2);
-  let after: { name: string; id: string } | undefined;
-  if (decoded) {
-    const [name, id] = decoded;
-    if (typeof name !== 'string' || typeof id !== 'string') throw badInput('after', 'is not a cursor from this list');
-    after = { name, id };
-  }
+  const decoded = decodeCursor(args.after, ['string', 'string']) as [string, string] | undefined;
+  const after = decoded && { name: decoded[0], id: decoded[1] };
   // One more row than asked tells whether there is a next page.
   const { sql, params } = availableKeysQuery(em, resource, now, { limit: first + 1, after });
   const rows: Record<string, unknown>[] = await em.getConnection().execute(sql, params);
