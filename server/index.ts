@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const sweeper = setInterval(() => sweep().catch((error: unknown) => logger.error('run sweep failed', error)), 60_000);
   sweeper.unref();
 
-  const rateLimiter = createRateLimiter(config.rateLimit);
+  const rateLimiter = createRateLimiter(config.rateLimit, logger);
   const app = createApp({ orm, config, logger, rateLimiter });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {

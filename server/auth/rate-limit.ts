@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 
 /**
  * Requests per API key per minute (fixed one-minute windows). Without REDIS_URL each replica
@@ -39,12 +40,31 @@ export function memoryRateLimiter(limit: number): RateLimiter {
   };
 }
 
-export function redisRateLimiter(limit: number, url: string): RateLimiter {
+/**
+ * The shared count. When Redis cannot be reached the limiter lets requests through (and says so
+ * in the log, at most once a minute): an outage of the counter must not stop every partner app.
+ */
+export function redisRateLimiter(limit: number, url: string, logger?: Logger): RateLimiter {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  let lastWarning = 0;
+  const warn = (error: unknown) => {
+    if (Date.now() - lastWarning < WINDOW_MS) return;
+    lastWarning = Date.now();
+    logger?.warn('rate limit: Redis unavailable, requests are not counted until it is back:', error instanceof Error ? error.message : error);
+  };
+  redis.on('error', warn);
   return {
     async hit(apiKeyId, now) {
       const key = `promptgate:rate:${apiKeyId}:${Math.floor(now.getTime() / WINDOW_MS)}`;
-      const [[, count]] = (await redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec()) as [[Error | null, number]];
+      let count: number;
+      try {
+        const [[error, value]] = (await redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec()) as [[Error | null, number]];
+        if (error) throw error;
+        count = value;
+      } catch (error) {
+        warn(error);
+        return;
+      }
       if (count > limit) throw refusal(limit, now);
     },
     async close() {
@@ -56,7 +76,7 @@ export function redisRateLimiter(limit: number, url: string): RateLimiter {
 /** No limit (KEY_RATE_LIMIT_PER_MINUTE=0). */
 export const unlimited: RateLimiter = { async hit() {}, async close() {} };
 
-export function createRateLimiter(config: { perMinute: number; redisUrl?: string }): RateLimiter {
+export function createRateLimiter(config: { perMinute: number; redisUrl?: string }, logger?: Logger): RateLimiter {
   if (config.perMinute <= 0) return unlimited;
-  return config.redisUrl ? redisRateLimiter(config.perMinute, config.redisUrl) : memoryRateLimiter(config.perMinute);
+  return config.redisUrl ? redisRateLimiter(config.perMinute, config.redisUrl, logger) : memoryRateLimiter(config.perMinute);
 }

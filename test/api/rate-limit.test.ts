@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../../server/auth/rate-limit.ts';
+import { createLogger } from '../../server/logger.ts';
 import { codeOf, startHarness, type Harness } from '../harness.ts';
 import { buildWorld, createApiKey, type World } from '../fixtures.ts';
 
@@ -41,5 +42,26 @@ describe.each(limiters)('rate limit per API key, counted %s', (_name, makeLimite
     expect(refused.errors![0]!.message).not.toContain(key.secret);
     expect(codeOf(await ask(other.secret))).toBeUndefined();
     for (let i = 0; i < LIMIT + 2; i++) expect(codeOf(await ask(w.member.token))).toBeUndefined();
+  });
+});
+
+describe('a shared limiter whose Redis is unreachable', () => {
+  it('lets key requests through and warns in the log instead of failing them', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('debug', (_level, line) => lines.push(line));
+    // Nothing listens on port 1 of loopback.
+    const limiter = redisRateLimiter(LIMIT, 'redis://127.0.0.1:1', logger);
+    const h = await startHarness({ rateLimiter: limiter });
+    try {
+      const w = await buildWorld(h);
+      const key = await createApiKey(h, w.owner, w.organizationId);
+      for (let i = 0; i < LIMIT + 2; i++) {
+        expect(codeOf(await h.gql('{ viewer { apiKey { id } } }', {}, { token: key.secret }))).toBeUndefined();
+      }
+      expect(lines.some((line) => line.includes('warn: rate limit: Redis unavailable'))).toBe(true);
+    } finally {
+      await h.close();
+      await limiter.close().catch(() => undefined);
+    }
   });
 });
