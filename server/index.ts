@@ -14,6 +14,11 @@ async function main(): Promise<void> {
   const orm = await openDatabase(config.database);
   const store = config.database.dialect === 'sqlite' ? `SQLite at ${config.database.path}` : 'PostgreSQL';
 
+  // Only the embedded store is seeded on its own, and only when new (PostgreSQL: npm run db:seed);
+  // before listening, in one transaction, so no request can race a half-seeded database.
+  const seeded = config.database.dialect === 'sqlite' && config.seedEmbeddedDemo && (await isEmpty(orm.em.fork()));
+  if (seeded) await orm.em.fork().transactional((em) => seedDemo(em));
+
   // Runs cut off by a crash or restart end FAILED now, and any that pass their deadline later do too.
   const sweep = async () => {
     const failed = await failInterruptedRuns(orm.em.fork(), new Date());
@@ -34,12 +39,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}/graphql`;
   logger.info(`PromptGate is serving ${url} (GraphiQL in a browser) on ${store}`);
-
-  // Only the embedded store is seeded on its own, and only when new; PostgreSQL: npm run db:seed.
-  if (config.database.dialect === 'sqlite' && config.seedEmbeddedDemo && (await isEmpty(orm.em.fork()))) {
-    await seedDemo(orm.em.fork());
-    logger.info(seedMessage(url));
-  }
+  if (seeded) logger.info(seedMessage(url));
 
   const shutdown = (signal: string) => {
     logger.info(`${signal}: finishing requests in flight, then stopping`);

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { readDate, sqlDate } from '../db/dialect.ts';
+import { sqlDate } from '../db/dialect.ts';
 
 /**
  * THE access rule (DESIGN.md rule 2), in one place. A key K may run a prompt or flow R if and only
@@ -120,4 +120,3 @@ export function availableKeysQuery(
   return { sql, params };
 }
 
-export { readDate };

@@ -10,7 +10,7 @@ try {
   if (!(await isEmpty(em))) {
     console.log('The database already has accounts; the demo is only seeded into an empty one.');
   } else {
-    await seedDemo(em);
+    await em.transactional((tx) => seedDemo(tx));
     console.log(seedMessage(`http://localhost:${config.port}/graphql`));
   }
 } finally {

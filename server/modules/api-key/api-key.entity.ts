@@ -19,7 +19,7 @@ export const ApiKeySchema = defineEntity({
     access: p.enum([...API_KEY_ACCESS]),
     expiresAt: p.datetime().nullable(),
     revokedAt: p.datetime().nullable(),
-    /** Kept to the minute, not written on every request (see api-key/key-usage.ts). */
+    /** Kept to the minute, not written on every request (see recordKeyUse in api-key.auth.ts). */
     lastUsedAt: p.datetime().nullable(),
     createdBy: p.manyToOne(UserSchema).mapToPk().deleteRule('set null').nullable(),
     createdAt: p.datetime(),

@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException, type EntityManager } from '@mikro-o
 import { roleAtLeast } from '../../auth/permissions.ts';
 import { forUpdate } from '../../db/dialect.ts';
 import type { UserPrincipal } from '../../auth/principal.ts';
-import { conflict, forbidden, notFound } from '../../errors.ts';
+import { AppError, conflict, forbidden, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { checkName } from '../../validation.ts';
@@ -76,7 +76,7 @@ export async function addMember(
   requireRoleManagement(await actorRole(em, input.organizationId, actor), input.role);
   const email = normalizeEmail(input.email);
   const user = await em.findOne(UserSchema, { email });
-  if (!user) throw notFound('User with email', email);
+  if (!user) throw new AppError('NOT_FOUND', `No PromptGate account uses ${email}; they must sign up first, then be added`);
   const alreadyMember = () => conflict(`${email} is already a member of this organization`);
   try {
     return await em.transactional(async (tx) => {
