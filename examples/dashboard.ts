@@ -3,7 +3,10 @@
  * prompt, then grant the prompt to a key that may not.
  *
  *   PROMPTGATE_URL=http://localhost:4000/graphql PROMPTGATE_TOKEN=pgs_… PROMPT_ID=prm_… API_KEY_ID=key_… \
- *     node --import tsx examples/dashboard.ts
+ *     node --conditions=@promptgate/source --import tsx examples/dashboard.ts
+ *
+ * (In this repository `--conditions=@promptgate/source` runs the SDK from its source; after
+ * `npm run build:sdk`, or in an app that installed the package, plain `node` does.)
  */
 import { createClient } from '@promptgate/sdk';
 

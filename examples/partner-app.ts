@@ -2,9 +2,12 @@
  * A partner app runs a prompt with its API key and handles a refusal.
  *
  *   PROMPTGATE_URL=http://localhost:4000/graphql PROMPTGATE_API_KEY=pgk_… PROMPT_ID=prm_… \
- *     node --import tsx examples/partner-app.ts "Text to summarize"
+ *     node --conditions=@promptgate/source --import tsx examples/partner-app.ts "Text to summarize"
+ *
+ * (In this repository `--conditions=@promptgate/source` runs the SDK from its source; after
+ * `npm run build:sdk`, or in an app that installed the package, plain `node` does.)
  */
-import { createClient, ForbiddenError, RateLimitedError } from '@promptgate/sdk';
+import { createClient, ForbiddenError, RateLimitedError, UnauthenticatedError } from '@promptgate/sdk';
 
 const client = createClient({
   url: process.env.PROMPTGATE_URL ?? 'http://localhost:4000/graphql',
@@ -25,9 +28,13 @@ try {
   }
 } catch (error) {
   if (error instanceof ForbiddenError) {
-    // The key is valid but may not run this prompt; reason says why: NOT_GRANTED, KEY_REVOKED, …
+    // The key is valid but may not run this prompt: reason is NOT_GRANTED.
     console.error(`Refused (${error.reason}): ${error.message}`);
     process.exitCode = 2;
+  } else if (error instanceof UnauthenticatedError) {
+    // The key itself was refused: revoked, expired, rotated past its grace period, or mistyped.
+    console.error(`The API key was refused: ${error.message}`);
+    process.exitCode = 4;
   } else if (error instanceof RateLimitedError) {
     // Reads were already retried; a run is never repeated on its own, so the app decides.
     console.error(`Too many requests: try again in ${error.retryAfterSeconds} s`);
