@@ -6,12 +6,14 @@ import {
   MembershipSchema,
   OrganizationSchema,
   type MemberRole,
+  type Membership,
   type Organization,
 } from './modules/organization/organization.entity.ts';
 import { PromptSchema, type Prompt } from './modules/prompt/prompt.entity.ts';
 import { UserSchema, type User } from './modules/user/user.entity.ts';
 import type { Principal } from './auth/principal.ts';
 import { RunSchema, RunStepSchema, type Run, type RunStep } from './modules/run/run.entity.ts';
+import { NO_USAGE, usageByResourceOfKeys, usageOfKeys, type ResourceUsage, type Usage, type UsageWindow } from './modules/run/usage.ts';
 import {
   ApiKeyFlowGrantSchema,
   ApiKeyPromptGrantSchema,
@@ -42,6 +44,13 @@ export interface Loaders {
   flowSteps: DataLoader<string, FlowStep[]>;
   /** The role of one user in one organization, keyed `organizationId:userId`. */
   role: DataLoader<string, MemberRole | null>;
+  /** ApiKey.usage and usageByResource, keyed `keyId|since|until`: one statement per page and window. */
+  keyUsage: DataLoader<string, Usage>;
+  keyUsageByResource: DataLoader<string, ResourceUsage[]>;
+  /** Members of each organization, oldest first. */
+  membershipsByOrganization: DataLoader<string, Membership[]>;
+  /** Memberships of each user, oldest first. */
+  membershipsByUser: DataLoader<string, Membership[]>;
   /** Whether a user shares at least one organization with the signed-in caller. */
   sharesOrganization: DataLoader<string, boolean>;
   /** The organizations the signed-in caller belongs to (one key: ''). */
@@ -56,7 +65,26 @@ function byId<T extends { id: string }>(em: EntityManager, schema: EntitySchema<
   });
 }
 
-function groupBy<T, V>(rows: T[], key: (row: T) => string, value: (row: T) => V): Map<string, V[]> {
+/** The key a windowed usage loader is asked with. */
+export function usageKey(apiKeyId: string, window: UsageWindow): string {
+  return [apiKeyId, window.since?.toISOString() ?? '', window.until?.toISOString() ?? ''].join('|');
+}
+
+/** A loader of per-key figures over a time window: the keys asked with the same window share one query. */
+function windowedByKey<V>(load: (ids: string[], window: UsageWindow) => Promise<Map<string, V>>, none: V): DataLoader<string, V> {
+  return new DataLoader(async (keys) => {
+    const byWindow = groupBy(keys, (key) => key.slice(key.indexOf('|')), (key) => key.slice(0, key.indexOf('|')));
+    const results = new Map<string, V>();
+    for (const [windowKey, ids] of byWindow) {
+      const [, since, until] = windowKey.split('|');
+      const found = await load(ids, { since: since ? new Date(since) : null, until: until ? new Date(until) : null });
+      for (const id of ids) results.set(id + windowKey, found.get(id) ?? none);
+    }
+    return keys.map((key) => results.get(key)!);
+  });
+}
+
+function groupBy<T, V>(rows: readonly T[], key: (row: T) => string, value: (row: T) => V): Map<string, V[]> {
   const groups = new Map<string, V[]>();
   for (const row of rows) {
     const group = groups.get(key(row));
@@ -86,6 +114,18 @@ export function createLoaders(em: EntityManager, principal: Principal): Loaders 
       const promptIds = groupBy(prompts, (g) => g.apiKey, (g) => g.prompt);
       const flowIds = groupBy(flows, (g) => g.apiKey, (g) => g.flow);
       return keyIds.map((id) => ({ promptIds: promptIds.get(id) ?? [], flowIds: flowIds.get(id) ?? [] }));
+    }),
+    keyUsage: windowedByKey((ids, window) => usageOfKeys(em, ids, window), NO_USAGE),
+    keyUsageByResource: windowedByKey((ids, window) => usageByResourceOfKeys(em, ids, window), []),
+    membershipsByOrganization: new DataLoader(async (organizationIds) => {
+      const rows = await em.find(MembershipSchema, { organization: { $in: [...organizationIds] } }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      const grouped = groupBy(rows, (m) => m.organization, (m) => m);
+      return organizationIds.map((id) => grouped.get(id) ?? []);
+    }),
+    membershipsByUser: new DataLoader(async (userIds) => {
+      const rows = await em.find(MembershipSchema, { user: { $in: [...userIds] } }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      const grouped = groupBy(rows, (m) => m.user, (m) => m);
+      return userIds.map((id) => grouped.get(id) ?? []);
     }),
     organization: byId(em, OrganizationSchema),
     user: byId(em, UserSchema),

@@ -2,7 +2,7 @@ import { userOf } from '../../auth/principal.ts';
 import { builder } from '../../builder.ts';
 import { NodeRef } from '../../graphql/node.ts';
 import { UserRef } from '../user/user.schema.ts';
-import { MEMBER_ROLES, MembershipSchema, type Membership, type Organization } from './organization.entity.ts';
+import { MEMBER_ROLES, type Membership, type Organization } from './organization.entity.ts';
 import { addMember, createOrganization, removeMember, updateMemberRole } from './organization.service.ts';
 
 export const MemberRoleEnum = builder.enumType('MemberRole', { values: MEMBER_ROLES });
@@ -25,8 +25,7 @@ OrganizationRef.implement({
     members: t.field({
       type: [MembershipRef],
       authScopes: (organization) => ({ can: { action: 'member:read', target: { organizationId: organization.id } } }),
-      resolve: (organization, _args, ctx) =>
-        ctx.em.find(MembershipSchema, { organization: organization.id }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
+      resolve: (organization, _args, ctx) => ctx.loaders.membershipsByOrganization.load(organization.id),
     }),
   }),
 });
@@ -53,13 +52,10 @@ builder.objectField(UserRef, 'memberships', (t) =>
     type: [MembershipRef],
     description: 'The organizations this user belongs to: all of them for the user itself, the shared ones for others.',
     resolve: async (user, _args, ctx) => {
-      const self = ctx.principal.kind === 'user' && ctx.principal.userId === user.id;
-      const shared = self ? undefined : await ctx.loaders.myOrganizationIds.load('');
-      return ctx.em.find(
-        MembershipSchema,
-        shared ? { user: user.id, organization: { $in: shared } } : { user: user.id },
-        { orderBy: { createdAt: 'asc', id: 'asc' } },
-      );
+      const memberships = await ctx.loaders.membershipsByUser.load(user.id);
+      if (ctx.principal.kind === 'user' && ctx.principal.userId === user.id) return memberships;
+      const shared = new Set(await ctx.loaders.myOrganizationIds.load(''));
+      return memberships.filter((membership) => shared.has(membership.organization));
     },
   }),
 );

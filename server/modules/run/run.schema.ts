@@ -11,7 +11,8 @@ import { PromptRef } from '../prompt/prompt.schema.ts';
 import { UserRef } from '../user/user.schema.ts';
 import { RUN_KINDS, RUN_STATUSES, RunSchema, type Run, type RunStep } from './run.entity.ts';
 import { rateRun, runFlow, runPrompt, type RunEnvironment } from './run.service.ts';
-import { keyUsage, keyUsageByResource, type ResourceUsage, type Usage } from './usage.ts';
+import { usageKey } from '../../loaders.ts';
+import type { ResourceUsage, Usage } from './usage.ts';
 
 const RunKindEnum = builder.enumType('RunKind', { values: RUN_KINDS });
 const RunStatusEnum = builder.enumType('RunStatus', { values: RUN_STATUSES });
@@ -172,13 +173,13 @@ builder.objectFields(ApiKeyRef, (t) => ({
     type: UsageRef,
     description: "Counts, failures, latency and tokens of the key's runs in a time window (all time by default).",
     args: windowArgs,
-    resolve: (key, args, ctx) => keyUsage(ctx.em, key.id, args),
+    resolve: (key, args, ctx) => ctx.loaders.keyUsage.load(usageKey(key.id, args)),
   }),
   usageByResource: t.field({
     type: [ResourceUsageRef],
     description: 'The same figures for each prompt and flow the key ran, most runs first.',
     args: windowArgs,
-    resolve: (key, args, ctx) => keyUsageByResource(ctx.em, key.id, args),
+    resolve: (key, args, ctx) => ctx.loaders.keyUsageByResource.load(usageKey(key.id, args)),
   }),
 }));
 

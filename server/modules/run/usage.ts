@@ -23,14 +23,14 @@ export interface UsageWindow {
 }
 
 /**
- * The runs of one key in a time window (since inclusive, until exclusive), as SQL: `scoped` is
- * the key's runs, `ranked` their durations in order for the 95th percentile (nearest rank: the
- * smallest duration whose rank is at least 95% of the count), both served by the
- * (api_key_id, started_at) index.
+ * The runs of some keys in a time window (since inclusive, until exclusive), as SQL: `scoped` is
+ * their runs, `ranked` the durations in order for the 95th percentile (nearest rank: the smallest
+ * duration whose rank is at least 95% of the count), per key and per key and resource. Served by
+ * the (api_key_id, started_at) index. One statement answers for every key of a page.
  */
-function scopedRuns(em: EntityManager, apiKeyId: string, window: UsageWindow) {
-  const conditions = ['api_key_id = ?'];
-  const params: unknown[] = [apiKeyId];
+function scopedRuns(em: EntityManager, apiKeyIds: readonly string[], window: UsageWindow) {
+  const conditions = [`api_key_id in (${apiKeyIds.map(() => '?').join(', ')})`];
+  const params: unknown[] = [...apiKeyIds];
   if (window.since) {
     conditions.push('started_at >= ?');
     params.push(sqlDate(em, window.since));
@@ -40,15 +40,15 @@ function scopedRuns(em: EntityManager, apiKeyId: string, window: UsageWindow) {
     params.push(sqlDate(em, window.until));
   }
   const sql = `scoped as (
-      select kind, status, duration_ms, prompt_tokens, completion_tokens, coalesce(flow_id, prompt_id) as resource_id
+      select api_key_id, kind, status, duration_ms, prompt_tokens, completion_tokens, coalesce(flow_id, prompt_id) as resource_id
       from runs where ${conditions.join(' and ')}
     ),
     ranked as (
-      select resource_id, duration_ms,
-        row_number() over (partition by resource_id order by duration_ms) as resource_rank,
-        count(*) over (partition by resource_id) as resource_count,
-        row_number() over (order by duration_ms) as overall_rank,
-        count(*) over () as overall_count
+      select api_key_id, resource_id, duration_ms,
+        row_number() over (partition by api_key_id, resource_id order by duration_ms) as resource_rank,
+        count(*) over (partition by api_key_id, resource_id) as resource_count,
+        row_number() over (partition by api_key_id order by duration_ms) as key_rank,
+        count(*) over (partition by api_key_id) as key_count
       from scoped where duration_ms is not null
     )`;
   return { sql, params };
@@ -61,46 +61,68 @@ const METRICS = `count(*) as runs,
   coalesce(sum(s.prompt_tokens), 0) as prompt_tokens,
   coalesce(sum(s.completion_tokens), 0) as completion_tokens`;
 
-function toUsage(row: Record<string, unknown> | undefined): Usage {
+export const NO_USAGE: Usage = {
+  runs: 0,
+  succeeded: 0,
+  failed: 0,
+  averageDurationMs: null,
+  p95DurationMs: null,
+  promptTokens: 0,
+  completionTokens: 0,
+};
+
+function toUsage(row: Record<string, unknown>): Usage {
   const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   return {
-    runs: number(row?.runs) ?? 0,
-    succeeded: number(row?.succeeded) ?? 0,
-    failed: number(row?.failed) ?? 0,
-    averageDurationMs: number(row?.average_duration_ms),
-    p95DurationMs: number(row?.p95_duration_ms),
-    promptTokens: number(row?.prompt_tokens) ?? 0,
-    completionTokens: number(row?.completion_tokens) ?? 0,
+    runs: number(row.runs) ?? 0,
+    succeeded: number(row.succeeded) ?? 0,
+    failed: number(row.failed) ?? 0,
+    averageDurationMs: number(row.average_duration_ms),
+    p95DurationMs: number(row.p95_duration_ms),
+    promptTokens: number(row.prompt_tokens) ?? 0,
+    completionTokens: number(row.completion_tokens) ?? 0,
   };
 }
 
-/** Counts, failures, latency and tokens of a key's runs: one SQL statement. */
-export async function keyUsage(em: EntityManager, apiKeyId: string, window: UsageWindow): Promise<Usage> {
-  const { sql, params } = scopedRuns(em, apiKeyId, window);
-  const [row] = await em.getConnection().execute(
-    `with ${sql}
-     select ${METRICS},
-       (select min(duration_ms) from ranked where overall_rank * 100 >= overall_count * 95) as p95_duration_ms
-     from scoped s`,
+/** Counts, failures, latency and tokens of each key's runs: one SQL statement for all the keys. */
+export async function usageOfKeys(em: EntityManager, apiKeyIds: readonly string[], window: UsageWindow): Promise<Map<string, Usage>> {
+  const { sql, params } = scopedRuns(em, apiKeyIds, window);
+  const rows: Record<string, unknown>[] = await em.getConnection().execute(
+    `with ${sql},
+     p95 as (select api_key_id, min(duration_ms) as p95_duration_ms from ranked where key_rank * 100 >= key_count * 95 group by api_key_id)
+     select s.api_key_id, ${METRICS}, p.p95_duration_ms
+     from scoped s left join p95 p on p.api_key_id = s.api_key_id
+     group by s.api_key_id, p.p95_duration_ms`,
     params,
   );
-  return toUsage(row);
+  return new Map(rows.map((row) => [String(row.api_key_id), toUsage(row)]));
 }
 
-/** The same figures for each prompt and flow the key ran, most runs first: one SQL statement. */
-export async function keyUsageByResource(em: EntityManager, apiKeyId: string, window: UsageWindow): Promise<ResourceUsage[]> {
-  const { sql, params } = scopedRuns(em, apiKeyId, window);
+/** The same figures per prompt and flow each key ran, most runs first: one SQL statement. */
+export async function usageByResourceOfKeys(
+  em: EntityManager,
+  apiKeyIds: readonly string[],
+  window: UsageWindow,
+): Promise<Map<string, ResourceUsage[]>> {
+  const { sql, params } = scopedRuns(em, apiKeyIds, window);
   const rows: Record<string, unknown>[] = await em.getConnection().execute(
     `with ${sql},
      p95 as (
-       select resource_id, min(duration_ms) as p95_duration_ms
-       from ranked where resource_rank * 100 >= resource_count * 95 group by resource_id
+       select api_key_id, resource_id, min(duration_ms) as p95_duration_ms
+       from ranked where resource_rank * 100 >= resource_count * 95 group by api_key_id, resource_id
      )
-     select s.resource_id, s.kind, ${METRICS}, p.p95_duration_ms
-     from scoped s left join p95 p on p.resource_id = s.resource_id
-     group by s.resource_id, s.kind, p.p95_duration_ms
+     select s.api_key_id, s.resource_id, s.kind, ${METRICS}, p.p95_duration_ms
+     from scoped s left join p95 p on p.api_key_id = s.api_key_id and p.resource_id = s.resource_id
+     group by s.api_key_id, s.resource_id, s.kind, p.p95_duration_ms
      order by runs desc, s.resource_id`,
     params,
   );
-  return rows.map((row) => ({ ...toUsage(row), kind: row.kind as 'PROMPT' | 'FLOW', resourceId: String(row.resource_id) }));
+  const byKey = new Map<string, ResourceUsage[]>();
+  for (const row of rows) {
+    const usage = { ...toUsage(row), kind: row.kind as 'PROMPT' | 'FLOW', resourceId: String(row.resource_id) };
+    const list = byKey.get(String(row.api_key_id));
+    if (list) list.push(usage);
+    else byKey.set(String(row.api_key_id), [usage]);
+  }
+  return byKey;
 }

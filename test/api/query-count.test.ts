@@ -1,0 +1,79 @@
+/**
+ * No N+1: the number of SQL statements a list costs does not grow with the length of the list.
+ * Each case reads a page of 2 items and a page of 6 and compares the statements the database got.
+ */
+import type { AbstractSqlConnection } from '@mikro-orm/knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataOf, startHarness, type Harness } from '../harness.ts';
+import { addMember, buildWorld, createApiKey, createFlow, createPrompt, signUpUser, type World } from '../fixtures.ts';
+
+let h: Harness;
+let w: World;
+let statements = 0;
+
+beforeAll(async () => {
+  h = await startHarness();
+  w = await buildWorld(h);
+  // Every statement the ORM sends goes through knex, which reports each one.
+  (h.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex().on('query', () => {
+    statements += 1;
+  });
+  for (let i = 0; i < 6; i++) {
+    const prompt = await createPrompt(h, w.owner, w.organizationId, { name: `Listed ${i}`, template: `step {{x}} ${i}` });
+    await createFlow(h, w.owner, w.organizationId, [prompt, w.promptId], `Listed flow ${i}`);
+    const key = await createApiKey(h, w.owner, w.organizationId, { name: `listed key ${i}`, promptIds: [prompt] });
+    dataOf(await h.gql('mutation($p: ID!) { runPrompt(input: { promptId: $p, inputs: { x: 1 } }) { id } }', { p: prompt }, { token: key.secret }));
+    await addMember(h, w.owner, w.organizationId, await signUpUser(h, `Listed member ${i}`), 'MEMBER');
+  }
+});
+afterAll(() => h.close());
+
+async function countStatements(query: string, first: number, token = w.owner.token): Promise<number> {
+  const before = statements;
+  dataOf(await h.gql(query, { org: w.organizationId, first }, { token }));
+  return statements - before;
+}
+
+const LISTS: Record<string, string> = {
+  'keys with their grants, creator and usage': `query($org: ID!, $first: Int) { organization(id: $org) { apiKeys(first: $first) { nodes {
+    name status prompts { name variables } flows { name } createdBy { name } usage { runs p95DurationMs } usageByResource { usage { runs } prompt { name } } } } } }`,
+  'flows with their steps and variables': `query($org: ID!, $first: Int) { organization(id: $org) { flows(first: $first) { nodes {
+    name variables steps { position prompt { name model } } } } } }`,
+  'runs with their prompt, key and steps': `query($org: ID!, $first: Int) { organization(id: $org) { runs(first: $first) { nodes {
+    status prompt { name } apiKey { name } user { name } steps { status prompt { name } } } } } }`,
+  'audit events with their actors': `query($org: ID!, $first: Int) { organization(id: $org) { auditLog(first: $first) { nodes { action actorUser { name } actorApiKey { name } } } } }`,
+};
+
+describe('statements per list do not grow with the page', () => {
+  it.each(Object.entries(LISTS))('%s', async (_name, query) => {
+    const small = await countStatements(query, 2);
+    const large = await countStatements(query, 6);
+    expect(large).toBe(small);
+  });
+});
+
+describe('members, which are not paged', () => {
+  it('cost the same statements for an organization of 2 members as for one of 9', async () => {
+    const query = 'query($org: ID!) { organization(id: $org) { members { role user { name memberships { role organization { name } } } } } }';
+    const other = await signUpUser(h, 'Small org owner');
+    const small = dataOf(await h.gql('mutation { createOrganization(input: { name: "Small" }) { id } }', {}, { token: other.token })).createOrganization.id;
+    await addMember(h, other, small, await signUpUser(h, 'Small org member'), 'MEMBER');
+    const count = async (org: string, token: string) => {
+      const before = statements;
+      const data = dataOf(await h.gql(query, { org }, { token }));
+      return { statements: statements - before, members: data.organization.members.length };
+    };
+    const few = await count(small, other.token);
+    const many = await count(w.organizationId, w.owner.token);
+    expect(few.members).toBe(2);
+    expect(many.members).toBe(9); // owner, admin, member and the 6 added above
+    expect(many.statements).toBe(few.statements);
+  });
+});
+
+describe('the count itself', () => {
+  it('sees a field that does cost one statement per item (a control: each prompt asks its own availableApiKeys)', async () => {
+    const query = 'query($org: ID!, $first: Int) { organization(id: $org) { prompts(first: $first) { nodes { availableApiKeys { totalCount } } } } }';
+    expect(await countStatements(query, 6)).toBeGreaterThan(await countStatements(query, 2));
+  });
+});
