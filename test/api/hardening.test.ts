@@ -453,3 +453,22 @@ describe('requests GraphQL refuses, whatever the client accepts', () => {
     expect(h.logLines.slice(before).filter((line) => !line.includes(' debug: '))).toEqual([]);
   });
 });
+
+describe('the size of a request', () => {
+  it('refuses a body over 1 MiB with 413 before reading it, and inputs over 256 KiB as BAD_USER_INPUT', async () => {
+    const huge = JSON.stringify({ query: '{ viewer { user { id } } }', variables: { pad: 'x'.repeat(1024 * 1024 + 1) } });
+    const response = await h.app.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(huge.length) }, body: huge });
+    expect(response.status).toBe(413);
+    const json = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(json.errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+
+    const owner = await signUpUser(h, 'Big inputs');
+    const organizationId = await createOrganization(h, owner, 'Big Co');
+    const prompt = dataOf(
+      await h.gql('mutation($o: ID!) { createPrompt(input: { organizationId: $o, name: "p", template: "{{x}}" }) { id } }', { o: organizationId }, { token: owner.token }),
+    ).createPrompt.id;
+    const big = await h.gql('mutation($p: ID!, $i: JSON) { runPrompt(input: { promptId: $p, inputs: $i }) { id } }', { p: prompt, i: { x: 'y'.repeat(300 * 1024) } }, { token: owner.token });
+    expect(big.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(big.errors?.[0]?.message).toContain('inputs');
+  });
+});
