@@ -1,3 +1,4 @@
+import { DriverException } from '@mikro-orm/core';
 import { redactCredentials } from './auth/redact.ts';
 import type { Config } from './config.ts';
 
@@ -16,9 +17,26 @@ const ORDER = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
 const consoleSink: LogSink = (level, line) => console[level](line);
 
+/**
+ * An error as log text. A database error's message is the whole statement with its values (a
+ * password hash, a run's inputs) followed by the database's reason: only the reason is kept, with
+ * any quoted literal in it blanked, plus the error's kind, codes and stack frames.
+ */
+function errorText(error: Error): string {
+  if (error instanceof DriverException) {
+    const reason = error.message.slice(error.message.lastIndexOf(' - ') + 3).replace(/'(?:[^']|'')*'/g, "'…'");
+    const frames = (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
+    return [`${error.name} (code ${error.code ?? '-'}, sqlState ${error.sqlState ?? '-'}): ${reason}`, ...frames].join('\n');
+  }
+  const cause = (error as { originalError?: unknown }).originalError;
+  // A GraphQL error wrapping a database error: describe the cause, never its message.
+  if (cause instanceof DriverException) return `${error.name}: caused by ${errorText(cause)}`;
+  return error.stack ?? `${error.name}: ${error.message}`;
+}
+
 /** A log argument as text, errors with their stack, any credential-shaped string redacted. */
 function toText(value: unknown): string {
-  const text = value instanceof Error ? (value.stack ?? `${value.name}: ${value.message}`) : typeof value === 'string' ? value : JSON.stringify(value);
+  const text = value instanceof Error ? errorText(value) : typeof value === 'string' ? value : JSON.stringify(value);
   return redactCredentials(text ?? String(value));
 }
 

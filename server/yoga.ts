@@ -10,7 +10,7 @@ import { buildContext, type Context } from './context.ts';
 import type { Orm } from './db/orm.ts';
 import { EXAMPLE_OPERATION } from './graphiql-example.ts';
 import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
-import { maxDirectivesInDocument, useBodyLimit } from './graphql/limits.ts';
+import { maxDirectivesInDocument, useBodyLimit, useStorableText } from './graphql/limits.ts';
 import type { Logger } from './logger.ts';
 import { ModelProviders } from './providers/index.ts';
 import { schema } from './schema.ts';
@@ -62,6 +62,7 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppO
     },
     plugins: [
       useBodyLimit(),
+      useStorableText(),
       // A GET or form POST must carry x-graphql-yoga-csrf, so a cross-site form or image tag cannot run one.
       useCSRFPrevention(),
       EnvelopArmorPlugin({

@@ -122,7 +122,11 @@ export class Authz {
   async requireUserVisible(userId: string): Promise<void> {
     const principal = this.principal;
     if (principal.kind === 'anonymous') throw unauthenticated();
-    if (principal.kind === 'apiKey') throw forbidden('An API key cannot read users');
+    if (principal.kind === 'apiKey') {
+      // FORBIDDEN for a member of the key's organization, NOT_FOUND for anyone else (rule 4).
+      if (await this.loaders.role.load(`${principal.organizationId}:${userId}`)) throw forbidden('An API key cannot read users');
+      throw notFound('User', userId);
+    }
     if (principal.userId === userId || this.disclosed.has(userId)) return;
     if (!(await this.loaders.sharesOrganization.load(userId))) throw notFound('User', userId);
   }

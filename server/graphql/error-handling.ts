@@ -19,7 +19,7 @@ export function maskError(error: unknown, message: string, logger: Logger): Erro
   // Errors of the request itself (a variable of the wrong type, a query that does not validate)
   // carry no path: they are the caller's mistake, answered as such by useContractErrorCodes.
   if (error instanceof GraphQLError && (!error.originalError || !error.path)) return error;
-  logger.error('unexpected error', original instanceof Error ? (original.stack ?? original.message) : original);
+  logger.error('unexpected error', original);
   return new GraphQLError(message, {
     nodes: error instanceof GraphQLError ? error.nodes : undefined,
     path: error instanceof GraphQLError ? error.path : undefined,

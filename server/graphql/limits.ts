@@ -1,4 +1,4 @@
-import { GraphQLError, type ValidationRule } from 'graphql';
+import { GraphQLError, visit, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /**
@@ -34,6 +34,54 @@ export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
       if (length > maxBytes) {
         const error = { message: `The request body is ${length} bytes; at most ${maxBytes} are read`, extensions: { code: 'BAD_USER_INPUT' } };
         endResponse(new fetchAPI.Response(JSON.stringify({ errors: [error] }), { status: 413, headers: { 'content-type': 'application/json' } }));
+      }
+    },
+  };
+}
+
+/** How deep variables may nest: far beyond any real inputs, well short of a stack overflow. */
+export const MAX_VARIABLE_DEPTH = 64;
+
+// A NUL, or half of a surrogate pair: neither can be stored as text (PostgreSQL refuses both).
+// eslint-disable-next-line no-control-regex -- matching the NUL character is the point
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The first problem with a variable value, walked without recursion; undefined when it is fine. */
+function variableProblem(value: unknown): string | undefined {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length) {
+    const [item, depth] = pending.pop()!;
+    if (depth > MAX_VARIABLE_DEPTH) return `variables nest more than ${MAX_VARIABLE_DEPTH} levels deep`;
+    if (typeof item === 'string') {
+      if (UNSTORABLE.test(item)) return 'a string holds a NUL character or half of a surrogate pair, which cannot be stored';
+    } else if (item && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        if (UNSTORABLE.test(key)) return 'a key holds a NUL character or half of a surrogate pair, which cannot be stored';
+        pending.push([child, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses, before execution, text no store can keep (NUL, lone surrogates) anywhere in the
+ * variables or the document's string literals, and variables nested absurdly deep: they would
+ * otherwise surface as a database error in the middle of a change.
+ */
+export function useStorableText(): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      let problem = variableProblem(args.variableValues ?? {});
+      if (!problem) {
+        visit(args.document, {
+          StringValue(node) {
+            if (!problem && UNSTORABLE.test(node.value)) problem = 'a string holds a NUL character or half of a surrogate pair, which cannot be stored';
+          },
+        });
+      }
+      if (problem) {
+        setResultAndStopExecution({ errors: [new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })] });
       }
     },
   };

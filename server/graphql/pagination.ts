@@ -47,7 +47,9 @@ export function decodeCursor(after: string | null | undefined, shape: CursorShap
   }
   // Dates come back as Date objects (the cursor holds them as ISO strings).
   const fits = (item: unknown, kind: CursorShape[number]) =>
-    kind === 'string' ? typeof item === 'string' : item instanceof Date && !Number.isNaN(item.getTime());
+    kind === 'string'
+      ? typeof item === 'string'
+      : item instanceof Date && !Number.isNaN(item.getTime()) && item.getUTCFullYear() >= 1 && item.getUTCFullYear() <= 9999;
   if (Array.isArray(value) && value.length === shape.length && value.every((item, i) => fits(item, shape[i]!))) {
     return value as (string | Date)[];
   }

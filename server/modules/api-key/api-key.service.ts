@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { keyStatus, type KeyFacts } from '../../auth/access.ts';
 import { DISPLAY_PREFIX_LENGTH, generateCredential, hashCredential } from '../../auth/credentials.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { forUpdate } from '../../db/dialect.ts';
+import { forShare, forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -69,12 +69,17 @@ async function checkGrants(
     throw badInput('promptIds', `a key holds at most ${MAX_GRANTS_PER_KEY} grants`);
   }
   if (promptIds.length) {
-    const found = new Set((await em.find(PromptSchema, { id: { $in: promptIds }, organization: organizationId }, { fields: ['id'] })).map((p) => p.id));
+    // Shared locks: a prompt or flow cannot be deleted while a key is being granted it.
+    const found = new Set(
+      (await em.find(PromptSchema, { id: { $in: promptIds }, organization: organizationId }, { fields: ['id'], ...forShare(em) })).map((p) => p.id),
+    );
     const missing = promptIds.find((id) => !found.has(id));
     if (missing) throw notFound('Prompt (promptIds)', missing);
   }
   if (flowIds.length) {
-    const found = new Set((await em.find(FlowSchema, { id: { $in: flowIds }, organization: organizationId }, { fields: ['id'] })).map((f) => f.id));
+    const found = new Set(
+      (await em.find(FlowSchema, { id: { $in: flowIds }, organization: organizationId }, { fields: ['id'], ...forShare(em) })).map((f) => f.id),
+    );
     const missing = flowIds.find((id) => !found.has(id));
     if (missing) throw notFound('Flow (flowIds)', missing);
   }

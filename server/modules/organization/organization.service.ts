@@ -43,10 +43,22 @@ function requireRoleManagement(actorRole: MemberRole, ...roles: MemberRole[]): v
   }
 }
 
-async function actorRole(em: EntityManager, organizationId: string, actor: UserPrincipal): Promise<MemberRole> {
+/**
+ * The caller's role, read after locking the organization: a role changed by a concurrent request
+ * (the caller demoted a moment ago) is the one that counts.
+ */
+async function lockedRole(em: EntityManager, organizationId: string, actor: UserPrincipal): Promise<MemberRole> {
+  await lockOrganization(em, organizationId);
   const membership = await em.findOne(MembershipSchema, { organization: organizationId, user: actor.userId });
   if (!membership) throw notFound('Organization', organizationId);
   return membership.role;
+}
+
+/** As lockedRole, for changes to other members: those take an admin or an owner. */
+async function managerRole(em: EntityManager, organizationId: string, actor: UserPrincipal): Promise<MemberRole> {
+  const role = await lockedRole(em, organizationId, actor);
+  if (!roleAtLeast(role, 'ADMIN')) throw forbidden('Only admins and owners may manage members', { requiredRole: 'ADMIN' });
+  return role;
 }
 
 /**
@@ -73,13 +85,13 @@ export async function addMember(
   actor: UserPrincipal,
   input: { organizationId: string; email: string; role: MemberRole },
 ): Promise<Membership> {
-  requireRoleManagement(await actorRole(em, input.organizationId, actor), input.role);
   const email = normalizeEmail(input.email);
   const user = await em.findOne(UserSchema, { email });
   if (!user) throw new AppError('NOT_FOUND', `No PromptGate account uses ${email}; they must sign up first, then be added`);
   const alreadyMember = () => conflict(`${email} is already a member of this organization`);
   try {
     return await em.transactional(async (tx) => {
+      requireRoleManagement(await managerRole(tx, input.organizationId, actor), input.role);
       if (await tx.count(MembershipSchema, { organization: input.organizationId, user: user.id })) throw alreadyMember();
       const membership = tx.create(MembershipSchema, {
         id: newId('Membership'),
@@ -108,9 +120,8 @@ export async function updateMemberRole(
   actor: UserPrincipal,
   input: { organizationId: string; userId: string; role: MemberRole },
 ): Promise<Membership> {
-  const role = await actorRole(em, input.organizationId, actor);
   return em.transactional(async (tx) => {
-    await lockOrganization(tx, input.organizationId);
+    const role = await managerRole(tx, input.organizationId, actor);
     const membership = await findMembership(tx, input.organizationId, input.userId);
     requireRoleManagement(role, membership.role, input.role);
     if (membership.role === input.role) return membership;
@@ -133,15 +144,12 @@ export async function removeMember(
   actor: UserPrincipal,
   input: { organizationId: string; userId: string },
 ): Promise<string> {
-  const role = await actorRole(em, input.organizationId, actor);
   return em.transactional(async (tx) => {
-    await lockOrganization(tx, input.organizationId);
-    const membership = await findMembership(tx, input.organizationId, input.userId);
     const leaving = input.userId === actor.userId;
-    if (!leaving) {
-      if (!roleAtLeast(role, 'ADMIN')) throw forbidden('Only admins and owners may manage members', { requiredRole: 'ADMIN' });
-      requireRoleManagement(role, membership.role);
-    }
+    // Anyone may leave; removing someone else takes an admin (read under the lock, see managerRole).
+    const role = leaving ? await lockedRole(tx, input.organizationId, actor) : await managerRole(tx, input.organizationId, actor);
+    const membership = await findMembership(tx, input.organizationId, input.userId);
+    if (!leaving) requireRoleManagement(role, membership.role);
     if (membership.role === 'OWNER') await requireAnotherOwner(tx, input.organizationId);
     tx.remove(membership);
     recordAudit(tx, actor, {

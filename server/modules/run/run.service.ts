@@ -87,7 +87,8 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
   let previous: string | null = null;
   try {
     for (const [index, prompt] of prompts.entries()) {
-      const variables: Record<string, unknown> = { ...inputs };
+      // No prototype: a variable named __proto__ or constructor is a variable like any other.
+      const variables: Record<string, unknown> = Object.assign(Object.create(null), inputs);
       const first = templateVariables(prompt.template)[0];
       if (index > 0 && first !== undefined) variables[first] = previous;
       const step = env.em.create(RunStepSchema, {
@@ -127,7 +128,9 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
   } catch (error) {
     // A failure of our own (the database) still ends the run, so it never stays RUNNING.
     env.logger.error('run failed unexpectedly', error);
-    await env.em.nativeUpdate(RunSchema, { id: run.id }, { status: 'FAILED', error: 'the run failed unexpectedly', finishedAt: new Date() });
+    const failure = { status: 'FAILED' as const, error: 'the run failed unexpectedly' };
+    await env.em.nativeUpdate(RunStepSchema, { run: run.id, status: 'RUNNING' }, failure);
+    await env.em.nativeUpdate(RunSchema, { id: run.id }, { ...failure, finishedAt: new Date() });
     throw error;
   }
 }

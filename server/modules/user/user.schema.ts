@@ -1,4 +1,6 @@
+import { Kind, type GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../builder.ts';
+import { badInput } from '../../errors.ts';
 import type { Context } from '../../context.ts';
 import { NodeRef } from '../../graphql/node.ts';
 import { logIn, logOut, signUp, type AuthResult } from './user.service.ts';
@@ -65,7 +67,22 @@ const LogInInput = builder.inputType('LogInInput', {
   }),
 });
 
-/** The rest of the request reads as the user who just signed in. */
+/**
+ * signUp and logIn answer as the user who just signed in (so `user { memberships }` reads), which
+ * is only sound when nothing else runs in the same operation: checks already made for the first
+ * caller must not carry over to the new one, nor the new one's rights to other fields.
+ */
+function requireAlone(info: GraphQLResolveInfo): void {
+  const fields = info.operation.selectionSet.selections.filter(
+    (selection) => !(selection.kind === Kind.FIELD && selection.name.value === '__typename'),
+  );
+  // This field is one of them; anything more (another field, an alias of it, a fragment) is refused.
+  if (fields.length !== 1 || fields[0]!.kind !== Kind.FIELD) {
+    throw badInput(info.fieldName, 'must be the only field of its operation: send it on its own, then use the token');
+  }
+}
+
+/** The rest of the request (the payload) reads as the user who just signed in. */
 function signedIn(ctx: Context, result: AuthResult): AuthResult {
   ctx.actAs({ kind: 'user', userId: result.user.id, sessionId: result.sessionId });
   return result;
@@ -74,15 +91,21 @@ function signedIn(ctx: Context, result: AuthResult): AuthResult {
 builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayloadRef,
-    description: 'Creates an account and signs it in. A taken email is CONFLICT.',
+    description: 'Creates an account and signs it in. A taken email is CONFLICT. Must be the only field of its operation.',
     args: { input: t.arg({ type: SignUpInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => signedIn(ctx, await signUp(ctx.em, input, ctx.settings.sessionTtlSeconds)),
+    resolve: async (_root, { input }, ctx, info) => {
+      requireAlone(info);
+      return signedIn(ctx, await signUp(ctx.em, input, ctx.settings.sessionTtlSeconds));
+    },
   }),
   logIn: t.field({
     type: AuthPayloadRef,
-    description: 'Starts a session. A wrong email or password is UNAUTHENTICATED.',
+    description: 'Starts a session. A wrong email or password is UNAUTHENTICATED. Must be the only field of its operation.',
     args: { input: t.arg({ type: LogInInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => signedIn(ctx, await logIn(ctx.em, input, ctx.settings.sessionTtlSeconds)),
+    resolve: async (_root, { input }, ctx, info) => {
+      requireAlone(info);
+      return signedIn(ctx, await logIn(ctx.em, input, ctx.settings.sessionTtlSeconds));
+    },
   }),
   logOut: t.boolean({
     description: 'Ends the session this request was made with; its token stops working at once.',
