@@ -365,3 +365,31 @@ describe('removeMember', () => {
     expect(await countRows(h, 'memberships', { organization_id: organizationId, role: 'OWNER' })).toBe(1);
   });
 });
+
+describe('member changes at the same moment', () => {
+  it('judge each change by the role its caller holds when it runs: a just-demoted owner removes no owner', async () => {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const [a, b, c] = await Promise.all(['Owner A', 'Owner B', 'Owner C'].map((name) => signUpUser(h, name)));
+      const organizationId = await createOrganization(h, a!, `Race ${attempt}`);
+      await addMember(h, a!, organizationId, b!, 'OWNER');
+      await addMember(h, a!, organizationId, c!, 'OWNER');
+      const [removal, demotion] = await Promise.all([
+        h.gql('mutation($o: ID!, $u: ID!) { removeMember(input: { organizationId: $o, userId: $u }) }', { o: organizationId, u: c!.id }, { token: b!.token }),
+        h.gql('mutation($o: ID!, $u: ID!) { updateMemberRole(input: { organizationId: $o, userId: $u, role: ADMIN }) { role } }', { o: organizationId, u: b!.id }, { token: a!.token }),
+      ]);
+      expect(codeOf(demotion)).toBeUndefined();
+      const log = dataOf(
+        await h.gql('query($o: ID!) { organization(id: $o) { auditLog(first: 10) { nodes { action targetId } } } }', { o: organizationId }, { token: a!.token }),
+      ).organization.auditLog.nodes as { action: string; targetId: string }[];
+      const removedAt = log.findIndex((event) => event.action === 'member.removed');
+      const demotedAt = log.findIndex((event) => event.action === 'member.role_updated');
+      if (codeOf(removal) === undefined) {
+        // Newest first: the removal happened before the demotion, while B was still an owner.
+        expect(removedAt).toBeGreaterThan(demotedAt);
+      } else {
+        expect(codeOf(removal)).toBe('FORBIDDEN');
+        expect(removedAt).toBe(-1);
+      }
+    }
+  });
+});
