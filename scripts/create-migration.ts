@@ -1,12 +1,15 @@
 /**
  * Writes a new migration for each store from the difference between the entities and the schema
- * the existing migrations build. Usage: npm run db:migration -- <name>
+ * the existing migrations build, or nothing when they agree. Usage: npm run db:migration -- <name>
  * Needs the PostgreSQL at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) to diff against.
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { MikroORM } from '@mikro-orm/core';
-import { ormOptions } from '../server/db/mikro-orm.config.ts';
+import { TSMigrationGenerator } from '@mikro-orm/migrations';
+import type { AbstractSqlDriver } from '@mikro-orm/knex';
+import type { DatabaseConfig } from '../server/config.ts';
+import { openDatabase } from '../server/db/orm.ts';
 import { createScratchPostgres } from '../test/postgres.ts';
+import { schemaDiff } from './schema-diff.ts';
 import { writeMigrationIndex } from './write-migration-index.ts';
 
 const name = process.argv[2];
@@ -18,23 +21,32 @@ if (!name) {
 /** The file each store's migration was written to, so both can share one name. */
 const written: Record<string, string | undefined> = {};
 
-async function generate(label: string, options: ReturnType<typeof ormOptions>): Promise<void> {
-  const orm = await MikroORM.init(options);
+/**
+ * Writes the store's migration, if the entities differ from the schema its committed migrations
+ * build. The diff is MikroORM's with its misreading of SQLite enum checks corrected
+ * (scripts/schema-diff.ts): MikroORM's own createMigration would write table rebuilds for it.
+ */
+async function generate(database: DatabaseConfig): Promise<void> {
+  const orm = await openDatabase(database);
   try {
-    const migrator = orm.getMigrator();
-    await migrator.up();
-    const result = await migrator.createMigration(undefined, false, false, name);
-    written[label] = result.fileName || undefined;
-    console.log(result.fileName ? `${label}: wrote ${result.fileName} ` : `${label}: no changes`);
+    const diff = await schemaDiff(orm, database.dialect);
+    if (diff.up.length === 0) {
+      console.log(`${database.dialect}: no changes, nothing written`);
+      return;
+    }
+    const generator = new TSMigrationGenerator(orm.em.getDriver() as AbstractSqlDriver, orm.config.getNamingStrategy(), orm.config.get('migrations'));
+    const [, fileName] = await generator.generate(diff, undefined, name);
+    written[database.dialect] = fileName;
+    console.log(`${database.dialect}: wrote ${fileName}`);
   } finally {
     await orm.close(true);
   }
 }
 
-await generate('sqlite', ormOptions({ dialect: 'sqlite', path: ':memory:' }));
+await generate({ dialect: 'sqlite', path: ':memory:' });
 const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 try {
-  await generate('postgresql', ormOptions({ dialect: 'postgresql', url: scratch.url }));
+  await generate({ dialect: 'postgresql', url: scratch.url });
 } finally {
   await scratch.drop();
 }
@@ -48,9 +60,9 @@ if (written.sqlite && written.postgresql && written.sqlite !== written.postgresq
   writeFileSync(to, readFileSync(from, 'utf8').replace(oldClass, newClass));
   unlinkSync(from);
 }
-writeMigrationIndex('sqlite');
-writeMigrationIndex('postgresql');
-console.log(
-  'Read the SQLite migration before committing: MikroORM 6.6.16 misreads check constraints of enums with three or more values\n' +
-    'and may add needless rebuilds of such tables ("__temp_alter" blocks); delete those blocks.',
-);
+if (written.sqlite || written.postgresql) {
+  writeMigrationIndex('sqlite');
+  writeMigrationIndex('postgresql');
+} else {
+  console.log('The entities match the committed migrations on both stores: no migration written.');
+}

@@ -1,43 +1,21 @@
-import { DatabaseSchema, type AbstractSqlConnection, type AbstractSqlPlatform } from '@mikro-orm/knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresqlMigrations } from '../../server/db/migrations/postgresql/index.ts';
 import { sqliteMigrations } from '../../server/db/migrations/sqlite/index.ts';
+import { introspectedSchema as correctedSchema } from '../../scripts/schema-diff.ts';
 import { startHarness, type Harness } from '../harness.ts';
 
 let h: Harness;
+
+/**
+ * The database's schema as MikroORM introspects it, with its misreading of SQLite enum checks
+ * corrected (mikro-orm/mikro-orm#8139; see scripts/schema-diff.ts, which npm run db:migration uses too).
+ */
+const introspectedSchema = (harness: Harness) => correctedSchema(harness.orm, harness.dialect);
 
 beforeAll(async () => {
   h = await startHarness();
 });
 afterAll(() => h.close());
-
-/** The quoted string literals of an SQL list such as `'A', 'B', 'it''s'`. */
-function sqlStringLiterals(list: string): string[] {
-  return [...list.matchAll(/'((?:[^']|'')*)'/g)].map((match) => match[1]!.replace(/''/g, "'"));
-}
-
-/**
- * The database's schema as MikroORM introspects it, with one correction on SQLite: MikroORM 6.6.16
- * reads the `check (col in (...))` of an enum column with three or more values wrongly (it keeps
- * only the first and the last; mikro-orm/mikro-orm#8139), which makes every diff propose a
- * rebuild of `memberships`. The enum values are read here from the table's own SQL instead.
- */
-async function introspectedSchema(harness: Harness): Promise<DatabaseSchema> {
-  const connection = harness.orm.em.getConnection() as unknown as AbstractSqlConnection;
-  const platform = harness.orm.em.getPlatform() as AbstractSqlPlatform;
-  const schema = await DatabaseSchema.create(connection, platform, harness.orm.config as never);
-  if (harness.dialect !== 'sqlite') return schema;
-  for (const table of schema.getTables()) {
-    const [row] = await connection.execute<{ sql: string }[]>(`select sql from sqlite_master where type = 'table' and name = ?`, [table.name]);
-    for (const column of table.getColumns()) {
-      if (!column.enumItems?.length) continue;
-      const check = new RegExp(`[\`"]${column.name}[\`"] text check \\([\`"]${column.name}[\`"] in \\(((?:'(?:[^']|'')*'\\s*,?\\s*)+)\\)\\)`, 'i').exec(row!.sql);
-      expect(check, `the check constraint of ${table.name}.${column.name}`).not.toBeNull();
-      column.enumItems = sqlStringLiterals(check![1]!);
-    }
-  }
-  return schema;
-}
 
 describe(`committed migrations on a fresh database (${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite'})`, () => {
   it('runs on the store TEST_DATABASE_URL asks for', () => {

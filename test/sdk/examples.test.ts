@@ -49,6 +49,24 @@ describe('examples/partner-app.ts', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(`Refused (NOT_GRANTED): API key ${key.id} is not granted prompt ${w.promptId}\n`);
   });
+
+  it('runs a prompt with other variables from the JSON inputs in PROMPT_INPUTS', async () => {
+    const greet = await createPrompt(s.h, w.owner, w.organizationId, { name: 'Greet', template: 'Hello {{name}}!' });
+    const key = await createApiKey(s.h, w.owner, w.organizationId, { promptIds: [greet] });
+    const result = await example('partner-app.ts', { PROMPTGATE_API_KEY: key.secret, PROMPT_ID: greet, PROMPT_INPUTS: '{"name": "Ada"}' });
+    expect(result).toMatchObject({ code: 0, stdout: 'Hello Ada!\n', stderr: '' });
+  });
+
+  it('handles inputs the prompt refuses: prints why and exits with 5, no stack trace', async () => {
+    const greet = await createPrompt(s.h, w.owner, w.organizationId, { name: 'Greet missing', template: 'Hello {{name}}!' });
+    const key = await createApiKey(s.h, w.owner, w.organizationId, { promptIds: [greet] });
+    const missing = await example('partner-app.ts', { PROMPTGATE_API_KEY: key.secret, PROMPT_ID: greet }, ['some text']);
+    expect(missing).toMatchObject({ code: 5, stdout: '', stderr: 'Cannot run the prompt: inputs: missing variable "name"\n' });
+
+    const notJson = await example('partner-app.ts', { PROMPTGATE_API_KEY: key.secret, PROMPT_ID: greet, PROMPT_INPUTS: '{name: Ada}' });
+    expect(notJson).toMatchObject({ code: 5, stdout: '' });
+    expect(notJson.stderr).toMatch(/^Cannot run the prompt: .+ JSON at position 1\n$/);
+  });
 });
 
 describe('examples/dashboard.ts', () => {
