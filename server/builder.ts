@@ -24,7 +24,7 @@ interface PromptGateTypes {
     signedIn: boolean;
     /** A user session or an API key. */
     authenticated: boolean;
-    /** The caller may take this action on this target (auth/authz.ts decides). */
+    /** The caller may take this action on this target (authz/authz.ts decides). */
     can: Permission;
     /** The caller may see this user: itself, or someone who shares an organization with it. */
     seeUser: string;

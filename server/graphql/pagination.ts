@@ -9,8 +9,8 @@ import { typeOfId, type IdType } from '../ids.ts';
  * (`connectionType`); this module pages: a cursor holds the sort values of a row, so a page costs
  * the same wherever it is. DESIGN.md rule 10: 20 items unless asked, never more than 100 at once.
  */
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
 
 export interface PageArgs {
   first?: number | null;
@@ -54,7 +54,7 @@ export function pageSize(args: PageArgs): number {
 }
 
 /** The cursor of a row: base64url of the JSON array of its sort values and id, dates as ISO text. */
-export function encodeCursor(order: ListOrder, row: Record<string, unknown> & { id: string }): string {
+function encodeCursor(order: ListOrder, row: Record<string, unknown> & { id: string }): string {
   const values = order.columns.map(({ name }) => {
     const value = row[name];
     return value instanceof Date ? value.toISOString() : value;
