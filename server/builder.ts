@@ -50,6 +50,7 @@ export const builder = new SchemaBuilder<PromptGateTypes>({
     nodesOnConnection: true,
     edgesFieldOptions: { nullable: { list: false, items: false } },
     nodeFieldOptions: { nullable: false },
+    // No `nodes(ids:)`: the contract has none, and node(id) is the one lookup by bare id.
     nodesQueryOptions: false,
     nodeQueryOptions: {
       authScopes: { authenticated: true },
@@ -68,6 +69,10 @@ export const builder = new SchemaBuilder<PromptGateTypes>({
     // Type-level scopes are checked once per object, when it is returned: a Prompt read through
     // node(id), a connection or a mutation payload passes the same rule.
     runScopesOnType: true,
+    // Grants (`$granted`): an object the caller may read grants 'reachedPrompt', 'reachedFlow' or
+    // 'reachedUser' to what its own fields name (a run's prompt, an audit event's actor). Under
+    // runScopesOnType scope-auth checks them against the path of the object holding the field, so
+    // the grant is declared by that object's type (grantScopes), not by the field.
     // The `can` scope throws the contract's error (NOT_FOUND, FORBIDDEN, …); keep it.
     treatErrorsAsUnauthorized: true,
     cacheKey: (value) => JSON.stringify(value),
