@@ -13,12 +13,12 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decideAccess, type KeyFacts, type Resource } from '../server/auth/access.ts';
+import { decideAccess, type KeyFacts, type Resource } from '../server/modules/access/rule.ts';
 import { generateCredential } from '../server/auth/credentials.ts';
 import { isPostgres } from '../server/db/dialect.ts';
 import type { Logger } from '../server/logger.ts';
 import { authenticateApiKey } from '../server/modules/api-key/api-key.auth.ts';
-import { availableApiKeys } from '../server/modules/api-key/available-keys.ts';
+import { availableApiKeys } from '../server/modules/access/available-keys.ts';
 import { createApp, type App } from '../server/yoga.ts';
 import { openBenchDatabase, type BenchDatabase } from './db.ts';
 import { loadTool, type LoadSpec } from './load.ts';
@@ -228,7 +228,7 @@ async function main(): Promise<number> {
     check(!denied.allowed && denied.reason === 'NOT_GRANTED', `decideAccess without a grant: ${denied.reason}`);
     const firstPopular = await availableApiKeys(em(), popular, { first: 20 }, now());
     check(
-      firstPopular.totalCount === seed.shape.popularEligible && firstPopular.nodes.length === 20,
+      firstPopular.totalCount === seed.shape.popularEligible && firstPopular.edges.length === 20,
       `availableApiKeys(popular).totalCount ${firstPopular.totalCount} = ${seed.shape.popularEligible} computed from the seed`,
     );
     const rareCount = (await availableApiKeys(em(), rare, { first: 20 }, now())).totalCount;

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Authz } from './auth/authz.ts';
+import { initContextCache } from '@pothos/core';
 import type { Principal } from './auth/principal.ts';
-import { createLoaders, type Loaders } from './loaders.ts';
+import { Authz, type AuthzLookups } from './authz/authz.ts';
 import type { Logger } from './logger.ts';
 import type { ModelProviders } from './providers/index.ts';
 
@@ -11,7 +11,6 @@ export interface Context {
   authz: Authz;
   /** Forked for this request; nothing uses the ORM's global EntityManager. */
   em: EntityManager;
-  loaders: Loaders;
   settings: { sessionTtlSeconds: number; modelTimeoutMs: number };
   providers: ModelProviders;
   logger: Logger;
@@ -22,22 +21,24 @@ export interface Context {
   actAs(principal: Principal): void;
 }
 
-export function buildContext(
-  em: EntityManager,
-  principal: Principal,
-  services: Pick<Context, 'settings' | 'providers' | 'logger'>,
-): Context {
+export interface ContextServices extends Pick<Context, 'settings' | 'providers' | 'logger'> {
+  /** How authorization reads through this request's loaders (server/graphql/authz-lookups.ts). */
+  authzLookups: (context: Context) => AuthzLookups;
+}
+
+export function buildContext(em: EntityManager, principal: Principal, { authzLookups, ...services }: ContextServices): Context {
   const context: Context = {
+    // Per-request caches (dataloaders, scope-auth's decisions) are keyed by this, not by the
+    // object: yoga copies these fields onto its own context object, and both must share them.
+    ...initContextCache(),
     principal,
     em,
     ...services,
-    loaders: createLoaders(em, principal),
     authz: undefined as unknown as Authz,
     // `this`, not the closure: yoga copies these fields onto its own per-request context object.
     actAs(this: Context, next: Principal) {
       this.principal = next;
-      this.loaders = createLoaders(em, next);
-      this.authz = new Authz(next, this.loaders);
+      this.authz = new Authz(next, authzLookups(this));
     },
   };
   context.actAs(principal);

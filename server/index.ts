@@ -1,6 +1,6 @@
 /** Starts PromptGate: opens and migrates the database, then serves the app on PORT. */
 import { createServer } from 'node:http';
-import { createRateLimiter } from './auth/rate-limit.ts';
+import { createRateLimiter } from './http/rate-limit.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';

@@ -1,5 +1,5 @@
 import { DriverException } from '@mikro-orm/core';
-import { redactCredentials } from './auth/redact.ts';
+import { redactCredentials } from './http/redact.ts';
 import type { Config } from './config.ts';
 
 export interface Logger {

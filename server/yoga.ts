@@ -4,14 +4,17 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from './auth/authenticate.ts';
-import { unlimited, type RateLimiter } from './auth/rate-limit.ts';
 import type { Config } from './config.ts';
 import { buildContext, type Context } from './context.ts';
 import type { Orm } from './db/orm.ts';
 import { EXAMPLE_OPERATION } from './graphiql-example.ts';
+import { authzLookups } from './graphql/authz-lookups.ts';
 import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { maxDirectivesInDocument, useBodyLimit, useStorableText } from './graphql/limits.ts';
+import { unlimited, type RateLimiter } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
+import { verifyApiKey } from './modules/api-key/api-key.auth.ts';
+import { principalForSession } from './modules/user/user.service.ts';
 import { ModelProviders } from './providers/index.ts';
 import { schema } from './schema.ts';
 
@@ -45,9 +48,12 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppO
       // One EntityManager per request: nothing here shares an identity map with another request.
       const em = orm.em.fork();
       const now = new Date();
-      const principal = await authenticate(em, request.headers.get('authorization'), now, logger);
+      const principal = await authenticate(request.headers.get('authorization'), {
+        session: (token) => principalForSession(em, token, now),
+        apiKey: (secret) => verifyApiKey(em, secret, now, logger),
+      });
       if (principal.kind === 'apiKey') await rateLimiter.hit(principal.apiKeyId, now);
-      return buildContext(em, principal, { settings, providers, logger });
+      return buildContext(em, principal, { settings, providers, logger, authzLookups });
     },
     graphiql: {
       title: 'PromptGate',

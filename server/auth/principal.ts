@@ -1,13 +1,23 @@
-import type { KeyFacts } from './access.ts';
-
 /**
- * Who is calling, settled once per request from the Authorization header (server/context.ts).
- * What a principal may do is decided elsewhere (auth/authz.ts); resolvers never read headers.
+ * Who is calling, settled once per request from the Authorization header (auth/authenticate.ts).
+ * What a principal may do is decided elsewhere (authz/authz.ts); resolvers never read headers.
  */
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string; sessionId: string }
   | { kind: 'apiKey'; apiKeyId: string; organizationId: string; key: KeyFacts };
+
+/**
+ * What an API key principal carries about its key: the facts the access rule
+ * (modules/access/rule.ts) decides on, read fresh with every request.
+ */
+export interface KeyFacts {
+  id: string;
+  organizationId: string;
+  access: 'ORGANIZATION' | 'SPECIFIC';
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
@@ -20,6 +30,7 @@ export function actorIds(principal: Principal): { actorUserId: string | null; ac
 }
 
 export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+export type KeyPrincipal = Extract<Principal, { kind: 'apiKey' }>;
 
 /** The signed-in user behind a request that scope-auth has already let in as a member. */
 export function userOf(principal: Principal): UserPrincipal {

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { redactCredentials } from '../auth/redact.ts';
+import { redactCredentials } from '../http/redact.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 

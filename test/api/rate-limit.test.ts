@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../../server/auth/rate-limit.ts';
+import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../../server/http/rate-limit.ts';
 import { createLogger } from '../../server/logger.ts';
 import { codeOf, startHarness, type Harness } from '../harness.ts';
 import { buildWorld, createApiKey, type World } from '../fixtures.ts';

@@ -17,7 +17,7 @@ import {
   type PromptGateClient,
 } from '@promptgate/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryRateLimiter } from '../../server/auth/rate-limit.ts';
+import { memoryRateLimiter } from '../../server/http/rate-limit.ts';
 import { buildWorld, createApiKey, missingId, TEST_PASSWORD, type World } from '../fixtures.ts';
 import { closedPort, listen, startSdkServer, type SdkServer } from './server.ts';
 

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import { createClient, NetworkError, RateLimitedError, type RetryEvent } from '@promptgate/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { memoryRateLimiter } from '../../server/auth/rate-limit.ts';
+import { memoryRateLimiter } from '../../server/http/rate-limit.ts';
 import { buildWorld, createApiKey, type World } from '../fixtures.ts';
 import { closedPort, listen, startSdkServer, type SdkServer } from './server.ts';
 

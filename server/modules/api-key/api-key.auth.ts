@@ -1,13 +1,14 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { keyStatus, type KeyFacts } from '../../auth/access.ts';
 import { hashCredential } from '../../auth/credentials.ts';
-import type { Principal } from '../../auth/principal.ts';
+import type { KeyFacts, KeyPrincipal } from '../../auth/principal.ts';
 import { readDate } from '../../db/dialect.ts';
 import { unauthenticated } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import { keyStatus } from '../access/rule.ts';
 import { ApiKeySchema } from './api-key.entity.ts';
 
 export interface KeyAuthentication {
-  principal: Extract<Principal, { kind: 'apiKey' }>;
+  principal: KeyPrincipal;
   lastUsedAt: Date | null;
 }
 
@@ -54,4 +55,12 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 export async function recordKeyUse(em: EntityManager, usage: KeyAuthentication, now: Date): Promise<void> {
   if (usage.lastUsedAt && now.getTime() - usage.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
   await em.nativeUpdate(ApiKeySchema, { id: usage.principal.apiKeyId }, { lastUsedAt: now });
+}
+
+/** The principal for an API key secret, its use recorded: what authentication asks of this module. */
+export async function verifyApiKey(em: EntityManager, secret: string, now: Date, logger: Logger): Promise<KeyPrincipal> {
+  const usage = await authenticateApiKey(em, secret, now);
+  // Bookkeeping must never fail the request it describes.
+  await recordKeyUse(em, usage, now).catch((error: unknown) => logger.warn('could not record lastUsedAt', error));
+  return usage.principal;
 }

@@ -1,14 +1,15 @@
-import { keyStatus } from '../../auth/access.ts';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
-import { NodeRef, registerNodeLoader } from '../../graphql/node.ts';
-import { connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
+import { missingAsNull } from '../../graphql/loadable.ts';
+import { byName, connectionType, pageArgs, paginate, type Page } from '../../graphql/pagination.ts';
+import { keyStatus } from '../access/rule.ts';
 import { AuditEventRef } from '../audit/audit.schema.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { UserRef, ViewerRef } from '../user/user.schema.ts';
 import { API_KEY_ACCESS, ApiKeySchema, type ApiKey } from './api-key.entity.ts';
+import { grantLoader, loadApiKeys } from './api-key.loaders.ts';
 import {
   createApiKey,
   keyFacts,
@@ -28,30 +29,31 @@ const ApiKeyAccessEnum = builder.enumType('ApiKeyAccess', {
 });
 const ApiKeyStatusEnum = builder.enumType('ApiKeyStatus', { values: ['ACTIVE', 'EXPIRED', 'REVOKED'] as const });
 
-export const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey');
+/** A node loaded in batches: fields may return a key's id, and node(id) finds it. */
+export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {
+  id: { resolve: (key: ApiKey) => key.id },
+  load: (ids: string[], ctx: Context) => missingAsNull(loadApiKeys(ctx.em, ids)),
+});
 
 ApiKeyRef.implement({
-  interfaces: [NodeRef],
   // Members and above read every key of their organization; a key reads only itself.
   authScopes: (key) => ({ can: { action: 'apiKey:read', target: { apiKeyId: key.id } } }),
+  // Whoever created a key the caller may read is readable here, even after leaving.
+  grantScopes: () => ['reachedUser'],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    organization: t.field({
-      type: OrganizationRef,
-      resolve: async (key, _args, ctx) => (await ctx.loaders.organization.load(key.organization))!,
-    }),
+    organization: t.field({ type: OrganizationRef, resolve: (key) => key.organization }),
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix', { description: 'The first characters of the secret, safe to show.' }),
     access: t.field({ type: ApiKeyAccessEnum, resolve: (key) => key.access }),
     prompts: t.field({
       type: [PromptRef],
       description: 'Prompts granted to the key; empty when access is ORGANIZATION.',
-      resolve: async (key, _args, ctx) => loadAll(ctx.loaders.prompt, (await ctx.loaders.grants.load(key.id)).promptIds),
+      resolve: async (key, _args, ctx) => loadAll(PromptRef.getDataloader(ctx), (await grantLoader(ctx).load(key.id)).promptIds),
     }),
     flows: t.field({
       type: [FlowRef],
       description: 'Flows granted to the key; empty when access is ORGANIZATION.',
-      resolve: async (key, _args, ctx) => loadAll(ctx.loaders.flow, (await ctx.loaders.grants.load(key.id)).flowIds),
+      resolve: async (key, _args, ctx) => loadAll(FlowRef.getDataloader(ctx), (await grantLoader(ctx).load(key.id)).flowIds),
     }),
     status: t.field({
       type: ApiKeyStatusEnum,
@@ -62,7 +64,7 @@ ApiKeyRef.implement({
     createdBy: t.field({
       type: UserRef,
       nullable: true,
-      resolve: async (key, _args, ctx) => (key.createdBy ? ctx.authz.disclose(await ctx.loaders.user.load(key.createdBy)) : null),
+      resolve: (key) => key.createdBy ?? null,
     }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
@@ -74,13 +76,13 @@ async function loadAll<T>(loader: { loadMany(ids: readonly string[]): Promise<(T
   return (await loader.loadMany(ids)).filter((item): item is Awaited<T> => item !== null && !(item instanceof Error)) as T[];
 }
 
-registerNodeLoader('ApiKey', (ctx, id) => ctx.loaders.apiKey.load(id));
-
 export const ApiKeyConnectionRef = connectionType('ApiKey', ApiKeyRef);
+const KEY_ORDER = byName('ApiKey');
 
 /** Keys of a page are already loaded: later type checks and fields reuse them. */
-export function primeKeys<P extends { nodes: ApiKey[] }>(ctx: Context, page: P): P {
-  for (const key of page.nodes) ctx.loaders.apiKey.prime(key.id, key);
+export function primeKeys(ctx: Context, page: Page<ApiKey>): Page<ApiKey> {
+  const loader = ApiKeyRef.getDataloader(ctx);
+  for (const { node } of page.edges) loader.prime(node.id, node);
   return page;
 }
 
@@ -91,7 +93,7 @@ builder.objectField(OrganizationRef, 'apiKeys', (t) =>
     args: pageArgs,
     authScopes: (organization) => ({ can: { action: 'apiKey:read', target: { organizationId: organization.id } } }),
     resolve: async (organization, args, ctx) =>
-      primeKeys(ctx, await paginate(ctx.em, ApiKeySchema, { organization: organization.id }, { name: 'asc', id: 'asc' }, args)),
+      primeKeys(ctx, await paginate(ctx.em, ApiKeySchema, { organization: organization.id }, KEY_ORDER, args)),
   }),
 );
 
@@ -100,7 +102,7 @@ builder.objectField(ViewerRef, 'apiKey', (t) =>
     type: ApiKeyRef,
     nullable: true,
     description: 'The API key making this request, if one is.',
-    resolve: (viewer, _args, ctx) => (viewer.apiKeyId ? ctx.loaders.apiKey.load(viewer.apiKeyId) : null),
+    resolve: (viewer) => viewer.apiKeyId,
   }),
 );
 
@@ -108,7 +110,7 @@ builder.objectField(AuditEventRef, 'actorApiKey', (t) =>
   t.field({
     type: ApiKeyRef,
     nullable: true,
-    resolve: (event, _args, ctx) => (event.actorApiKeyId ? ctx.loaders.apiKey.load(event.actorApiKeyId) : null),
+    resolve: (event) => event.actorApiKeyId ?? null,
   }),
 );
 
@@ -118,7 +120,7 @@ builder.queryField('apiKey', (t) =>
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     authScopes: (_root, { id }) => ({ can: { action: 'apiKey:read', target: { apiKeyId: id } } }),
-    resolve: (_root, { id }, ctx) => ctx.loaders.apiKey.load(id),
+    resolve: (_root, { id }) => id,
   }),
 );
 

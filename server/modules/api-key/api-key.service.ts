@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { keyStatus, type KeyFacts } from '../../auth/access.ts';
 import { DISPLAY_PREFIX_LENGTH, generateCredential, hashCredential } from '../../auth/credentials.ts';
-import type { Principal } from '../../auth/principal.ts';
+import type { KeyFacts, Principal } from '../../auth/principal.ts';
 import { forShare, forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { keyStatus } from '../access/rule.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { FlowSchema } from '../flow/flow.entity.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';

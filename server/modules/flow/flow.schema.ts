@@ -1,13 +1,20 @@
 import { builder } from '../../builder.ts';
-import { NodeRef } from '../../graphql/node.ts';
-import { connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
+import type { Context } from '../../context.ts';
+import { missingAsNull } from '../../graphql/loadable.ts';
+import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
+import { historicPrompts } from '../prompt/prompt.loaders.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { flowVariables } from '../prompt/template.ts';
 import { FlowSchema, type Flow, type FlowStep } from './flow.entity.ts';
+import { flowLoaders, loadFlows } from './flow.loaders.ts';
 import { createFlow, deleteFlow, updateFlow } from './flow.service.ts';
 
-export const FlowRef = builder.objectRef<Flow>('Flow');
+/** A node loaded in batches: fields may return a flow's id, and node(id) finds it. */
+export const FlowRef = builder.loadableNodeRef('Flow', {
+  id: { resolve: (flow: Flow) => flow.id },
+  load: (ids: string[], ctx: Context) => missingAsNull(loadFlows(ctx.em, ids)),
+});
 
 const FlowStepRef = builder.objectRef<FlowStep>('FlowStep').implement({
   fields: (t) => ({
@@ -16,31 +23,28 @@ const FlowStepRef = builder.objectRef<FlowStep>('FlowStep').implement({
       type: PromptRef,
       // historicPrompt: a step keeps showing its prompt even in the moment after a delete raced it.
       // The prompt passes its own check: a flow's current steps are not what a run ran.
-      resolve: async (step, _args, ctx) => (await ctx.loaders.historicPrompt.load(step.prompt))!,
+      resolve: async (step, _args, ctx) => (await historicPrompts(ctx).load(step.prompt))!,
     }),
   }),
 });
 
 FlowRef.implement({
-  interfaces: [NodeRef],
   authScopes: (flow) => ({
     can: { action: 'flow:read', target: { organizationId: flow.organization, flowId: flow.id } },
+    // Also readable where something the caller may read names it (a run ran it; see RunRef).
+    $granted: 'reachedFlow',
   }),
   fields: (t) => ({
-    id: t.exposeID('id'),
-    organization: t.field({
-      type: OrganizationRef,
-      resolve: async (flow, _args, ctx) => (await ctx.loaders.organization.load(flow.organization))!,
-    }),
+    organization: t.field({ type: OrganizationRef, resolve: (flow) => flow.organization }),
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
-    steps: t.field({ type: [FlowStepRef], resolve: (flow, _args, ctx) => ctx.loaders.flowSteps.load(flow.id) }),
+    steps: t.field({ type: [FlowStepRef], resolve: (flow, _args, ctx) => flowLoaders(ctx).steps.load(flow.id) }),
     variables: t.stringList({
       description:
         "Inputs the flow needs from its caller: step 1's variables, then each later step's variables but its first, which receives the previous result.",
       resolve: async (flow, _args, ctx) => {
-        const steps = await ctx.loaders.flowSteps.load(flow.id);
-        const prompts = await ctx.loaders.prompt.loadMany(steps.map((step) => step.prompt));
+        const steps = await flowLoaders(ctx).steps.load(flow.id);
+        const prompts = await PromptRef.getDataloader(ctx).loadMany(steps.map((step) => step.prompt));
         return flowVariables(prompts.map((prompt) => (prompt instanceof Error || !prompt ? '' : prompt.template)));
       },
     }),
@@ -50,6 +54,7 @@ FlowRef.implement({
 });
 
 export const FlowConnectionRef = connectionType('Flow', FlowRef);
+const FLOW_ORDER = byName('Flow');
 
 builder.objectField(OrganizationRef, 'flows', (t) =>
   t.field({
@@ -58,7 +63,7 @@ builder.objectField(OrganizationRef, 'flows', (t) =>
     args: pageArgs,
     authScopes: (organization) => ({ can: { action: 'flow:read', target: { organizationId: organization.id } } }),
     resolve: (organization, args, ctx) =>
-      paginate(ctx.em, FlowSchema, { organization: organization.id }, { name: 'asc', id: 'asc' }, args),
+      paginate(ctx.em, FlowSchema, { organization: organization.id }, FLOW_ORDER, args),
   }),
 );
 
@@ -68,7 +73,7 @@ builder.queryField('flow', (t) =>
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     authScopes: (_root, { id }) => ({ can: { action: 'flow:read', target: { flowId: id } } }),
-    resolve: (_root, { id }, ctx) => ctx.loaders.flow.load(id),
+    resolve: (_root, { id }) => id,
   }),
 );
 

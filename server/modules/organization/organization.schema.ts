@@ -1,20 +1,24 @@
 import { userOf } from '../../auth/principal.ts';
 import { builder } from '../../builder.ts';
-import { NodeRef } from '../../graphql/node.ts';
+import type { Context } from '../../context.ts';
+import { missingAsNull } from '../../graphql/loadable.ts';
 import { UserRef } from '../user/user.schema.ts';
 import { MEMBER_ROLES, type Membership, type Organization } from './organization.entity.ts';
+import { loadOrganizations, membershipLoaders } from './organization.loaders.ts';
 import { addMember, createOrganization, removeMember, updateMemberRole } from './organization.service.ts';
 
 export const MemberRoleEnum = builder.enumType('MemberRole', { values: MEMBER_ROLES });
 
-export const OrganizationRef = builder.objectRef<Organization>('Organization');
+/** A node loaded in batches: fields may return an organization's id, and node(id) finds it. */
+export const OrganizationRef = builder.loadableNodeRef('Organization', {
+  id: { resolve: (organization: Organization) => organization.id },
+  load: (ids: string[], ctx: Context) => missingAsNull(loadOrganizations(ctx.em, ids)),
+});
 export const MembershipRef = builder.objectRef<Membership>('Membership');
 
 OrganizationRef.implement({
-  interfaces: [NodeRef],
   authScopes: (organization) => ({ can: { action: 'organization:read', target: { organizationId: organization.id } } }),
   fields: (t) => ({
-    id: t.exposeID('id'),
     name: t.exposeString('name'),
     viewerRole: t.field({
       type: MemberRoleEnum,
@@ -25,7 +29,7 @@ OrganizationRef.implement({
     members: t.field({
       type: [MembershipRef],
       authScopes: (organization) => ({ can: { action: 'member:read', target: { organizationId: organization.id } } }),
-      resolve: (organization, _args, ctx) => ctx.loaders.membershipsByOrganization.load(organization.id),
+      resolve: (organization, _args, ctx) => membershipLoaders(ctx).ofOrganization.load(organization.id),
     }),
   }),
 });
@@ -35,14 +39,8 @@ MembershipRef.implement({
     can: { action: 'member:read', target: { organizationId: membership.organization, about: membership.organization } },
   }),
   fields: (t) => ({
-    organization: t.field({
-      type: OrganizationRef,
-      resolve: async (membership, _args, ctx) => (await ctx.loaders.organization.load(membership.organization))!,
-    }),
-    user: t.field({
-      type: UserRef,
-      resolve: async (membership, _args, ctx) => (await ctx.loaders.user.load(membership.user))!,
-    }),
+    organization: t.field({ type: OrganizationRef, resolve: (membership) => membership.organization }),
+    user: t.field({ type: UserRef, resolve: (membership) => membership.user }),
     role: t.field({ type: MemberRoleEnum, resolve: (membership) => membership.role }),
   }),
 });
@@ -52,9 +50,9 @@ builder.objectField(UserRef, 'memberships', (t) =>
     type: [MembershipRef],
     description: 'The organizations this user belongs to: all of them for the user itself, the shared ones for others.',
     resolve: async (user, _args, ctx) => {
-      const memberships = await ctx.loaders.membershipsByUser.load(user.id);
+      const memberships = await membershipLoaders(ctx).ofUser.load(user.id);
       if (ctx.principal.kind === 'user' && ctx.principal.userId === user.id) return memberships;
-      const shared = new Set(await ctx.loaders.myOrganizationIds.load(''));
+      const shared = new Set(await ctx.authz.myOrganizationIds());
       return memberships.filter((membership) => shared.has(membership.organization));
     },
   }),
@@ -66,7 +64,7 @@ builder.queryField('organization', (t) =>
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     authScopes: (_root, { id }) => ({ can: { action: 'organization:read', target: { organizationId: id } } }),
-    resolve: async (_root, { id }, ctx) => ctx.loaders.organization.load(id),
+    resolve: (_root, { id }) => id,
   }),
 );
 

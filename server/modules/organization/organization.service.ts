@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
-import { roleAtLeast } from '../../auth/permissions.ts';
+import { roleAtLeast } from '../../authz/permissions.ts';
 import { forUpdate } from '../../db/dialect.ts';
 import type { UserPrincipal } from '../../auth/principal.ts';
 import { AppError, conflict, forbidden, notFound } from '../../errors.ts';

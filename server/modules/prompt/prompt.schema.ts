@@ -1,24 +1,28 @@
 import { builder } from '../../builder.ts';
-import { NodeRef } from '../../graphql/node.ts';
-import { connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
+import type { Context } from '../../context.ts';
+import { missingAsNull } from '../../graphql/loadable.ts';
+import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptSchema, type Prompt } from './prompt.entity.ts';
+import { loadPrompts } from './prompt.loaders.ts';
 import { createPrompt, deletePrompt, updatePrompt } from './prompt.service.ts';
 import { templateVariables } from './template.ts';
 
-export const PromptRef = builder.objectRef<Prompt>('Prompt');
+/** A node loaded in batches: fields may return a prompt's id, and node(id) finds it. */
+export const PromptRef = builder.loadableNodeRef('Prompt', {
+  id: { resolve: (prompt: Prompt) => prompt.id },
+  load: (ids: string[], ctx: Context) => missingAsNull(loadPrompts(ctx.em, ids)),
+});
 
 PromptRef.implement({
-  interfaces: [NodeRef],
   authScopes: (prompt) => ({
     can: { action: 'prompt:read', target: { organizationId: prompt.organization, promptId: prompt.id } },
+    // Also readable where something the caller may read names it (a run ran it): the grant is
+    // made by that object's type, for its own fields only (see RunRef).
+    $granted: 'reachedPrompt',
   }),
   fields: (t) => ({
-    id: t.exposeID('id'),
-    organization: t.field({
-      type: OrganizationRef,
-      resolve: async (prompt, _args, ctx) => (await ctx.loaders.organization.load(prompt.organization))!,
-    }),
+    organization: t.field({ type: OrganizationRef, resolve: (prompt) => prompt.organization }),
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     template: t.exposeString('template', { description: 'Text with {{variable}} placeholders.' }),
@@ -33,6 +37,7 @@ PromptRef.implement({
 });
 
 export const PromptConnectionRef = connectionType('Prompt', PromptRef);
+const PROMPT_ORDER = byName('Prompt');
 
 builder.objectField(OrganizationRef, 'prompts', (t) =>
   t.field({
@@ -41,7 +46,7 @@ builder.objectField(OrganizationRef, 'prompts', (t) =>
     args: pageArgs,
     authScopes: (organization) => ({ can: { action: 'prompt:read', target: { organizationId: organization.id } } }),
     resolve: (organization, args, ctx) =>
-      paginate(ctx.em, PromptSchema, { organization: organization.id }, { name: 'asc', id: 'asc' }, args),
+      paginate(ctx.em, PromptSchema, { organization: organization.id }, PROMPT_ORDER, args),
   }),
 );
 
@@ -51,7 +56,7 @@ builder.queryField('prompt', (t) =>
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     authScopes: (_root, { id }) => ({ can: { action: 'prompt:read', target: { promptId: id } } }),
-    resolve: (_root, { id }, ctx) => ctx.loaders.prompt.load(id),
+    resolve: (_root, { id }) => id,
   }),
 );
 

@@ -2,27 +2,38 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { forbidden } from '../../errors.ts';
-import { NodeRef, registerNodeLoader } from '../../graphql/node.ts';
-import { connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
+import { missingAsNull } from '../../graphql/loadable.ts';
+import { connectionType, newestFirst, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { ApiKeyRef } from '../api-key/api-key.schema.ts';
+import { flowLoaders } from '../flow/flow.loaders.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
+import { historicPrompts } from '../prompt/prompt.loaders.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { UserRef } from '../user/user.schema.ts';
 import { RUN_KINDS, RUN_STATUSES, RunSchema, type Run, type RunStep } from './run.entity.ts';
+import { loadRunSteps, loadRuns, loadUsage, loadUsageByResource } from './run.loaders.ts';
 import { rateRun, runFlow, runPrompt, type RunEnvironment } from './run.service.ts';
-import { usageKey } from '../../loaders.ts';
 import type { ResourceUsage, Usage } from './usage.ts';
 
 const RunKindEnum = builder.enumType('RunKind', { values: RUN_KINDS });
 const RunStatusEnum = builder.enumType('RunStatus', { values: RUN_STATUSES });
 
+/**
+ * What a run names (its prompt or flow, its steps' prompts, the user who ran it) is readable through
+ * the run, even after the key's grants changed, the prompt was deleted or the user left: the run's
+ * type grants it to the run's own fields (scope-auth's $granted, checked against this path only), and
+ * Prompt, Flow and User accept the grant beside their own rule.
+ */
+const READABLE_THROUGH_A_RUN = ['reachedPrompt', 'reachedFlow', 'reachedUser'];
+
 const RunStepRef = builder.objectRef<RunStep>('RunStep').implement({
+  grantScopes: () => ['reachedPrompt'],
   fields: (t) => ({
     position: t.exposeInt('position'),
     prompt: t.field({
       type: PromptRef,
-      resolve: async (step, _args, ctx) => ctx.authz.disclose((await ctx.loaders.historicPrompt.load(step.prompt))!),
+      resolve: async (step, _args, ctx) => (await historicPrompts(ctx).load(step.prompt))!,
     }),
     status: t.field({ type: RunStatusEnum, resolve: (step) => step.status }),
     result: t.exposeString('result', { nullable: true }),
@@ -33,40 +44,49 @@ const RunStepRef = builder.objectRef<RunStep>('RunStep').implement({
   }),
 });
 
-export const RunRef = builder.objectRef<Run>('Run').implement({
-  interfaces: [NodeRef],
+/** A node loaded in batches: fields may return a run's id, and node(id) finds it. */
+export const RunRef = builder.loadableNodeRef('Run', {
+  id: { resolve: (run: Run) => run.id },
+  load: (ids: string[], ctx: Context) => missingAsNull(loadRuns(ctx.em, ids)),
+});
+
+RunRef.implement({
   // Members read every run of their organization; a key reads the runs it made.
   authScopes: (run) => ({ can: { action: 'run:read', target: { runId: run.id } } }),
+  grantScopes: () => READABLE_THROUGH_A_RUN,
   fields: (t) => ({
-    id: t.exposeID('id'),
     kind: t.field({ type: RunKindEnum, resolve: (run) => run.kind }),
     status: t.field({ type: RunStatusEnum, resolve: (run) => run.status }),
     prompt: t.field({
       type: PromptRef,
       nullable: true,
-      resolve: async (run, _args, ctx) => (run.prompt ? ctx.authz.disclose(await ctx.loaders.historicPrompt.load(run.prompt)) : null),
+      resolve: (run, _args, ctx) => (run.prompt ? historicPrompts(ctx).load(run.prompt) : null),
     }),
     flow: t.field({
       type: FlowRef,
       nullable: true,
-      resolve: async (run, _args, ctx) => (run.flow ? ctx.authz.disclose(await ctx.loaders.historicFlow.load(run.flow)) : null),
+      resolve: (run, _args, ctx) => (run.flow ? flowLoaders(ctx).historic.load(run.flow) : null),
     }),
     apiKey: t.field({
       type: ApiKeyRef,
       nullable: true,
       description: 'The key that ran it; null when a signed-in user ran it.',
-      resolve: (run, _args, ctx) => (run.apiKey ? ctx.loaders.apiKey.load(run.apiKey) : null),
+      resolve: (run) => run.apiKey ?? null,
     }),
     user: t.field({
       type: UserRef,
       nullable: true,
-      resolve: async (run, _args, ctx) => (run.user ? ctx.authz.disclose(await ctx.loaders.user.load(run.user)) : null),
+      resolve: (run) => run.user ?? null,
     }),
     inputs: t.expose('inputs', { type: 'JSON' }),
     result: t.exposeString('result', { nullable: true }),
     error: t.exposeString('error', { nullable: true }),
     endUserId: t.exposeString('endUserId', { nullable: true }),
-    steps: t.field({ type: [RunStepRef], resolve: (run, _args, ctx) => ctx.loaders.runSteps.load(run.id) }),
+    steps: t.loadableList({
+      type: RunStepRef,
+      load: (runIds: string[], ctx: Context) => loadRunSteps(ctx.em, runIds),
+      resolve: (run) => run.id,
+    }),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     durationMs: t.exposeInt('durationMs', { nullable: true }),
@@ -76,9 +96,8 @@ export const RunRef = builder.objectRef<Run>('Run').implement({
   }),
 });
 
-registerNodeLoader('Run', (ctx, id) => ctx.loaders.run.load(id));
-
 const RunConnectionRef = connectionType('Run', RunRef);
+const RUN_ORDER = newestFirst('Run', 'startedAt');
 
 builder.objectField(OrganizationRef, 'runs', (t) =>
   t.field({
@@ -103,7 +122,7 @@ builder.objectField(OrganizationRef, 'runs', (t) =>
       if (args.promptId) where.prompt = args.promptId;
       if (args.flowId) where.flow = args.flowId;
       if (args.status) where.status = args.status;
-      return paginate(ctx.em, RunSchema, where, { startedAt: 'desc', id: 'desc' }, args);
+      return paginate(ctx.em, RunSchema, where, RUN_ORDER, args);
     },
   }),
 );
@@ -114,7 +133,7 @@ builder.queryField('run', (t) =>
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     authScopes: (_root, { id }) => ({ can: { action: 'run:read', target: { runId: id } } }),
-    resolve: (_root, { id }, ctx) => ctx.loaders.run.load(id),
+    resolve: (_root, { id }) => id,
   }),
 );
 
@@ -145,19 +164,19 @@ const UsageRef = builder.objectRef<Usage>('ApiKeyUsage').implement({
 
 const ResourceUsageRef = builder.objectRef<ResourceUsage>('ApiKeyResourceUsage').implement({
   description: "A key's usage of one prompt or flow.",
+  // The prompt or flow a readable key ran is readable here, as through the run itself.
+  grantScopes: () => ['reachedPrompt', 'reachedFlow'],
   fields: (t) => ({
     kind: t.field({ type: RunKindEnum, resolve: (usage) => usage.kind }),
     prompt: t.field({
       type: PromptRef,
       nullable: true,
-      resolve: async (usage, _args, ctx) =>
-        usage.kind === 'PROMPT' ? ctx.authz.disclose(await ctx.loaders.historicPrompt.load(usage.resourceId)) : null,
+      resolve: (usage, _args, ctx) => (usage.kind === 'PROMPT' ? historicPrompts(ctx).load(usage.resourceId) : null),
     }),
     flow: t.field({
       type: FlowRef,
       nullable: true,
-      resolve: async (usage, _args, ctx) =>
-        usage.kind === 'FLOW' ? ctx.authz.disclose(await ctx.loaders.historicFlow.load(usage.resourceId)) : null,
+      resolve: (usage, _args, ctx) => (usage.kind === 'FLOW' ? flowLoaders(ctx).historic.load(usage.resourceId) : null),
     }),
     usage: t.field({ type: UsageRef, resolve: (usage) => usage }),
   }),
@@ -169,17 +188,22 @@ const windowArgs = builder.args((t) => ({
 }));
 
 builder.objectFields(ApiKeyRef, (t) => ({
-  usage: t.field({
+  // byPath: the keys at one place in the query share its window, and one statement.
+  usage: t.loadable({
     type: UsageRef,
     description: "Counts, failures, latency and tokens of the key's runs in a time window (all time by default).",
     args: windowArgs,
-    resolve: (key, args, ctx) => ctx.loaders.keyUsage.load(usageKey(key.id, args)),
+    byPath: true,
+    load: (keyIds: string[], ctx: Context, window) => loadUsage(ctx.em, keyIds, window),
+    resolve: (key) => key.id,
   }),
-  usageByResource: t.field({
-    type: [ResourceUsageRef],
+  usageByResource: t.loadableList({
+    type: ResourceUsageRef,
     description: 'The same figures for each prompt and flow the key ran, most runs first.',
     args: windowArgs,
-    resolve: (key, args, ctx) => ctx.loaders.keyUsageByResource.load(usageKey(key.id, args)),
+    byPath: true,
+    load: (keyIds: string[], ctx: Context, window) => loadUsageByResource(ctx.em, keyIds, window),
+    resolve: (key) => key.id,
   }),
 }));
 
@@ -213,14 +237,14 @@ builder.mutationFields((t) => ({
     description: 'Runs a prompt. A provider failure returns the run FAILED; a refused or invalid request records no run.',
     args: { input: t.arg({ type: RunPromptInput, required: true }) },
     authScopes: (_root, { input }) => ({ can: { action: 'prompt:run', target: { promptId: input.promptId } } }),
-    resolve: async (_root, { input }, ctx) => runPrompt(environment(ctx), (await ctx.loaders.prompt.load(input.promptId))!, input),
+    resolve: async (_root, { input }, ctx) => runPrompt(environment(ctx), (await PromptRef.getDataloader(ctx).load(input.promptId))!, input),
   }),
   runFlow: t.field({
     type: RunRef,
     description: 'Runs a flow, step after step. A provider failure returns the run FAILED at the step that failed.',
     args: { input: t.arg({ type: RunFlowInput, required: true }) },
     authScopes: (_root, { input }) => ({ can: { action: 'flow:run', target: { flowId: input.flowId } } }),
-    resolve: async (_root, { input }, ctx) => runFlow(environment(ctx), (await ctx.loaders.flow.load(input.flowId))!, input),
+    resolve: async (_root, { input }, ctx) => runFlow(environment(ctx), (await FlowRef.getDataloader(ctx).load(input.flowId))!, input),
   }),
   rateRun: t.field({
     type: RunRef,

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { Authz } from '../../auth/authz.ts';
+import type { Authz } from '../../authz/authz.ts';
 import { actorIds, type Principal } from '../../auth/principal.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';

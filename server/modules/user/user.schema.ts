@@ -2,17 +2,23 @@ import { Kind, type GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../builder.ts';
 import { badInput } from '../../errors.ts';
 import type { Context } from '../../context.ts';
-import { NodeRef } from '../../graphql/node.ts';
+import { missingAsNull } from '../../graphql/loadable.ts';
 import { logIn, logOut, signUp, type AuthResult } from './user.service.ts';
 import type { User } from './user.entity.ts';
+import { loadUsers } from './user.loaders.ts';
 
-export const UserRef = builder.objectRef<User>('User').implement({
-  interfaces: [NodeRef],
+/** A node loaded in batches: fields may return a user's id, and node(id) finds it. */
+export const UserRef = builder.loadableNodeRef('User', {
+  id: { resolve: (user: User) => user.id },
+  load: (ids: string[], ctx: Context) => missingAsNull(loadUsers(ctx.em, ids)),
+});
+
+UserRef.implement({
   // A user is visible to itself, to the members of its organizations, and where something the
-  // caller may read names it (see Authz.disclose).
-  authScopes: (user) => ({ seeUser: user.id }),
+  // caller may read names it: the run it made, the audited change, the key it created. Those
+  // objects' types grant `reachedUser` to their own fields.
+  authScopes: (user) => ({ seeUser: user.id, $granted: 'reachedUser' }),
   fields: (t) => ({
-    id: t.exposeID('id'),
     email: t.exposeString('email'),
     name: t.exposeString('name'),
   }),
@@ -36,7 +42,7 @@ export const ViewerRef = builder.objectRef<ViewerShape>('Viewer').implement({
     user: t.field({
       type: UserRef,
       nullable: true,
-      resolve: (viewer, _args, ctx) => (viewer.userId ? ctx.loaders.user.load(viewer.userId) : null),
+      resolve: (viewer) => viewer.userId,
     }),
   }),
 });

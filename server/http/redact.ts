@@ -1,4 +1,4 @@
-import { CREDENTIAL_PREFIXES } from './credentials.ts';
+import { CREDENTIAL_PREFIXES } from '../auth/credentials.ts';
 
 // Anything shaped like one of our credentials: a known prefix and a run of base62 characters.
 const CREDENTIAL = new RegExp(`(${Object.values(CREDENTIAL_PREFIXES).join('|')})[0-9A-Za-z]{8,}`, 'g');

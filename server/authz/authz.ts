@@ -1,10 +1,31 @@
+import type { KeyFacts, KeyPrincipal, Principal } from '../auth/principal.ts';
 import { AppError, forbidden, notFound, unauthenticated } from '../errors.ts';
 import { typeOfId } from '../ids.ts';
-import type { Loaders } from '../loaders.ts';
-import type { MemberRole } from '../modules/organization/organization.entity.ts';
-import { decideAccess, type AccessDecision, type Resource } from './access.ts';
-import { ACTION_PHRASE, MINIMUM_ROLE, roleAtLeast, type Permission, type Target } from './permissions.ts';
-import type { Principal } from './principal.ts';
+import { ACTION_PHRASE, MINIMUM_ROLE, roleAtLeast, type Permission, type Resource, type Role, type Target } from './permissions.ts';
+
+/** The access rule's answer for one key and one resource (modules/access/rule.ts decides it). */
+export interface KeyDecision {
+  allowed: boolean;
+  reason: string;
+}
+
+/**
+ * What authorization reads to decide: the request's batched loaders and the access rule. The
+ * modules own the data, so the request's context (server/graphql/authz-lookups.ts) hands these in
+ * and nothing here imports a module.
+ */
+export interface AuthzLookups {
+  organization(id: string): Promise<{ id: string } | null>;
+  prompt(id: string): Promise<{ id: string; organization: string } | null>;
+  flow(id: string): Promise<{ id: string; organization: string } | null>;
+  run(id: string): Promise<{ organization: string; apiKey?: string | null } | null>;
+  apiKey(id: string): Promise<{ id: string; organization: string } | null>;
+  /** A user's role in an organization; null when not a member. */
+  role(organizationId: string, userId: string): Promise<Role | null>;
+  /** The organizations a user belongs to. */
+  organizationsOf(userId: string): Promise<string[]>;
+  decideAccess(key: KeyFacts, resource: Resource, now: Date): Promise<KeyDecision>;
+}
 
 /** A target with its organization looked up. */
 interface Located {
@@ -15,8 +36,6 @@ interface Located {
   run?: { apiKeyId: string | null };
 }
 
-type KeyPrincipal = Extract<Principal, { kind: 'apiKey' }>;
-
 /**
  * What the caller of one request may do. Every decision goes through `require`, which either
  * returns or throws the contract's error: UNAUTHENTICATED without a credential, NOT_FOUND for
@@ -24,40 +43,31 @@ type KeyPrincipal = Extract<Principal, { kind: 'apiKey' }>;
  * FORBIDDEN inside them when the role or the key does not allow it.
  */
 export class Authz {
-  private readonly keyDecisions = new Map<string, Promise<AccessDecision>>();
-  /** Ids of objects this request may read because something it was let read names them. */
-  private readonly disclosed = new Set<string>();
+  private readonly keyDecisions = new Map<string, Promise<KeyDecision>>();
+  private myOrganizations?: Promise<string[]>;
 
   constructor(
     readonly principal: Principal,
-    private readonly loaders: Loaders,
+    private readonly lookups: AuthzLookups,
     private readonly now: Date = new Date(),
   ) {}
 
   /** The caller's role in an organization; null for outsiders, API keys and anonymous callers. */
-  async roleIn(organizationId: string): Promise<MemberRole | null> {
+  async roleIn(organizationId: string): Promise<Role | null> {
     if (this.principal.kind !== 'user') return null;
-    return this.loaders.role.load(`${organizationId}:${this.principal.userId}`);
+    return this.lookups.role(organizationId, this.principal.userId);
   }
 
-  /**
-   * Lets this request read an object that something it was already let read names: the prompt a
-   * run ran (after the key's grants changed, or the prompt was deleted), the user who made an
-   * audited change (after that user left). Called by the resolver of the naming field, whose
-   * parent passed its own check; it returns the object for the resolver to hand on.
-   */
-  disclose<T extends { id: string } | null>(object: T): T {
-    if (object && this.principal.kind !== 'anonymous') this.disclosed.add(object.id);
-    return object;
+  /** The organizations the signed-in caller belongs to; none for keys and anonymous callers. */
+  myOrganizationIds(): Promise<string[]> {
+    const principal = this.principal;
+    this.myOrganizations ??= principal.kind === 'user' ? this.lookups.organizationsOf(principal.userId) : Promise.resolve([]);
+    return this.myOrganizations;
   }
 
   async require({ action, target }: Permission): Promise<void> {
     const principal = this.principal;
     if (principal.kind === 'anonymous') throw unauthenticated();
-    if ((action === 'prompt:read' || action === 'flow:read') && 'organizationId' in target) {
-      const id = target.promptId ?? target.flowId;
-      if (id && this.disclosed.has(id)) return;
-    }
     const located = await this.locate(target);
     if (principal.kind === 'apiKey') return this.requireForKey(principal, action, located, target);
 
@@ -108,11 +118,11 @@ export class Authz {
   }
 
   /** The access rule for the calling key, once per resource per request. */
-  keyDecision(principal: KeyPrincipal, resource: Resource): Promise<AccessDecision> {
+  keyDecision(principal: KeyPrincipal, resource: Resource): Promise<KeyDecision> {
     const cacheKey = `${resource.kind}:${resource.id}`;
     let decision = this.keyDecisions.get(cacheKey);
     if (!decision) {
-      decision = decideAccess(this.loaders.em, principal.key, resource, this.now);
+      decision = this.lookups.decideAccess(principal.key, resource, this.now);
       this.keyDecisions.set(cacheKey, decision);
     }
     return decision;
@@ -124,17 +134,18 @@ export class Authz {
     if (principal.kind === 'anonymous') throw unauthenticated();
     if (principal.kind === 'apiKey') {
       // FORBIDDEN for a member of the key's organization, NOT_FOUND for anyone else (rule 4).
-      if (await this.loaders.role.load(`${principal.organizationId}:${userId}`)) throw forbidden('An API key cannot read users');
+      if (await this.lookups.role(principal.organizationId, userId)) throw forbidden('An API key cannot read users');
       throw notFound('User', userId);
     }
-    if (principal.userId === userId || this.disclosed.has(userId)) return;
-    if (!(await this.loaders.sharesOrganization.load(userId))) throw notFound('User', userId);
+    if (principal.userId === userId) return;
+    const [mine, theirs] = await Promise.all([this.myOrganizationIds(), this.lookups.organizationsOf(userId)]);
+    if (!theirs.some((organizationId) => mine.includes(organizationId))) throw notFound('User', userId);
   }
 
   /** The organization a target belongs to, and the resource it names; NOT_FOUND when absent. */
   private async locate(target: Target): Promise<Located> {
     if ('organizationId' in target) {
-      const organization = await this.loaders.organization.load(target.organizationId);
+      const organization = await this.lookups.organization(target.organizationId);
       if (!organization) throw this.notFound(target);
       const resource: Resource | undefined = target.promptId
         ? { kind: 'prompt', id: target.promptId, organizationId: organization.id }
@@ -144,17 +155,17 @@ export class Authz {
       return { organizationId: organization.id, resource };
     }
     if ('apiKeyId' in target) {
-      const key = await this.loaders.apiKey.load(target.apiKeyId);
+      const key = await this.lookups.apiKey(target.apiKeyId);
       if (!key) throw this.notFound(target);
       return { organizationId: key.organization, apiKeyId: key.id };
     }
     if ('runId' in target) {
-      const run = await this.loaders.run.load(target.runId);
+      const run = await this.lookups.run(target.runId);
       if (!run) throw this.notFound(target);
       return { organizationId: run.organization, run: { apiKeyId: run.apiKey ?? null } };
     }
     const kind = 'promptId' in target ? 'prompt' : 'flow';
-    const found = 'promptId' in target ? await this.loaders.prompt.load(target.promptId) : await this.loaders.flow.load(target.flowId);
+    const found = 'promptId' in target ? await this.lookups.prompt(target.promptId) : await this.lookups.flow(target.flowId);
     if (!found) throw this.notFound(target);
     return { organizationId: found.organization, resource: { kind, id: found.id, organizationId: found.organization } };
   }

@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { sqlDate } from '../db/dialect.ts';
+import type { KeyFacts } from '../../auth/principal.ts';
+import type { Resource } from '../../authz/permissions.ts';
+import { sqlDate } from '../../db/dialect.ts';
 
 /**
  * THE access rule (DESIGN.md rule 2), in one place. A key K may run a prompt or flow R if and only
@@ -8,22 +10,13 @@ import { sqlDate } from '../db/dialect.ts';
  * prompts the flow runs as its steps; a prompt grant does not cover flows that contain it.
  *
  * `decideAccess` answers for one key and one resource; `availableKeysQuery` is the same rule as
- * one SQL statement over all the keys of an organization. A property test holds them (and an
- * independent oracle) in agreement.
+ * one SQL statement over all the keys of an organization (available-keys.ts pages it, and
+ * access.schema.ts is the rule's GraphQL face). A property test holds them (and an independent
+ * oracle) in agreement.
  */
 export type AccessReason = 'ORGANIZATION_WIDE' | 'GRANTED' | 'NOT_GRANTED' | 'KEY_REVOKED' | 'KEY_EXPIRED';
 export type KeyStatus = 'ACTIVE' | 'EXPIRED' | 'REVOKED';
-
-/** What the rule needs to know of a key. */
-export interface KeyFacts {
-  id: string;
-  organizationId: string;
-  access: 'ORGANIZATION' | 'SPECIFIC';
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-}
-
-export type Resource = { kind: 'prompt' | 'flow'; id: string; organizationId: string };
+export type { KeyFacts, Resource };
 
 export interface AccessDecision {
   allowed: boolean;

@@ -1,23 +1,23 @@
-import { decideAccess, type Resource } from '../../auth/access.ts';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { pageArgs } from '../../graphql/pagination.ts';
+import type { ApiKey } from '../api-key/api-key.entity.ts';
+import { ApiKeyConnectionRef, ApiKeyRef, primeKeys } from '../api-key/api-key.schema.ts';
+import { keyFacts } from '../api-key/api-key.service.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
-import type { ApiKey } from './api-key.entity.ts';
-import { ApiKeyConnectionRef, ApiKeyRef, primeKeys } from './api-key.schema.ts';
-import { keyFacts } from './api-key.service.ts';
 import { availableApiKeys } from './available-keys.ts';
+import { decideAccess, type AccessReason, type Resource } from './rule.ts';
 
 /**
  * The access rule's two public faces: availableApiKeys (the Integrate tab: every key that may run
- * a prompt or flow) and checkAccess (may this key run it?). Both ask auth/access.ts.
+ * a prompt or flow) and checkAccess (may this key run it?). Both ask rule.ts.
  */
 
 const AccessReasonEnum = builder.enumType('AccessReason', {
   description: 'Why a key may or may not run a prompt or flow.',
-  values: ['ORGANIZATION_WIDE', 'GRANTED', 'NOT_GRANTED', 'KEY_REVOKED', 'KEY_EXPIRED'] as const,
+  values: ['ORGANIZATION_WIDE', 'GRANTED', 'NOT_GRANTED', 'KEY_REVOKED', 'KEY_EXPIRED'] as const satisfies readonly AccessReason[],
 });
 
 /** The prompt or flow named by exactly one of two ids, or BAD_USER_INPUT. */
@@ -29,7 +29,7 @@ function exactlyOne(args: { promptId?: string | null; flowId?: string | null }):
 
 async function resourceOf(ctx: Context, target: { promptId: string } | { flowId: string }): Promise<Resource> {
   const [kind, id] = 'promptId' in target ? (['prompt', target.promptId] as const) : (['flow', target.flowId] as const);
-  const found = kind === 'prompt' ? await ctx.loaders.prompt.load(id) : await ctx.loaders.flow.load(id);
+  const found = kind === 'prompt' ? await PromptRef.getDataloader(ctx).load(id) : await FlowRef.getDataloader(ctx).load(id);
   if (!found) throw notFound(kind === 'prompt' ? 'Prompt' : 'Flow', id);
   return { kind, id, organizationId: found.organization };
 }
@@ -67,7 +67,7 @@ for (const [ref, kind] of [
 
 interface AccessDecisionShape {
   allowed: boolean;
-  reason: 'ORGANIZATION_WIDE' | 'GRANTED' | 'NOT_GRANTED' | 'KEY_REVOKED' | 'KEY_EXPIRED';
+  reason: AccessReason;
   apiKey: ApiKey;
 }
 
@@ -93,7 +93,7 @@ builder.queryField('checkAccess', (t) =>
       const apiKeyId = args.apiKeyId ?? (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : null);
       if (!apiKeyId) throw badInput('apiKeyId', 'is required when a signed-in user asks');
       const resource = await resourceOf(ctx, exactlyOne(args));
-      const apiKey = (await ctx.loaders.apiKey.load(apiKeyId))!;
+      const apiKey = (await ApiKeyRef.getDataloader(ctx).load(apiKeyId))!;
       // The resource must be one the caller can see: another organization's is NOT_FOUND.
       if (resource.organizationId !== apiKey.organization) {
         throw notFound(resource.kind === 'prompt' ? 'Prompt' : 'Flow', resource.id);

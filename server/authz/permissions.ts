@@ -1,9 +1,12 @@
-import type { MemberRole } from '../modules/organization/organization.entity.ts';
+/**
+ * A member's role in an organization, OWNER > ADMIN > MEMBER. (The organization module stores it
+ * and checks at compile time that its roles are these.)
+ */
+export type Role = 'OWNER' | 'ADMIN' | 'MEMBER';
 
-/** OWNER > ADMIN > MEMBER. */
-export const ROLE_RANK: Record<MemberRole, number> = { MEMBER: 1, ADMIN: 2, OWNER: 3 };
+export const ROLE_RANK: Record<Role, number> = { MEMBER: 1, ADMIN: 2, OWNER: 3 };
 
-export function roleAtLeast(role: MemberRole, minimum: MemberRole): boolean {
+export function roleAtLeast(role: Role, minimum: Role): boolean {
   return ROLE_RANK[role] >= ROLE_RANK[minimum];
 }
 
@@ -28,7 +31,7 @@ export const MINIMUM_ROLE = {
   'run:read': 'MEMBER',
   'run:rate': 'MEMBER',
   'audit:read': 'ADMIN',
-} as const satisfies Record<string, MemberRole>;
+} as const satisfies Record<string, Role>;
 
 export type Action = keyof typeof MINIMUM_ROLE;
 
@@ -48,6 +51,9 @@ export type Target =
   | { flowId: string }
   | { apiKeyId: string }
   | { runId: string };
+
+/** A prompt or flow with its organization: what the access rule decides about. */
+export type Resource = { kind: 'prompt' | 'flow'; id: string; organizationId: string };
 
 export interface Permission {
   action: Action;

@@ -1,0 +1,27 @@
+import type { AuthzLookups } from '../authz/authz.ts';
+import type { Context } from '../context.ts';
+import { decideAccess } from '../modules/access/rule.ts';
+import { ApiKeyRef } from '../modules/api-key/api-key.schema.ts';
+import { FlowRef } from '../modules/flow/flow.schema.ts';
+import { membershipLoaders } from '../modules/organization/organization.loaders.ts';
+import { OrganizationRef } from '../modules/organization/organization.schema.ts';
+import { PromptRef } from '../modules/prompt/prompt.schema.ts';
+import { RunRef } from '../modules/run/run.schema.ts';
+
+/**
+ * Authorization reads through the same per-request loaders as the fields it guards, so checking a
+ * prompt and then returning it costs one statement, and a page's checks are batched like its
+ * fields.
+ */
+export function authzLookups(ctx: Context): AuthzLookups {
+  return {
+    organization: (id) => OrganizationRef.getDataloader(ctx).load(id),
+    prompt: (id) => PromptRef.getDataloader(ctx).load(id),
+    flow: (id) => FlowRef.getDataloader(ctx).load(id),
+    run: (id) => RunRef.getDataloader(ctx).load(id),
+    apiKey: (id) => ApiKeyRef.getDataloader(ctx).load(id),
+    role: (organizationId, userId) => membershipLoaders(ctx).role.load(`${organizationId}:${userId}`),
+    organizationsOf: async (userId) => (await membershipLoaders(ctx).ofUser.load(userId)).map((m) => m.organization),
+    decideAccess: (key, resource, now) => decideAccess(ctx.em, key, resource, now),
+  };
+}

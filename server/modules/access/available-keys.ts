@@ -1,0 +1,23 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from '../../graphql/pagination.ts';
+import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
+import { availableKeysQuery, type Resource } from './rule.ts';
+
+/**
+ * The keys that may run a prompt or flow now, ordered by name: the Integrate tab. One SQL
+ * statement (rule.ts) gives the page and the total count together. Ordered like
+ * Organization.apiKeys (name, then id), so the two share one cursor shape.
+ */
+const order = byName('ApiKey');
+
+export async function availableApiKeys(em: EntityManager, resource: Resource, args: PageArgs, now: Date): Promise<Page<ApiKey>> {
+  const first = pageSize(args);
+  const decoded = decodeCursor(args.after, order);
+  const after = decoded && { name: decoded.values[0] as string, id: decoded.id };
+  // One more row than asked tells whether there is a next page.
+  const { sql, params } = availableKeysQuery(em, resource, now, { limit: first + 1, after });
+  const rows: Record<string, unknown>[] = await em.getConnection().execute(sql, params);
+  const totalCount = Number(rows[0]?.total_count ?? 0);
+  const keys = rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => em.map(ApiKeySchema, row));
+  return pageOf(order, keys, first, args, totalCount);
+}

@@ -1,0 +1,22 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
+import { groupBy, loadByIds } from '../../db/batch.ts';
+import { FlowSchema, FlowStepSchema, type Flow, type FlowStep } from './flow.entity.ts';
+
+/** Live flows (deleted ones are not found). */
+export function loadFlows(em: EntityManager, ids: readonly string[]): Promise<(Flow | null)[]> {
+  return loadByIds(em, FlowSchema, ids);
+}
+
+/** The flow module's per-request loaders, shared by every field that asks. */
+export const flowLoaders = createContextCache(({ em }: { em: EntityManager }) => ({
+  /** Flows as runs saw them: deleted ones too. */
+  historic: new DataLoader<string, Flow | null>((ids) => loadByIds(em, FlowSchema, ids, { filters: false })),
+  /** The steps of each flow, in order: steps and variables both read them. */
+  steps: new DataLoader<string, FlowStep[]>(async (flowIds) => {
+    const steps = await em.find(FlowStepSchema, { flow: { $in: [...flowIds] } }, { orderBy: { position: 'asc' } });
+    const byFlow = groupBy(steps, (step) => step.flow);
+    return flowIds.map((id) => byFlow.get(id) ?? []);
+  }),
+}));
