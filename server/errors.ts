@@ -4,17 +4,10 @@ import { typeOfId } from './ids.ts';
 /**
  * The error codes of the public contract. Every failure a caller can cause is a GraphQLError
  * carrying one of them in `extensions.code`; anything else is masked as INTERNAL_SERVER_ERROR.
+ * The SDK keeps its own copy (it imports nothing from the server); test/unit/error-codes.test.ts
+ * holds the two, and the SDK's error classes, to the same list.
  */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'CONFLICT'
-  | 'RATE_LIMITED'
-  | 'INTERNAL_SERVER_ERROR';
-
-export const ERROR_CODES: readonly ErrorCode[] = [
+export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'NOT_FOUND',
@@ -22,7 +15,9 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'CONFLICT',
   'RATE_LIMITED',
   'INTERNAL_SERVER_ERROR',
-];
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,

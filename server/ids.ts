@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { encodeTime, monotonicFactory, TIME_LEN, ulid } from 'ulid';
 
 /**
  * Every id PromptGate hands out is a prefixed, time-ordered string such as
- * `prm_01jf3z8k4m9q2w7e5r6t8y0u1i`. The prefix names the type, so `node(id)` knows where to look
+ * `prm_01jf3z8k4m9q2w7e5r6t8y0v1h`. The prefix names the type, so `node(id)` knows where to look
  * and a developer reading a log knows what an id points at; the time-ordered body keeps newest-first
  * lists stable when two rows share a timestamp.
  */
@@ -24,60 +24,22 @@ export const ID_PREFIXES = {
 
 export type IdType = keyof typeof ID_PREFIXES;
 
-const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
-
-function encodeBase32(bytes: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += CROCKFORD[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += CROCKFORD[(value << (5 - bits)) & 31];
-  return out;
-}
-
-let lastTime = -1;
-let lastRandom: Uint8Array = new Uint8Array(10);
-
-/** The 80-bit value one above `bytes` (big-endian), for ids made in the same millisecond. */
-function increment(bytes: Uint8Array): Uint8Array {
-  const next = Uint8Array.from(bytes);
-  for (let i = next.length - 1; i >= 0; i--) {
-    next[i] = (next[i]! + 1) & 0xff;
-    if (next[i] !== 0) break;
-  }
-  return next;
-}
+/**
+ * Ids made now come from ulid's monotonic factory: within one millisecond they count up from the
+ * first one's random part, so newest-first lists keep the order things happened in, and a clock
+ * that steps back does not make an id sort before an earlier one.
+ */
+const nextUlid = monotonicFactory();
 
 /**
- * 48 bits of milliseconds then 80 random bits, base32: sortable by creation time, unguessable.
- * Ids made within one millisecond by this process count up from the first one's random part, so
- * newest-first lists keep the order things happened in (as monotonic ULIDs do).
+ * 48 bits of milliseconds then 80 random bits (a ULID), lower-cased after the prefix: sortable by
+ * creation time, unguessable. `at` gives an id of another time (backdated seed rows): that time
+ * with fresh random bits, outside the sequence of ids made now, which it leaves alone.
  */
-export function newId(type: IdType, now = Date.now()): string {
-  let time = now;
-  let random: Uint8Array;
-  if (time === lastTime) {
-    random = increment(lastRandom);
-    if (random.every((byte) => byte === 0)) time += 1; // 2^80 ids in one millisecond: move on
-  } else {
-    random = randomBytes(10);
-  }
-  lastTime = time;
-  lastRandom = random;
-  const bytes = new Uint8Array(16);
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = time % 256;
-    time = Math.floor(time / 256);
-  }
-  bytes.set(random, 6);
-  return `${ID_PREFIXES[type]}_${encodeBase32(bytes)}`;
+export function newId(type: IdType, at?: number): string {
+  // Not ulid(at), which reads a time of 0 as "no time given": that time, then a fresh random part.
+  const body = at === undefined ? nextUlid() : encodeTime(at) + ulid().slice(TIME_LEN);
+  return `${ID_PREFIXES[type]}_${body.toLowerCase()}`;
 }
 
 const TYPE_BY_PREFIX = new Map<string, IdType>(

@@ -1,14 +1,21 @@
 import type { AccessReason, MemberRole } from '../__generated__/graphql.js';
 
-/** The error codes of the PromptGate contract, carried in `extensions.code` of every GraphQL error. */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'CONFLICT'
-  | 'RATE_LIMITED'
-  | 'INTERNAL_SERVER_ERROR';
+/**
+ * The error codes of the PromptGate contract, carried in `extensions.code` of every GraphQL error:
+ * the one list of them in the SDK. Each has its error class (ERROR_CLASSES below).
+ */
+export const ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'INTERNAL_SERVER_ERROR',
+] as const;
+
+/** One of the contract's error codes. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** One error of a GraphQL response, as the server sent it. */
 export interface GraphQLErrorEntry {
@@ -126,7 +133,10 @@ export class NetworkError extends PromptGateError {
   }
 }
 
-const ERROR_CLASSES: Record<ErrorCode, new (code: string, message: string, details?: ErrorDetails) => PromptGateError> = {
+type ErrorClass = new (code: string, message: string, details?: ErrorDetails) => PromptGateError;
+
+/** The class of each code: a code of ERROR_CODES without its class here, or one not in it, does not compile. */
+const ERROR_CLASSES: { readonly [Code in ErrorCode]: ErrorClass } = {
   UNAUTHENTICATED: UnauthenticatedError,
   FORBIDDEN: ForbiddenError,
   NOT_FOUND: NotFoundError,
@@ -136,13 +146,18 @@ const ERROR_CLASSES: Record<ErrorCode, new (code: string, message: string, detai
   INTERNAL_SERVER_ERROR: InternalServerError,
 };
 
+function isErrorCode(code: string): code is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code);
+}
+
 /** The typed error for the errors of a GraphQL response, chosen by the first error's code. */
 export function errorFromResponse(errors: readonly GraphQLErrorEntry[], details: Omit<ErrorDetails, 'errors'> = {}): PromptGateError {
   const first = errors[0];
   // Every error of the contract carries a code; one without any is reported as it came.
   const code = stringOrUndefined(first?.extensions?.code) ?? 'UNKNOWN';
   const message = first?.message ?? 'The server answered with an error but no message';
-  const ErrorClass = Object.hasOwn(ERROR_CLASSES, code) ? ERROR_CLASSES[code as ErrorCode] : PromptGateError;
+  // A code this SDK does not know yet (a newer server) arrives as a plain PromptGateError.
+  const ErrorClass = isErrorCode(code) ? ERROR_CLASSES[code] : PromptGateError;
   return new ErrorClass(code, message, { ...details, errors });
 }
 

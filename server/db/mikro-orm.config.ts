@@ -23,6 +23,9 @@ export function ormOptions(database: DatabaseConfig): Options {
     // The live-row filter of prompts and flows applies to the rows a query asks for, never to the
     // references other rows hold: a run keeps pointing at the prompt it ran after it is deleted.
     autoJoinRefsForFilters: false,
+    // Ids and timestamps (db/base.entity.ts) are made by em.create, not at the flush: a service
+    // names a new entity's id (in an audit row, a grant) before anything is written.
+    processOnCreateHooksEarly: true,
     debug: false,
   } satisfies Options;
 

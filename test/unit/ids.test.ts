@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ID_PREFIXES, newId, typeOfId, type IdType } from '../../server/ids.ts';
 
 const TYPES = Object.keys(ID_PREFIXES) as IdType[];
@@ -37,6 +37,24 @@ describe('newId', () => {
     const now = Date.now();
     const ids = Array.from({ length: 10_000 }, () => newId('Prompt', now));
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('counts up within a millisecond: ids made now, one after another, sort in the order they were made', () => {
+    const ids = Array.from({ length: 10_000 }, () => newId('AuditEvent'));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('keeps ids made now in order when the clock steps back', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 5000);
+      const before = newId('Run');
+      vi.setSystemTime(Date.now() - 5000);
+      expect(newId('Run') > before).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sorts by creation time: a later time gives a greater id, compared as plain strings (property)', () => {

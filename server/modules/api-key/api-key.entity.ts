@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { baseProperties, createdProperties, timestampedProperties } from '../../db/base.entity.ts';
 import { FlowSchema } from '../flow/flow.entity.ts';
 import { OrganizationSchema } from '../organization/organization.entity.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
@@ -11,7 +12,7 @@ export const ApiKeySchema = defineEntity({
   name: 'ApiKey',
   tableName: 'api_keys',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...timestampedProperties('ApiKey'),
     organization: p.manyToOne(OrganizationSchema).mapToPk().deleteRule('cascade'),
     name: p.string().length(200),
     /** The first characters of the current secret: enough to recognise a key, useless to use it. */
@@ -22,8 +23,6 @@ export const ApiKeySchema = defineEntity({
     /** Kept to the minute, not written on every request (see recordKeyUse in api-key.auth.ts). */
     lastUsedAt: p.datetime().nullable(),
     createdBy: p.manyToOne(UserSchema).mapToPk().deleteRule('set null').nullable(),
-    createdAt: p.datetime(),
-    updatedAt: p.datetime(),
   }),
   indexes: [
     // Key lists and availableApiKeys are ordered by name within an organization.
@@ -43,12 +42,11 @@ export const ApiKeySecretSchema = defineEntity({
   name: 'ApiKeySecret',
   tableName: 'api_key_secrets',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...createdProperties('ApiKeySecret'),
     apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade').index(),
     secretHash: p.string().length(64).unique(),
     /** Null for the current secret; when a rotation's grace period ends for an old one. */
     expiresAt: p.datetime().nullable(),
-    createdAt: p.datetime(),
   }),
 });
 export type ApiKeySecret = InferEntity<typeof ApiKeySecretSchema>;
@@ -57,7 +55,7 @@ export const ApiKeyPromptGrantSchema = defineEntity({
   name: 'ApiKeyPromptGrant',
   tableName: 'api_key_prompt_grants',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...baseProperties('ApiKeyGrant'),
     apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade'),
     // Deleting a prompt takes its grants with it.
     prompt: p.manyToOne(PromptSchema).mapToPk().deleteRule('cascade').index(),
@@ -70,7 +68,7 @@ export const ApiKeyFlowGrantSchema = defineEntity({
   name: 'ApiKeyFlowGrant',
   tableName: 'api_key_flow_grants',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...baseProperties('ApiKeyGrant'),
     apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade'),
     flow: p.manyToOne(FlowSchema).mapToPk().deleteRule('cascade').index(),
   }),

@@ -3,9 +3,8 @@ import { DISPLAY_PREFIX_LENGTH, generateCredential, hashCredential } from '../..
 import type { KeyFacts, Principal } from '../../auth/principal.ts';
 import { forShare, forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
-import { newId } from '../../ids.ts';
 import { keyStatus } from '../access/rule.ts';
-import { recordAudit } from '../audit/audit.service.ts';
+import { recordAudit, recordEdit, recordUpdate } from '../audit/audit.service.ts';
 import { FlowSchema } from '../flow/flow.entity.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
 import { checkName } from '../../validation.ts';
@@ -87,8 +86,8 @@ async function checkGrants(
 }
 
 function writeGrants(em: EntityManager, apiKeyId: string, grants: Grants): void {
-  for (const prompt of grants.promptIds) em.create(ApiKeyPromptGrantSchema, { id: newId('ApiKeyGrant'), apiKey: apiKeyId, prompt });
-  for (const flow of grants.flowIds) em.create(ApiKeyFlowGrantSchema, { id: newId('ApiKeyGrant'), apiKey: apiKeyId, flow });
+  for (const prompt of grants.promptIds) em.create(ApiKeyPromptGrantSchema, { apiKey: apiKeyId, prompt });
+  for (const flow of grants.flowIds) em.create(ApiKeyFlowGrantSchema, { apiKey: apiKeyId, flow });
 }
 
 /** The grants of a key as they stand, sorted, for audit rows and comparisons. */
@@ -101,9 +100,9 @@ export async function currentGrants(em: EntityManager, key: ApiKey): Promise<Gra
 }
 
 /** A fresh secret for a key; returns it (shown once) and stores only its hash. */
-function issueSecret(em: EntityManager, key: ApiKey, now: Date): string {
+function issueSecret(em: EntityManager, key: ApiKey): string {
   const secret = generateCredential('apiKey');
-  em.create(ApiKeySecretSchema, { id: newId('ApiKeySecret'), apiKey: key.id, secretHash: hashCredential(secret), expiresAt: null, createdAt: now });
+  em.create(ApiKeySecretSchema, { apiKey: key.id, secretHash: hashCredential(secret), expiresAt: null });
   key.prefix = secret.slice(0, DISPLAY_PREFIX_LENGTH);
   return secret;
 }
@@ -130,7 +129,6 @@ export async function createApiKey(
   return em.transactional(async (tx) => {
     const grants = await checkGrants(tx, input.organizationId, input);
     const apiKey = tx.create(ApiKeySchema, {
-      id: newId('ApiKey'),
       organization: input.organizationId,
       name,
       prefix: '',
@@ -139,10 +137,8 @@ export async function createApiKey(
       revokedAt: null,
       lastUsedAt: null,
       createdBy: actor.kind === 'user' ? actor.userId : null,
-      createdAt: now,
-      updatedAt: now,
     });
-    const secret = issueSecret(tx, apiKey, now);
+    const secret = issueSecret(tx, apiKey);
     writeGrants(tx, apiKey.id, grants);
     recordAudit(tx, actor, {
       organizationId: apiKey.organization,
@@ -166,20 +162,20 @@ export async function updateApiKeyPermissions(
     const next = await checkGrants(tx, key.organization, input);
     const before = await currentGrants(tx, key);
     const after = { ...next, promptIds: [...next.promptIds].sort(), flowIds: [...next.flowIds].sort() };
-    if (JSON.stringify(before) === JSON.stringify(after)) return key;
+    const update = { organizationId: key.organization, action: 'api_key.permissions_updated', targetId: key.id, before, after, stamp: key };
+    // The same grants again: no row is written, not even the grants.
+    if (!recordUpdate(tx, actor, update)) return key;
     await tx.nativeDelete(ApiKeyPromptGrantSchema, { apiKey: key.id });
     await tx.nativeDelete(ApiKeyFlowGrantSchema, { apiKey: key.id });
     writeGrants(tx, key.id, after);
     key.access = after.access;
-    key.updatedAt = new Date();
-    recordAudit(tx, actor, {
-      organizationId: key.organization,
-      action: 'api_key.permissions_updated',
-      targetId: key.id,
-      changes: { before, after },
-    });
     return key;
   });
+}
+
+/** The fields of a key that updateApiKey changes, as its audit rows record them. */
+function settingsView(key: ApiKey) {
+  return { name: key.name, expiresAt: key.expiresAt?.toISOString() ?? null };
 }
 
 /** Renames a key or changes when it expires (expiresAt null: never). */
@@ -192,14 +188,10 @@ export async function updateApiKey(
   return em.transactional(async (tx) => {
     const key = await getApiKeyForUpdate(tx, input.apiKeyId);
     requireNotRevoked(key);
-    const before = { name: key.name, expiresAt: key.expiresAt?.toISOString() ?? null };
-    if (input.name != null) key.name = checkName('name', input.name);
-    if (input.expiresAt !== undefined) key.expiresAt = checkExpiresAt(input.expiresAt, now);
-    const after = { name: key.name, expiresAt: key.expiresAt?.toISOString() ?? null };
-    if (JSON.stringify(before) === JSON.stringify(after)) return key;
-    key.updatedAt = now;
-    recordAudit(tx, actor, { organizationId: key.organization, action: 'api_key.updated', targetId: key.id, changes: { before, after } });
-    return key;
+    return recordEdit(tx, actor, key, { action: 'api_key.updated', view: () => settingsView(key) }, () => {
+      if (input.name != null) key.name = checkName('name', input.name);
+      if (input.expiresAt !== undefined) key.expiresAt = checkExpiresAt(input.expiresAt, now);
+    });
   });
 }
 
@@ -210,7 +202,6 @@ export async function revokeApiKey(em: EntityManager, actor: Principal, apiKeyId
     if (key.revokedAt) return key;
     const now = new Date();
     key.revokedAt = now;
-    key.updatedAt = now;
     recordAudit(tx, actor, {
       organizationId: key.organization,
       action: 'api_key.revoked',
@@ -248,8 +239,7 @@ export async function rotateApiKey(
       await tx.nativeUpdate(ApiKeySecretSchema, { apiKey: key.id, expiresAt: null }, { expiresAt: graceEnds });
     }
     const previousPrefix = key.prefix;
-    const secret = issueSecret(tx, key, now);
-    key.updatedAt = now;
+    const secret = issueSecret(tx, key);
     recordAudit(tx, actor, {
       organizationId: key.organization,
       action: 'api_key.rotated',

@@ -1,11 +1,12 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { createdProperties } from '../../db/base.entity.ts';
 import { OrganizationSchema } from '../organization/organization.entity.ts';
 
 export const AuditEventSchema = defineEntity({
   name: 'AuditEvent',
   tableName: 'audit_events',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...createdProperties('AuditEvent'),
     /** Null only for events outside any organization (a user signing up). */
     organization: p.manyToOne(OrganizationSchema).mapToPk().deleteRule('cascade').nullable(),
     // Actors are kept as plain ids, not foreign keys: the trail must outlive the user or key.
@@ -14,7 +15,6 @@ export const AuditEventSchema = defineEntity({
     action: p.string().length(100),
     targetId: p.string().length(32).nullable(),
     changes: p.json<Record<string, unknown>>().nullable(),
-    createdAt: p.datetime(),
   }),
   // The audit log is read newest first, per organization.
   indexes: [{ properties: ['organization', 'createdAt', 'id'] }],

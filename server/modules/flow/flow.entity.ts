@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { baseProperties, timestampedProperties } from '../../db/base.entity.ts';
 import { OrganizationSchema } from '../organization/organization.entity.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
 
@@ -6,12 +7,10 @@ export const FlowSchema = defineEntity({
   name: 'Flow',
   tableName: 'flows',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...timestampedProperties('Flow'),
     organization: p.manyToOne(OrganizationSchema).mapToPk().deleteRule('cascade'),
     name: p.string().length(200),
     description: p.text().nullable(),
-    createdAt: p.datetime(),
-    updatedAt: p.datetime(),
     /** Set when deleted: runs keep pointing at it, every other read leaves it out. */
     deletedAt: p.datetime().nullable(),
   }),
@@ -25,7 +24,7 @@ export const FlowStepSchema = defineEntity({
   name: 'FlowStep',
   tableName: 'flow_steps',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...baseProperties('FlowStep'),
     flow: p.manyToOne(FlowSchema).mapToPk().deleteRule('cascade'),
     position: p.integer(),
     // A prompt used by a flow cannot be deleted until the flow stops using it (no 'cascade' here):

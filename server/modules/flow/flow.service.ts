@@ -2,9 +2,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../../auth/principal.ts';
 import { forShare, forUpdate } from '../../db/dialect.ts';
 import { badInput, notFound } from '../../errors.ts';
-import { newId } from '../../ids.ts';
 import { removeGrantsOf } from '../api-key/grants.ts';
-import { recordAudit } from '../audit/audit.service.ts';
+import { recordAudit, recordEdit } from '../audit/audit.service.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
 import { checkDescription, checkName } from '../../validation.ts';
 import { FlowSchema, FlowStepSchema, type Flow } from './flow.entity.ts';
@@ -27,7 +26,7 @@ async function checkSteps(em: EntityManager, organizationId: string, steps: { pr
 
 function writeSteps(em: EntityManager, flowId: string, promptIds: string[]): void {
   promptIds.forEach((prompt, index) =>
-    em.create(FlowStepSchema, { id: newId('FlowStep'), flow: flowId, position: index + 1, prompt }),
+    em.create(FlowStepSchema, { flow: flowId, position: index + 1, prompt }),
   );
 }
 
@@ -56,15 +55,7 @@ export async function createFlow(
   const description = checkDescription(input.description);
   return em.transactional(async (tx) => {
     const promptIds = await checkSteps(tx, input.organizationId, input.steps);
-    const now = new Date();
-    const flow = tx.create(FlowSchema, {
-      id: newId('Flow'),
-      organization: input.organizationId,
-      name,
-      description,
-      createdAt: now,
-      updatedAt: now,
-    });
+    const flow = tx.create(FlowSchema, { organization: input.organizationId, name, description });
     writeSteps(tx, flow.id, promptIds);
     recordAudit(tx, actor, {
       organizationId: flow.organization,
@@ -83,24 +74,19 @@ export async function updateFlow(
 ): Promise<Flow> {
   return em.transactional(async (tx) => {
     const flow = await getFlowForUpdate(tx, input.flowId);
-    const oldSteps = await stepPromptIds(tx, flow.id);
-    const before = auditView(flow, oldSteps);
-    if (input.name != null) flow.name = checkName('name', input.name);
-    if (input.description !== undefined) flow.description = checkDescription(input.description);
-    let newSteps = oldSteps;
-    if (input.steps != null) {
-      newSteps = await checkSteps(tx, flow.organization, input.steps);
-      if (newSteps.join() !== oldSteps.join()) {
+    let steps = await stepPromptIds(tx, flow.id);
+    return recordEdit(tx, actor, flow, { action: 'flow.updated', view: () => auditView(flow, steps) }, async () => {
+      if (input.name != null) flow.name = checkName('name', input.name);
+      if (input.description !== undefined) flow.description = checkDescription(input.description);
+      if (input.steps == null) return;
+      const newSteps = await checkSteps(tx, flow.organization, input.steps);
+      if (newSteps.join() !== steps.join()) {
         // Positions are unique per flow: clear the old steps before the new ones are inserted.
         await tx.nativeDelete(FlowStepSchema, { flow: flow.id });
         writeSteps(tx, flow.id, newSteps);
       }
-    }
-    const after = auditView(flow, newSteps);
-    if (JSON.stringify(before) === JSON.stringify(after)) return flow;
-    flow.updatedAt = new Date();
-    recordAudit(tx, actor, { organizationId: flow.organization, action: 'flow.updated', targetId: flow.id, changes: { before, after } });
-    return flow;
+      steps = newSteps;
+    });
   });
 }
 

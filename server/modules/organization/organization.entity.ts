@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { createdProperties } from '../../db/base.entity.ts';
 import { UserSchema } from '../user/user.entity.ts';
 
 export const MEMBER_ROLES = ['OWNER', 'ADMIN', 'MEMBER'] as const;
@@ -8,9 +9,8 @@ export const OrganizationSchema = defineEntity({
   name: 'Organization',
   tableName: 'organizations',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...createdProperties('Organization'),
     name: p.string().length(200),
-    createdAt: p.datetime(),
   }),
 });
 export type Organization = InferEntity<typeof OrganizationSchema>;
@@ -19,11 +19,10 @@ export const MembershipSchema = defineEntity({
   name: 'Membership',
   tableName: 'memberships',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...createdProperties('Membership'),
     organization: p.manyToOne(OrganizationSchema).mapToPk().deleteRule('cascade'),
     user: p.manyToOne(UserSchema).mapToPk().deleteRule('cascade').index(),
     role: p.enum([...MEMBER_ROLES]),
-    createdAt: p.datetime(),
   }),
   // Every authorization of a signed-in user is one lookup by (organization, user).
   uniques: [{ properties: ['organization', 'user'] }],

@@ -3,8 +3,7 @@ import { roleAtLeast } from '../../authz/permissions.ts';
 import { forUpdate } from '../../db/dialect.ts';
 import type { UserPrincipal } from '../../auth/principal.ts';
 import { AppError, conflict, forbidden, notFound } from '../../errors.ts';
-import { newId } from '../../ids.ts';
-import { recordAudit } from '../audit/audit.service.ts';
+import { recordAudit, recordUpdate } from '../audit/audit.service.ts';
 import { checkName } from '../../validation.ts';
 import { normalizeEmail } from '../user/user.service.ts';
 import { UserSchema } from '../user/user.entity.ts';
@@ -14,15 +13,8 @@ import { MembershipSchema, OrganizationSchema, type MemberRole, type Membership,
 export async function createOrganization(em: EntityManager, actor: UserPrincipal, input: { name: string }): Promise<Organization> {
   const name = checkName('name', input.name);
   return em.transactional(async (tx) => {
-    const now = new Date();
-    const organization = tx.create(OrganizationSchema, { id: newId('Organization'), name, createdAt: now });
-    tx.create(MembershipSchema, {
-      id: newId('Membership'),
-      organization: organization.id,
-      user: actor.userId,
-      role: 'OWNER',
-      createdAt: now,
-    });
+    const organization = tx.create(OrganizationSchema, { name });
+    tx.create(MembershipSchema, { organization: organization.id, user: actor.userId, role: 'OWNER' });
     recordAudit(tx, actor, {
       organizationId: organization.id,
       action: 'organization.created',
@@ -93,13 +85,7 @@ export async function addMember(
     return await em.transactional(async (tx) => {
       requireRoleManagement(await managerRole(tx, input.organizationId, actor), input.role);
       if (await tx.count(MembershipSchema, { organization: input.organizationId, user: user.id })) throw alreadyMember();
-      const membership = tx.create(MembershipSchema, {
-        id: newId('Membership'),
-        organization: input.organizationId,
-        user: user.id,
-        role: input.role,
-        createdAt: new Date(),
-      });
+      const membership = tx.create(MembershipSchema, { organization: input.organizationId, user: user.id, role: input.role });
       recordAudit(tx, actor, {
         organizationId: input.organizationId,
         action: 'member.added',
@@ -124,16 +110,13 @@ export async function updateMemberRole(
     const role = await managerRole(tx, input.organizationId, actor);
     const membership = await findMembership(tx, input.organizationId, input.userId);
     requireRoleManagement(role, membership.role, input.role);
+    // The same role again changes nothing, and must not trip the last-owner check below.
     if (membership.role === input.role) return membership;
     if (membership.role === 'OWNER') await requireAnotherOwner(tx, input.organizationId);
-    const before = membership.role;
+    const before = { role: membership.role };
     membership.role = input.role;
-    recordAudit(tx, actor, {
-      organizationId: input.organizationId,
-      action: 'member.role_updated',
-      targetId: input.userId,
-      changes: { before: { role: before }, after: { role: input.role } },
-    });
+    const after = { role: membership.role };
+    recordUpdate(tx, actor, { organizationId: input.organizationId, action: 'member.role_updated', targetId: input.userId, before, after });
     return membership;
   });
 }

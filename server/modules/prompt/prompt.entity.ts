@@ -1,18 +1,17 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { timestampedProperties } from '../../db/base.entity.ts';
 import { OrganizationSchema } from '../organization/organization.entity.ts';
 
 export const PromptSchema = defineEntity({
   name: 'Prompt',
   tableName: 'prompts',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...timestampedProperties('Prompt'),
     organization: p.manyToOne(OrganizationSchema).mapToPk().deleteRule('cascade'),
     name: p.string().length(200),
     description: p.text().nullable(),
     template: p.text(),
     model: p.string().length(200),
-    createdAt: p.datetime(),
-    updatedAt: p.datetime(),
     /** Set when deleted: runs keep pointing at it, every other read leaves it out. */
     deletedAt: p.datetime().nullable(),
   }),

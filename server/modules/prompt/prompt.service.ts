@@ -3,8 +3,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { KNOWN_PROVIDERS, parseModel } from '../../providers/index.ts';
-import { newId } from '../../ids.ts';
-import { recordAudit } from '../audit/audit.service.ts';
+import { recordAudit, recordEdit } from '../audit/audit.service.ts';
 import { removeGrantsOf } from '../api-key/grants.ts';
 import { FlowSchema, FlowStepSchema } from '../flow/flow.entity.ts';
 import { checkDescription, checkName } from '../../validation.ts';
@@ -44,16 +43,12 @@ export async function createPrompt(
   actor: Principal,
   input: { organizationId: string; name: string; template: string; model?: string | null; description?: string | null },
 ): Promise<Prompt> {
-  const now = new Date();
   const values = {
-    id: newId('Prompt'),
     organization: input.organizationId,
     name: checkName('name', input.name),
     template: checkTemplate(input.template),
     model: checkModel(input.model ?? DEFAULT_MODEL),
     description: checkDescription(input.description),
-    createdAt: now,
-    updatedAt: now,
   };
   return em.transactional(async (tx) => {
     const prompt = tx.create(PromptSchema, values);
@@ -74,21 +69,12 @@ export async function updatePrompt(
 ): Promise<Prompt> {
   return em.transactional(async (tx) => {
     const prompt = await getPromptForUpdate(tx, input.promptId);
-    const before = auditView(prompt);
-    if (input.name != null) prompt.name = checkName('name', input.name);
-    if (input.template != null) prompt.template = checkTemplate(input.template);
-    if (input.model != null) prompt.model = checkModel(input.model);
-    if (input.description !== undefined) prompt.description = checkDescription(input.description);
-    const after = auditView(prompt);
-    if (JSON.stringify(before) === JSON.stringify(after)) return prompt;
-    prompt.updatedAt = new Date();
-    recordAudit(tx, actor, {
-      organizationId: prompt.organization,
-      action: 'prompt.updated',
-      targetId: prompt.id,
-      changes: { before, after },
+    return recordEdit(tx, actor, prompt, { action: 'prompt.updated', view: () => auditView(prompt) }, () => {
+      if (input.name != null) prompt.name = checkName('name', input.name);
+      if (input.template != null) prompt.template = checkTemplate(input.template);
+      if (input.model != null) prompt.model = checkModel(input.model);
+      if (input.description !== undefined) prompt.description = checkDescription(input.description);
     });
-    return prompt;
   });
 }
 

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { baseProperties } from '../../db/base.entity.ts';
 import { ApiKeySchema } from '../api-key/api-key.entity.ts';
 import { FlowSchema } from '../flow/flow.entity.ts';
 import { OrganizationSchema } from '../organization/organization.entity.ts';
@@ -13,7 +14,7 @@ export const RunSchema = defineEntity({
   name: 'Run',
   tableName: 'runs',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...baseProperties('Run'),
     organization: p.manyToOne(OrganizationSchema).mapToPk().deleteRule('cascade'),
     kind: p.enum([...RUN_KINDS]),
     status: p.enum([...RUN_STATUSES]),
@@ -53,7 +54,7 @@ export const RunStepSchema = defineEntity({
   name: 'RunStep',
   tableName: 'run_steps',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...baseProperties('RunStep'),
     run: p.manyToOne(RunSchema).mapToPk().deleteRule('cascade'),
     position: p.integer(),
     prompt: p.manyToOne(PromptSchema).mapToPk().index(),

@@ -1,16 +1,16 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { createdProperties } from '../../db/base.entity.ts';
 
 export const UserSchema = defineEntity({
   name: 'User',
   tableName: 'users',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...createdProperties('User'),
     /** Stored lower-cased, so sign-in does not depend on how the address was typed. */
     email: p.string().length(320).unique(),
     name: p.string().length(200),
     /** scrypt, self-describing (see auth/credentials.ts); never the password itself. */
     passwordHash: p.string().length(255).hidden(),
-    createdAt: p.datetime(),
   }),
 });
 export type User = InferEntity<typeof UserSchema>;
@@ -19,11 +19,10 @@ export const SessionSchema = defineEntity({
   name: 'Session',
   tableName: 'sessions',
   properties: (p) => ({
-    id: p.string().primary().length(32),
+    ...createdProperties('Session'),
     user: p.manyToOne(UserSchema).mapToPk().deleteRule('cascade').index(),
     /** SHA-256 of the session token: a stolen database holds no usable token. */
     tokenHash: p.string().length(64).unique().hidden(),
-    createdAt: p.datetime(),
     expiresAt: p.datetime(),
   }),
 });
