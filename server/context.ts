@@ -3,6 +3,8 @@ import { Authz } from './auth/authz.ts';
 import type { Principal } from './auth/principal.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import type { Logger } from './logger.ts';
+import type { RunLimits } from './config.ts';
+import type { SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import type { ModelProviders } from './providers/index.ts';
 
 /** What every resolver gets: who is calling, what they may do, and this request's own EntityManager. */
@@ -12,7 +14,10 @@ export interface Context {
   /** Forked for this request; nothing uses the ORM's global EntityManager. */
   em: EntityManager;
   loaders: Loaders;
-  settings: { sessionTtlSeconds: number; modelTimeoutMs: number };
+  settings: { sessionTtlSeconds: number; modelTimeoutMs: number; runLimits: RunLimits };
+  signInThrottle: SignInThrottle;
+  /** The address the request came from (the socket's peer), for the sign-in throttle. */
+  clientAddress: string;
   providers: ModelProviders;
   logger: Logger;
   /**
@@ -25,7 +30,7 @@ export interface Context {
 export function buildContext(
   em: EntityManager,
   principal: Principal,
-  services: Pick<Context, 'settings' | 'providers' | 'logger'>,
+  services: Pick<Context, 'settings' | 'providers' | 'logger' | 'signInThrottle' | 'clientAddress'>,
 ): Context {
   const context: Context = {
     principal,

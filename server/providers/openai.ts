@@ -16,9 +16,10 @@ export function openAIProvider(config: OpenAIProviderConfig): ModelProvider {
   const client = new OpenAI({ baseURL: config.baseURL, apiKey: config.apiKey, timeout: config.timeoutMs, maxRetries: 0 });
   return {
     name: 'openai',
-    async complete({ model, prompt }): Promise<Completion> {
+    async complete({ model, prompt, maxTokens }): Promise<Completion> {
       try {
-        const response = await client.chat.completions.create({ model, messages: [{ role: 'user', content: prompt }] });
+        // max_tokens, not max_completion_tokens: every OpenAI-compatible server knows this one.
+        const response = await client.chat.completions.create({ model, messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens });
         return {
           text: response.choices[0]?.message?.content ?? '',
           promptTokens: response.usage?.prompt_tokens ?? 0,
