@@ -47,6 +47,11 @@ export interface SignInThrottleConfig {
   windowSeconds: number;
   /** Shared between replicas when set. */
   redisUrl?: string;
+  /**
+   * A header the reverse proxy in front sets to the client's address (e.g. x-forwarded-for; its
+   * last entry is used, the one the proxy added). Unset, the connection's peer address is used.
+   */
+  clientAddressHeader?: string;
 }
 
 export const DEFAULT_SIGN_IN_THROTTLE: SignInThrottleConfig = { maxFailuresPerAccount: 10, maxFailuresPerAddress: 100, windowSeconds: 900 };
@@ -114,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerAddress: parsePositiveInt('SIGN_IN_MAX_FAILURES_PER_ADDRESS', env.SIGN_IN_MAX_FAILURES_PER_ADDRESS, DEFAULT_SIGN_IN_THROTTLE.maxFailuresPerAddress),
       windowSeconds: parsePositiveInt('SIGN_IN_WINDOW_SECONDS', env.SIGN_IN_WINDOW_SECONDS, DEFAULT_SIGN_IN_THROTTLE.windowSeconds),
       redisUrl: env.REDIS_URL || undefined,
+      clientAddressHeader: env.CLIENT_ADDRESS_HEADER?.toLowerCase() || undefined,
     },
     port: parsePort(env.PORT),
     database: parseDatabaseUrl(env.DATABASE_URL),

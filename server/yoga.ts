@@ -13,7 +13,7 @@ import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import type { Logger } from './logger.ts';
-import { createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
+import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { ModelProviders } from './providers/index.ts';
 import { schema } from './schema.ts';
 
@@ -54,9 +54,9 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       // One EntityManager per request: nothing here shares an identity map with another request.
       const em = orm.em.fork();
       const principal = await authenticate(em, request.headers.get('authorization'), new Date(), logger);
-      // The socket's peer (node:http puts `req` in the server context); no proxy header is trusted.
-      const clientAddress = req?.socket?.remoteAddress ?? 'local';
-      return buildContext(em, principal, { settings, providers, logger, signInThrottle: throttle, clientAddress });
+      // node:http puts `req` in the server context; a proxy header counts only when configured.
+      const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
+      return buildContext(em, principal, { settings, providers, logger, signInThrottle: throttle, clientAddress: address });
     },
     graphiql: {
       title: 'PromptGate',

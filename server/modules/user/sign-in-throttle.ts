@@ -131,3 +131,13 @@ export function createSignInThrottle(config: SignInThrottleConfig, logger?: Logg
     close: () => counter.close(),
   };
 }
+
+/**
+ * The address a request came from: the last entry of the configured proxy header when there is
+ * one (what the proxy itself saw; entries before it are the client's own claims), else the
+ * connection's peer. Requests with neither (app.fetch in tests) share the address "local".
+ */
+export function clientAddress(request: Request, peer: string | undefined, header: string | undefined): string {
+  const forwarded = header ? request.headers.get(header)?.split(',').at(-1)?.trim() : undefined;
+  return forwarded || peer || 'local';
+}
