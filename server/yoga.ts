@@ -37,12 +37,9 @@ export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, max
  * `app.fetch` directly.
  */
 export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle }: AppOptions): App {
-  const providers = new ModelProviders({ openai: config.openai });
-  const settings = {
-    sessionTtlSeconds: config.sessionTtlSeconds,
-    modelTimeoutMs: config.modelTimeoutMs,
-    runLimits: config.runLimits ?? DEFAULT_RUN_LIMITS,
-  };
+  const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
+  const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
+  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
   return createYoga<Record<string, never>, Context>({
     schema,

@@ -6,6 +6,16 @@ import { providerErrorText, redactSecrets, storableText } from './provider-text.
 export interface ProvidersConfig {
   /** Absent when no OpenAI-compatible endpoint is configured (OPENAI_API_KEY unset). */
   openai?: OpenAIProviderConfig;
+  /** The largest answer a run keeps (RUN_MAX_RESULT_BYTES): bounds what is read from a provider. */
+  maxResultBytes: number;
+}
+
+/**
+ * The most bytes read of a provider's answer: an answer of maxResultBytes can take six times as
+ * many once JSON-escaped (\u0001 for one byte), plus the envelope around it.
+ */
+export function maxResponseBytes(maxResultBytes: number): number {
+  return maxResultBytes * 6 + 64 * 1024;
 }
 
 export const KNOWN_PROVIDERS = ['echo', 'openai'] as const;
@@ -31,7 +41,7 @@ export class ModelProviders {
 
   constructor(config: ProvidersConfig) {
     if (config.openai) {
-      this.providers.set('openai', openAIProvider(config.openai));
+      this.providers.set('openai', openAIProvider(config.openai, maxResponseBytes(config.maxResultBytes)));
       this.secrets.push(config.openai.apiKey);
     }
   }

@@ -143,6 +143,25 @@ describe('model answers', () => {
   });
 });
 
+describe('a provider answering far more than max_tokens', () => {
+  it('is read no further than the response bound and ends the run FAILED saying so', async () => {
+    const flood = await startModelServer({ hugeBytes: 8 * 1024 * 1024 });
+    const app = await startHarness({ config: { openai: { baseURL: flood.baseURL, apiKey: 'provider-key-for-the-flood', timeoutMs: 5000 } } });
+    try {
+      const world = await buildWorld(app);
+      const promptId = await createPrompt(app, world.member, world.organizationId, { name: 'Flood', template: 'go {{x}}', model: 'openai:huge' });
+      const run = dataOf(await app.gql(`mutation($input: RunPromptInput!) { runPrompt(input: $input) { ${RUN} } }`,
+        { input: { promptId, inputs: { x: 'now' } } }, { token: world.member.token })).runPrompt;
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toBe(`the model provider's answer was over ${maxResultBytes * 6 + 64 * 1024} bytes; reading stopped there`);
+      expect(run.result).toBeNull();
+    } finally {
+      await app.close();
+      await flood.close();
+    }
+  });
+});
+
 describe('limits set by configuration', () => {
   it('takes RUN_MAX_RENDERED_BYTES, RUN_MAX_RESULT_BYTES and MODEL_MAX_TOKENS from the environment', async () => {
     const { loadConfig } = await import('../../server/config.ts');
