@@ -145,7 +145,8 @@ describe('model answers', () => {
 
 describe('a provider answering far more than max_tokens', () => {
   it('is read no further than the response bound and ends the run FAILED saying so', async () => {
-    const flood = await startModelServer({ hugeBytes: 8 * 1024 * 1024 });
+    // 3 MB: past the 1.6 MB read bound the default limits give.
+    const flood = await startModelServer({ hugeBytes: 3 * 1024 * 1024 });
     const app = await startHarness({ config: { openai: { baseURL: flood.baseURL, apiKey: 'provider-key-for-the-flood', timeoutMs: 5000 } } });
     try {
       const world = await buildWorld(app);
@@ -159,7 +160,7 @@ describe('a provider answering far more than max_tokens', () => {
       await app.close();
       await flood.close();
     }
-  });
+  }, 90_000);
 });
 
 describe('limits set by configuration', () => {
