@@ -20,7 +20,41 @@ export interface Config {
   modelTimeoutMs: number;
   /** Requests per API key per minute (0: no limit), shared through Redis when redisUrl is set. */
   rateLimit: { perMinute: number; redisUrl?: string };
+  /** What one run may cost: see RunLimits. */
+  runLimits: RunLimits;
+  /** Failed sign-ins allowed per account and per client address in each window. */
+  signInThrottle: SignInThrottleConfig;
 }
+
+/**
+ * Bounds on one run, so that no request can make the server build, send or store more than this
+ * (a prompt of `{{x}}` 20,000 times in a two-step flow once rendered 400 MB).
+ */
+export interface RunLimits {
+  /** The largest rendered prompt sent to a model, in UTF-8 bytes. */
+  maxRenderedBytes: number;
+  /** The largest answer kept from a model, per step (and so for a flow's result), in UTF-8 bytes. */
+  maxResultBytes: number;
+  /** `max_tokens` asked of a model: prompts carry no setting of their own. */
+  maxCompletionTokens: number;
+}
+
+export const DEFAULT_RUN_LIMITS: RunLimits = { maxRenderedBytes: 100 * 1024, maxResultBytes: 256 * 1024, maxCompletionTokens: 4096 };
+
+export interface SignInThrottleConfig {
+  maxFailuresPerAccount: number;
+  maxFailuresPerAddress: number;
+  windowSeconds: number;
+  /** Shared between replicas when set. */
+  redisUrl?: string;
+  /**
+   * A header the reverse proxy in front sets to the client's address (e.g. x-forwarded-for; its
+   * last entry is used, the one the proxy added). Unset, the connection's peer address is used.
+   */
+  clientAddressHeader?: string;
+}
+
+export const DEFAULT_SIGN_IN_THROTTLE: SignInThrottleConfig = { maxFailuresPerAccount: 10, maxFailuresPerAddress: 100, windowSeconds: 900 };
 
 export const DEFAULT_SQLITE_PATH = './data/promptgate.sqlite';
 
@@ -74,6 +108,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: {
       perMinute: env.KEY_RATE_LIMIT_PER_MINUTE === '0' ? 0 : parsePositiveInt('KEY_RATE_LIMIT_PER_MINUTE', env.KEY_RATE_LIMIT_PER_MINUTE, 600),
       redisUrl: env.REDIS_URL || undefined,
+    },
+    runLimits: {
+      maxRenderedBytes: parsePositiveInt('RUN_MAX_RENDERED_BYTES', env.RUN_MAX_RENDERED_BYTES, DEFAULT_RUN_LIMITS.maxRenderedBytes),
+      maxResultBytes: parsePositiveInt('RUN_MAX_RESULT_BYTES', env.RUN_MAX_RESULT_BYTES, DEFAULT_RUN_LIMITS.maxResultBytes),
+      maxCompletionTokens: parsePositiveInt('MODEL_MAX_TOKENS', env.MODEL_MAX_TOKENS, DEFAULT_RUN_LIMITS.maxCompletionTokens),
+    },
+    signInThrottle: {
+      maxFailuresPerAccount: parsePositiveInt('SIGN_IN_MAX_FAILURES_PER_ACCOUNT', env.SIGN_IN_MAX_FAILURES_PER_ACCOUNT, DEFAULT_SIGN_IN_THROTTLE.maxFailuresPerAccount),
+      maxFailuresPerAddress: parsePositiveInt('SIGN_IN_MAX_FAILURES_PER_ADDRESS', env.SIGN_IN_MAX_FAILURES_PER_ADDRESS, DEFAULT_SIGN_IN_THROTTLE.maxFailuresPerAddress),
+      windowSeconds: parsePositiveInt('SIGN_IN_WINDOW_SECONDS', env.SIGN_IN_WINDOW_SECONDS, DEFAULT_SIGN_IN_THROTTLE.windowSeconds),
+      redisUrl: env.REDIS_URL || undefined,
+      clientAddressHeader: env.CLIENT_ADDRESS_HEADER?.toLowerCase() || undefined,
     },
     port: parsePort(env.PORT),
     database: parseDatabaseUrl(env.DATABASE_URL),

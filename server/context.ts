@@ -3,6 +3,8 @@ import { initContextCache } from '@pothos/core';
 import type { Principal } from './auth/principal.ts';
 import { Authz, type AuthzLookups } from './authz/authz.ts';
 import type { Logger } from './logger.ts';
+import type { RunLimits } from './config.ts';
+import type { SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import type { ModelProviders } from './providers/index.ts';
 
 /** What every resolver gets: who is calling, what they may do, and this request's own EntityManager. */
@@ -11,7 +13,10 @@ export interface Context {
   authz: Authz;
   /** Forked for this request; nothing uses the ORM's global EntityManager. */
   em: EntityManager;
-  settings: { sessionTtlSeconds: number; modelTimeoutMs: number };
+  settings: { sessionTtlSeconds: number; modelTimeoutMs: number; runLimits: RunLimits };
+  signInThrottle: SignInThrottle;
+  /** The address the request came from (the socket's peer), for the sign-in throttle. */
+  clientAddress: string;
   providers: ModelProviders;
   logger: Logger;
   /**
@@ -21,7 +26,7 @@ export interface Context {
   actAs(principal: Principal): void;
 }
 
-export interface ContextServices extends Pick<Context, 'settings' | 'providers' | 'logger'> {
+export interface ContextServices extends Pick<Context, 'settings' | 'providers' | 'logger' | 'signInThrottle' | 'clientAddress'> {
   /** How authorization reads through this request's loaders (server/graphql/authz-lookups.ts). */
   authzLookups: (context: Context) => AuthzLookups;
 }

@@ -6,6 +6,7 @@ import { openDatabase } from './db/orm.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
 import { createLogger } from './logger.ts';
 import { failInterruptedRuns } from './modules/run/run.service.ts';
+import { createSignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { createApp } from './yoga.ts';
 
 async function main(): Promise<void> {
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
   sweeper.unref();
 
   const rateLimiter = createRateLimiter(config.rateLimit, logger);
-  const app = createApp({ orm, config, logger, rateLimiter });
+  const signInThrottle = createSignInThrottle(config.signInThrottle, logger);
+  const app = createApp({ orm, config, logger, rateLimiter, signInThrottle });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     logger.info(`${signal}: finishing requests in flight, then stopping`);
-    server.close(() => void Promise.all([orm.close(), rateLimiter.close()]).then(() => process.exit(0)));
+    server.close(() => void Promise.all([orm.close(), rateLimiter.close(), signInThrottle.close()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));

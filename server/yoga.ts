@@ -4,26 +4,30 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from './auth/authenticate.ts';
-import type { Config } from './config.ts';
+import { DEFAULT_RUN_LIMITS, DEFAULT_SIGN_IN_THROTTLE, type Config } from './config.ts';
 import { buildContext, type Context } from './context.ts';
 import type { Orm } from './db/orm.ts';
 import { EXAMPLE_OPERATION } from './graphiql-example.ts';
 import { authzLookups } from './graphql/authz-lookups.ts';
 import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
-import { maxDirectivesInDocument, useBodyLimit, useStorableText } from './graphql/limits.ts';
+import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
+import { useNoInputEcho } from './graphql/no-echo.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
 import { verifyApiKey } from './modules/api-key/api-key.auth.ts';
+import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { principalForSession } from './modules/user/user.service.ts';
 import { ModelProviders } from './providers/index.ts';
 import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle'>>;
   logger: Logger;
   /** Counts API key requests; none when absent. */
   rateLimiter?: RateLimiter;
+  /** Counts failed sign-ins; one in this process (from config.signInThrottle) when absent. */
+  signInThrottle?: SignInThrottle;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -35,16 +39,18 @@ export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, max
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
  * `app.fetch` directly.
  */
-export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppOptions): App {
-  const providers = new ModelProviders({ openai: config.openai });
-  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs };
+export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle }: AppOptions): App {
+  const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
+  const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
+  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
+  const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
     logging: logger,
-    context: async ({ request }) => {
+    context: async ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => {
       // One EntityManager per request: nothing here shares an identity map with another request.
       const em = orm.em.fork();
       const now = new Date();
@@ -52,8 +58,9 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppO
         session: (token) => principalForSession(em, token, now),
         apiKey: (secret) => verifyApiKey(em, secret, now, logger),
       });
-      if (principal.kind === 'apiKey') await rateLimiter.hit(principal.apiKeyId, now);
-      return buildContext(em, principal, { settings, providers, logger, authzLookups });
+      // node:http puts `req` in the server context; a proxy header counts only when configured.
+      const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
+      return buildContext(em, principal, { settings, providers, logger, authzLookups, signInThrottle: throttle, clientAddress: address });
     },
     graphiql: {
       title: 'PromptGate',
@@ -68,6 +75,13 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppO
     },
     plugins: [
       useBodyLimit(),
+      // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).
+      useRunBudget<Context>({
+        maxRunsPerRequest: MAX_RUNS_PER_REQUEST,
+        apiKeyOf: (ctx) => (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : undefined),
+        hit: (apiKeyId, now) => rateLimiter.hit(apiKeyId, now),
+      }),
+      useNoInputEcho(),
       useStorableText(),
       // A GET or form POST must carry x-graphql-yoga-csrf, so a cross-site form or image tag cannot run one.
       useCSRFPrevention(),

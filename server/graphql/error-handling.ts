@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { redactCredentials } from '../http/redact.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { withoutInputValues } from './no-echo.ts';
 
 /** How failures reach callers: the contract's codes, nothing unexpected shown, no secret echoed. */
 
@@ -40,7 +41,8 @@ function httpStatus(http: unknown): number | undefined {
 export function useContractErrorCodes() {
   const recode = (error: GraphQLError): GraphQLError => {
     const code = error.extensions?.code;
-    const message = redactCredentials(error.message);
+    // A request error (no path) may quote the document's literals: they are taken out.
+    const message = redactCredentials(error.path ? error.message : withoutInputValues(error));
     const { originalError: _echo, ...extensions } = error.extensions ?? {};
     const contractCode = code !== undefined && CONTRACT_CODES.has(String(code));
     if (contractCode && message === error.message && !('originalError' in (error.extensions ?? {}))) return error;

@@ -1,4 +1,4 @@
-import { GraphQLError, visit, type ValidationRule } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /**
@@ -23,18 +23,44 @@ export function maxDirectivesInDocument(max: number): ValidationRule {
 /** The largest request body PromptGate reads: far above any real operation with its inputs. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+function tooLarge(fetchAPI: { Response: typeof Response }, message: string): Response {
+  const error = { message, extensions: { code: 'BAD_USER_INPUT' } };
+  return new fetchAPI.Response(JSON.stringify({ errors: [error] }), { status: 413, headers: { 'content-type': 'application/json', connection: 'close' } });
+}
+
 /**
- * Refuses a body declared larger than MAX_BODY_BYTES with 413 before it is read (an operation's
- * inputs are capped at 256 KiB again when a run is recorded).
+ * Refuses with 413 a body larger than MAX_BODY_BYTES (an operation's inputs are capped at 256 KiB
+ * again when a run is recorded). A declared Content-Length over the limit is refused before
+ * anything is read; any other body (chunked, or with no length) is counted as it is read and
+ * refused at the limit, so at most MAX_BODY_BYTES of it is ever held. The body read is handed on
+ * to yoga as it came.
  */
 export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
   return {
-    onRequest({ request, endResponse, fetchAPI }) {
+    async onRequest({ request, setRequest, endResponse, fetchAPI }) {
       const length = Number(request.headers.get('content-length') ?? 0);
       if (length > maxBytes) {
-        const error = { message: `The request body is ${length} bytes; at most ${maxBytes} are read`, extensions: { code: 'BAD_USER_INPUT' } };
-        endResponse(new fetchAPI.Response(JSON.stringify({ errors: [error] }), { status: 413, headers: { 'content-type': 'application/json' } }));
+        endResponse(tooLarge(fetchAPI, `The request body is ${length} bytes; at most ${maxBytes} are read`));
+        return;
       }
+      if (!request.body) return;
+      const reader = request.body.getReader();
+      const chunks: Uint8Array[] = [];
+      let read = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        read += value.byteLength;
+        if (read > maxBytes) {
+          // Stop reading: the rest of the body is never taken in, and the connection is closed.
+          await reader.cancel().catch(() => undefined);
+          endResponse(tooLarge(fetchAPI, `The request body is over ${maxBytes} bytes, the most that is read`));
+          return;
+        }
+        chunks.push(value);
+      }
+      const body = Buffer.concat(chunks);
+      setRequest(new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal }));
     },
   };
 }
@@ -82,6 +108,80 @@ export function useStorableText(): Plugin {
       }
       if (problem) {
         setResultAndStopExecution({ errors: [new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })] });
+      }
+    },
+  };
+}
+
+/** The most runs (runPrompt, runFlow) one request may ask for, aliases and fragments included. */
+export const MAX_RUNS_PER_REQUEST = 5;
+
+const RUN_FIELDS = new Set(['runPrompt', 'runFlow']);
+
+/**
+ * How many runs an operation asks for: every runPrompt or runFlow at its root, under any alias,
+ * through fragments and inline fragments alike (@skip and @include are not weighed: counted anyway).
+ */
+export function countRuns(document: DocumentNode, operationName?: string | null): number {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation !== 'mutation') return 0;
+  const fragments = new Map(
+    document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])),
+  );
+  let runs = 0;
+  const pending: SelectionSetNode[] = [operation.selectionSet];
+  // Each fragment spread counts every time it is spread (validation already refuses cycles).
+  let steps = 0;
+  while (pending.length && steps++ < 10_000) {
+    for (const selection of pending.pop()!.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (RUN_FIELDS.has(selection.name.value)) runs += 1;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        pending.push(selection.selectionSet);
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) pending.push(fragment.selectionSet);
+      }
+    }
+  }
+  return runs;
+}
+
+/** What useRunBudget needs: a request's caller and a rate limiter that counts one hit per call. */
+interface RunBudgetOptions<TContext> {
+  maxRunsPerRequest: number;
+  /** The API key whose rate limit the request counts against; undefined for other callers. */
+  apiKeyOf(context: TContext): string | undefined;
+  hit(apiKeyId: string, now: Date): Promise<void>;
+}
+
+/**
+ * Counts what a request does against its key's rate limit, before execution: one hit per run it
+ * asks for (15 aliased runPrompt are 15), one for a request with no run. A request asking for more
+ * than maxRunsPerRequest runs is refused whoever sends it: runs are the costly part of the API.
+ */
+export function useRunBudget<TContext>({ maxRunsPerRequest, apiKeyOf, hit }: RunBudgetOptions<TContext>) {
+  return {
+    async onExecute({ args, setResultAndStopExecution }: { args: { document: DocumentNode; operationName?: string | null; contextValue: unknown }; setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void }) {
+      const runs = countRuns(args.document, args.operationName);
+      if (runs > maxRunsPerRequest) {
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(`This request asks for ${runs} runs; at most ${maxRunsPerRequest} runs (runPrompt, runFlow) are taken per request`, {
+              extensions: { code: 'BAD_USER_INPUT', limit: 'MAX_RUNS_PER_REQUEST', maxRunsPerRequest, http: { status: 400 } },
+            }),
+          ],
+        });
+        return;
+      }
+      const apiKeyId = apiKeyOf(args.contextValue as TContext);
+      if (!apiKeyId) return;
+      const now = new Date();
+      try {
+        for (let i = 0; i < Math.max(1, runs); i++) await hit(apiKeyId, now);
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        setResultAndStopExecution({ errors: [error] });
       }
     },
   };

@@ -5,10 +5,17 @@ export interface Completion {
   completionTokens: number;
 }
 
+export interface CompletionRequest {
+  model: string;
+  prompt: string;
+  /** The most tokens the model may answer with (`max_tokens`). */
+  maxTokens: number;
+}
+
 export interface ModelProvider {
   /** The provider's name, the part of a model name before the colon ("openai" in "openai:gpt-4o-mini"). */
   readonly name: string;
-  complete(request: { model: string; prompt: string }): Promise<Completion>;
+  complete(request: CompletionRequest): Promise<Completion>;
 }
 
 /** A provider's failure, with a message fit to show the caller (no key, no URL with credentials). */

@@ -287,7 +287,7 @@ describe('malformed requests', () => {
     ['an Int beyond 32 bits', 'query($first: Int) { viewer { user { memberships { organization { prompts(first: $first) { totalCount } } } } } }', { first: 2 ** 40 }, '$first'],
     ['an input without a required field', 'mutation($input: SignUpInput!) { signUp(input: $input) { token } }', { input: { email: 'a@example.com', password: 'long enough password' } }, 'name'],
     ['an input with an unknown field', 'mutation($input: SignUpInput!) { signUp(input: $input) { token } }', { input: { email: 'b@example.com', password: 'long enough password', name: 'B', admin: true } }, 'admin'],
-    ['an unknown enum value', 'mutation($input: AddMemberInput!) { addMember(input: $input) { role } }', { input: { organizationId: 'org_x', email: 'c@example.com', role: 'KING' } }, 'KING'],
+    ['an unknown enum value', 'mutation($input: AddMemberInput!) { addMember(input: $input) { role } }', { input: { organizationId: 'org_x', email: 'c@example.com', role: 'KING' } }, 'input.role'],
   ])('answers a variable with %s as BAD_USER_INPUT naming it, not as an internal error', async (_label, query, variables, named) => {
     const response = await postJson(h, { query, variables }, { authorization: `Bearer ${owner.token}` });
     expect(response.body!.data ?? null).toBeNull();

@@ -1213,10 +1213,10 @@ const ROWS: Row[] = [
   {
     field: 'Mutation.signUp',
     name: 'signUp',
-    // Open to everyone, and the server lets a valid key call it too (the rest of the request then
-    // reads as the new account). Rule 3 says "no other mutation", but the key gains nothing an
-    // anonymous caller lacks; a dead credential is still refused as a whole.
-    expect: { anonymous: 'ok', ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: 'ok', otherAdmin: 'ok', member: 'ok', admin: 'ok', owner: 'ok' },
+    // Open to everyone but API keys: rule 3 gives a key no mutation but runs and ratings, and a
+    // key has no business creating accounts (FORBIDDEN, KEY_NOT_ALLOWED).
+    expect: { anonymous: 'ok', ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: 'ok', otherAdmin: 'ok', member: 'ok', admin: 'ok', owner: 'ok' },
+    reason: { orgKey: 'KEY_NOT_ALLOWED', promptKey: 'KEY_NOT_ALLOWED', flowKey: 'KEY_NOT_ALLOWED' },
     prepare: () => {
       const email = `matrix-${randomBytes(4).toString('hex')}@example.com`;
       return {
@@ -1230,8 +1230,9 @@ const ROWS: Row[] = [
   {
     field: 'Mutation.logIn',
     name: 'logIn',
-    // As signUp: open to everyone, keys included.
-    expect: { anonymous: 'ok', ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: 'ok', otherAdmin: 'ok', member: 'ok', admin: 'ok', owner: 'ok' },
+    // As signUp: open to everyone but API keys (FORBIDDEN, KEY_NOT_ALLOWED).
+    expect: { anonymous: 'ok', ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: 'ok', otherAdmin: 'ok', member: 'ok', admin: 'ok', owner: 'ok' },
+    reason: { orgKey: 'KEY_NOT_ALLOWED', promptKey: 'KEY_NOT_ALLOWED', flowKey: 'KEY_NOT_ALLOWED' },
     prepare: async () => {
       const sessionsBefore = await count('select count(*) as n from sessions where user_id = ?', [loginUser.id]);
       return {

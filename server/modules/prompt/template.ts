@@ -39,14 +39,60 @@ export class MissingVariableError extends Error {
   }
 }
 
+/** A rendering that would be larger than the limit it was given; nothing was built. */
+export class RenderTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`the rendered prompt would be ${bytes} bytes; at most ${maxBytes} are sent to a model (RUN_MAX_RENDERED_BYTES)`);
+  }
+}
+
+function valueText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * The UTF-8 size `renderTemplate` would produce, from the template's parts and each value's size,
+ * without building the string: `{{x}}` 20,000 times with a 20 KB value is known to be 400 MB for
+ * the cost of one pass over the template. A missing variable throws MissingVariableError.
+ */
+export function renderedBytes(template: string, inputs: Record<string, unknown>): number {
+  const valueBytes = new Map<string, number>();
+  // Placeholders are ASCII: their length in characters is their length in bytes.
+  let total = Buffer.byteLength(template);
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const name = match[1]!;
+    let bytes = valueBytes.get(name);
+    if (bytes === undefined) {
+      if (!hasInput(inputs, name)) throw new MissingVariableError(name);
+      bytes = Buffer.byteLength(valueText(inputs[name]));
+      valueBytes.set(name, bytes);
+    }
+    total += bytes - match[0].length;
+  }
+  return total;
+}
+
 /**
  * Fills each placeholder with its input (DESIGN.md rule 7): strings as they are, anything else
- * JSON-encoded; extra inputs are ignored; a missing one throws MissingVariableError.
+ * JSON-encoded; extra inputs are ignored; a missing one throws MissingVariableError. With
+ * `maxBytes`, a result larger than that throws RenderTooLargeError before anything is built.
  */
-export function renderTemplate(template: string, inputs: Record<string, unknown>): string {
+export function renderTemplate(template: string, inputs: Record<string, unknown>, maxBytes = Infinity): string {
+  if (maxBytes !== Infinity) {
+    const bytes = renderedBytes(template, inputs);
+    if (bytes > maxBytes) throw new RenderTooLargeError(bytes, maxBytes);
+  }
+  const texts = new Map<string, string>();
   return template.replace(PLACEHOLDER, (_match, name: string) => {
-    if (!hasInput(inputs, name)) throw new MissingVariableError(name);
-    const value = inputs[name];
-    return typeof value === 'string' ? value : JSON.stringify(value);
+    let text = texts.get(name);
+    if (text === undefined) {
+      if (!hasInput(inputs, name)) throw new MissingVariableError(name);
+      text = valueText(inputs[name]);
+      texts.set(name, text);
+    }
+    return text;
   });
 }

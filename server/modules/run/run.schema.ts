@@ -210,7 +210,7 @@ builder.objectFields(ApiKeyRef, (t) => ({
 // ---- mutations -----------------------------------------------------------------------------------
 
 function environment(ctx: Context): RunEnvironment {
-  return { em: ctx.em, principal: ctx.principal, authz: ctx.authz, providers: ctx.providers, logger: ctx.logger, modelTimeoutMs: ctx.settings.modelTimeoutMs };
+  return { em: ctx.em, principal: ctx.principal, authz: ctx.authz, providers: ctx.providers, logger: ctx.logger, modelTimeoutMs: ctx.settings.modelTimeoutMs, limits: ctx.settings.runLimits };
 }
 
 const RunPromptInput = builder.inputType('RunPromptInput', {

@@ -1,15 +1,19 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Authz } from '../../authz/authz.ts';
 import { actorIds, type Principal } from '../../auth/principal.ts';
-import { badInput, conflict, notFound } from '../../errors.ts';
+import type { RunLimits } from '../../config.ts';
+import { AppError, badInput, conflict, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Logger } from '../../logger.ts';
 import { ProviderError, type ModelProviders } from '../../providers/index.ts';
 import type { Flow } from '../flow/flow.entity.ts';
 import { FlowStepSchema } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
-import { flowVariables, hasInput, renderTemplate, templateVariables } from '../prompt/template.ts';
+import { flowVariables, hasInput, renderedBytes, renderTemplate, RenderTooLargeError, templateVariables } from '../prompt/template.ts';
 import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
+
+/** A step over one of the run limits: it ends the run FAILED with this message. */
+class StepLimitError extends Error {}
 
 /** What running needs besides the request's EntityManager. */
 export interface RunEnvironment {
@@ -20,6 +24,7 @@ export interface RunEnvironment {
   logger: Logger;
   /** How long one model call may take; a run's deadline allows each of its steps this long. */
   modelTimeoutMs: number;
+  limits: RunLimits;
 }
 
 const DEADLINE_MARGIN_MS = 10_000;
@@ -50,6 +55,44 @@ function requireVariables(variables: string[], inputs: Record<string, unknown>):
   if (missing.length) {
     throw badInput('inputs', `missing variable${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}`);
   }
+}
+
+/** The variables a step renders with: the inputs, and for a later step the previous result first. */
+function stepVariables(prompt: Prompt, index: number, inputs: Record<string, unknown>, previous: string): Record<string, unknown> {
+  // No prototype: a variable named __proto__ or constructor is a variable like any other.
+  const variables: Record<string, unknown> = Object.assign(Object.create(null), inputs);
+  const first = templateVariables(prompt.template)[0];
+  if (index > 0 && first !== undefined) variables[first] = previous;
+  return variables;
+}
+
+/**
+ * Refuses, before anything is recorded, a run whose prompts would render larger than the limit
+ * from the caller's inputs alone: step 1 exactly, each later step with an empty previous result
+ * (its least size). A later step that grows past the limit with a real result ends the run FAILED.
+ */
+function requireRenderable(prompts: Prompt[], inputs: Record<string, unknown>, limits: RunLimits): void {
+  prompts.forEach((prompt, index) => {
+    const bytes = renderedBytes(prompt.template, stepVariables(prompt, index, inputs, ''));
+    if (bytes > limits.maxRenderedBytes) {
+      const step = prompts.length > 1 ? `step ${index + 1} (${prompt.name}): ` : '';
+      throw new AppError('BAD_USER_INPUT', `inputs: ${step}${new RenderTooLargeError(bytes, limits.maxRenderedBytes).message}`, {
+        field: 'inputs',
+        limit: 'RUN_MAX_RENDERED_BYTES',
+        maxBytes: limits.maxRenderedBytes,
+      });
+    }
+  });
+}
+
+/** A model's answer too large to keep: the step fails saying so, and the answer is not stored. */
+function resultTooLarge(text: string, limits: RunLimits): string | undefined {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a text that short needs no count.
+  if (text.length * 3 <= limits.maxResultBytes) return undefined;
+  const bytes = Buffer.byteLength(text);
+  return bytes > limits.maxResultBytes
+    ? `the model's answer was ${bytes} bytes; at most ${limits.maxResultBytes} are kept (RUN_MAX_RESULT_BYTES)`
+    : undefined;
 }
 
 function startRun(env: RunEnvironment, fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number }): Run {
@@ -87,10 +130,7 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
   let previous: string | null = null;
   try {
     for (const [index, prompt] of prompts.entries()) {
-      // No prototype: a variable named __proto__ or constructor is a variable like any other.
-      const variables: Record<string, unknown> = Object.assign(Object.create(null), inputs);
-      const first = templateVariables(prompt.template)[0];
-      if (index > 0 && first !== undefined) variables[first] = previous;
+      const variables = stepVariables(prompt, index, inputs, previous ?? '');
       const step = env.em.create(RunStepSchema, {
         id: newId('RunStep'),
         run: run.id,
@@ -106,7 +146,10 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
       await env.em.flush();
       const started = Date.now();
       try {
-        const completion = await env.providers.complete(prompt.model, renderTemplate(prompt.template, variables));
+        const rendered = renderTemplate(prompt.template, variables, env.limits.maxRenderedBytes);
+        const completion = await env.providers.complete(prompt.model, rendered, { maxTokens: env.limits.maxCompletionTokens });
+        const tooLarge = resultTooLarge(completion.text, env.limits);
+        if (tooLarge) throw new StepLimitError(tooLarge);
         Object.assign(step, {
           status: 'SUCCEEDED',
           result: completion.text,
@@ -118,8 +161,9 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
         run.completionTokens += completion.completionTokens;
         previous = completion.text;
       } catch (error) {
-        const message = error instanceof ProviderError ? error.message : 'the step failed unexpectedly';
-        if (!(error instanceof ProviderError)) env.logger.error('run step failed', error);
+        const expected = error instanceof ProviderError || error instanceof RenderTooLargeError || error instanceof StepLimitError;
+        const message = expected ? error.message : 'the step failed unexpectedly';
+        if (!expected) env.logger.error('run step failed', error);
         Object.assign(step, { status: 'FAILED', error: message, durationMs: Date.now() - started });
         return await finish(env, run, { status: 'FAILED', error: prompts.length > 1 ? `step ${index + 1} (${prompt.name}): ${message}` : message });
       }
@@ -152,6 +196,7 @@ export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { in
   const inputs = checkInputs(input.inputs);
   const endUserId = checkEndUserId(input.endUserId);
   requireVariables(templateVariables(prompt.template), inputs);
+  requireRenderable([prompt], inputs, env.limits);
   const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 });
   return execute(env, run, [prompt], inputs);
 }
@@ -172,6 +217,7 @@ export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?:
     await env.authz.require({ action: 'prompt:run', target: { organizationId: prompt.organization, promptId: prompt.id } });
   }
   requireVariables(flowVariables(prompts.map((p) => p.template)), inputs);
+  requireRenderable(prompts, inputs, env.limits);
   const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length });
   return execute(env, run, prompts, inputs);
 }

@@ -1,6 +1,6 @@
 import { Kind, type GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../builder.ts';
-import { badInput } from '../../errors.ts';
+import { badInput, forbidden } from '../../errors.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
 import { logIn, logOut, signUp, type AuthResult } from './user.service.ts';
@@ -88,6 +88,16 @@ function requireAlone(info: GraphQLResolveInfo): void {
   }
 }
 
+/**
+ * An API key belongs to an app, not a person: it has no business creating accounts or sessions,
+ * and a leaked key must not become a way to try passwords.
+ */
+function refuseApiKey(ctx: Context, field: string): void {
+  if (ctx.principal.kind === 'apiKey') {
+    throw forbidden(`An API key may not call ${field}: send it without an Authorization header`, { reason: 'KEY_NOT_ALLOWED' });
+  }
+}
+
 /** The rest of the request (the payload) reads as the user who just signed in. */
 function signedIn(ctx: Context, result: AuthResult): AuthResult {
   ctx.actAs({ kind: 'user', userId: result.user.id, sessionId: result.sessionId });
@@ -100,6 +110,7 @@ builder.mutationFields((t) => ({
     description: 'Creates an account and signs it in. A taken email is CONFLICT. Must be the only field of its operation.',
     args: { input: t.arg({ type: SignUpInput, required: true }) },
     resolve: async (_root, { input }, ctx, info) => {
+      refuseApiKey(ctx, 'signUp');
       requireAlone(info);
       return signedIn(ctx, await signUp(ctx.em, input, ctx.settings.sessionTtlSeconds));
     },
@@ -109,8 +120,10 @@ builder.mutationFields((t) => ({
     description: 'Starts a session. A wrong email or password is UNAUTHENTICATED. Must be the only field of its operation.',
     args: { input: t.arg({ type: LogInInput, required: true }) },
     resolve: async (_root, { input }, ctx, info) => {
+      refuseApiKey(ctx, 'logIn');
       requireAlone(info);
-      return signedIn(ctx, await logIn(ctx.em, input, ctx.settings.sessionTtlSeconds));
+      const guard = { throttle: ctx.signInThrottle, address: ctx.clientAddress };
+      return signedIn(ctx, await logIn(ctx.em, input, ctx.settings.sessionTtlSeconds, guard));
     },
   }),
   logOut: t.boolean({

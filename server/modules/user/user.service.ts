@@ -11,6 +11,7 @@ import { badInput, conflict, unauthenticated } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { checkName } from '../../validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import type { SignInThrottle } from './sign-in-throttle.ts';
 import { SessionSchema, UserSchema, type User } from './user.entity.ts';
 
 export interface AuthResult {
@@ -85,15 +86,27 @@ export async function signUp(
   }
 }
 
+/**
+ * Starts a session for a right email and password. Failures are counted per account and per
+ * client address by the throttle, which refuses both before any password is checked once either
+ * is over its limit.
+ */
 export async function logIn(
   em: EntityManager,
   input: { email: string; password: string },
   sessionTtlSeconds: number,
+  guard: { throttle: SignInThrottle; address: string },
 ): Promise<AuthResult> {
-  const user = await em.findOne(UserSchema, { email: input.email.trim().toLowerCase() });
+  const attempt = { email: input.email.trim().toLowerCase(), address: guard.address };
+  const now = new Date();
+  await guard.throttle.check(attempt, now);
+  const user = attempt.email.length <= MAX_EMAIL_LENGTH ? await em.findOne(UserSchema, { email: attempt.email }) : null;
   // Verify against a dummy hash when there is no such user, so timing does not reveal accounts.
   const valid = await verifyPassword(input.password, user?.passwordHash ?? UNMATCHABLE_PASSWORD_HASH);
-  if (!user || !valid) throw unauthenticated('Wrong email or password');
+  if (!user || !valid) {
+    await guard.throttle.fail(attempt, now);
+    throw unauthenticated('Wrong email or password');
+  }
   const { token, sessionId } = await startSession(em, user, sessionTtlSeconds);
   return { token, sessionId, user };
 }
