@@ -94,7 +94,10 @@ function requireAlone(info: GraphQLResolveInfo): void {
  */
 function refuseApiKey(ctx: Context, field: string): void {
   if (ctx.principal.kind === 'apiKey') {
-    throw forbidden(`An API key may not call ${field}: send it without an Authorization header`, { reason: 'KEY_NOT_ALLOWED' });
+    throw forbidden(`An API key may not call ${field}: send it without an Authorization header`, {
+      reason: 'KEY_NOT_ALLOWED',
+      apiKeyId: ctx.principal.apiKeyId,
+    });
   }
 }
 
