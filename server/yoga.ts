@@ -11,6 +11,7 @@ import type { Orm } from './db/orm.ts';
 import { EXAMPLE_OPERATION } from './graphiql-example.ts';
 import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { maxDirectivesInDocument, useBodyLimit, useStorableText } from './graphql/limits.ts';
+import { useStaticFiles } from './http/static.ts';
 import type { Logger } from './logger.ts';
 import { ModelProviders } from './providers/index.ts';
 import { schema } from './schema.ts';
@@ -21,6 +22,8 @@ export interface AppOptions {
   logger: Logger;
   /** Counts API key requests; none when absent. */
   rateLimiter?: RateLimiter;
+  /** The built console (console/dist) to serve at `/`; none when absent. */
+  consoleDir?: string;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -32,7 +35,7 @@ export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, max
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
  * `app.fetch` directly.
  */
-export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppOptions): App {
+export function createApp({ orm, config, logger, rateLimiter = unlimited, consoleDir }: AppOptions): App {
   const providers = new ModelProviders({ openai: config.openai });
   const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs };
   return createYoga<Record<string, never>, Context>({
@@ -61,6 +64,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited }: AppO
       maskError: (error, message) => maskError(error, message, logger),
     },
     plugins: [
+      // First: a console page or asset is answered before any GraphQL work.
+      ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
       useBodyLimit(),
       useStorableText(),
       // A GET or form POST must carry x-graphql-yoga-csrf, so a cross-site form or image tag cannot run one.

@@ -270,6 +270,11 @@ export class PromptGateClient {
     return collect(this.iterateAvailableApiKeys(resource));
   }
 
+  /** One page of the keys that may run the prompt or flow, by name, with the total (a dashboard's Integrate tab). */
+  async availableApiKeysPage(resource: ResourceRef, page: PageArgs = {}): Promise<Page<ApiKey>> {
+    return toPage((await this.operations.AvailableApiKeys({ ...resourceArgs(resource), ...page })).availableApiKeys);
+  }
+
   /** The keys of `availableApiKeys`, fetched page after page as they are read. */
   iterateAvailableApiKeys(resource: ResourceRef, options?: IterateOptions): AsyncGenerator<ApiKey, void, undefined> {
     return iteratePages(
