@@ -10,6 +10,7 @@ import type {
   AccessDecision,
   ApiKey,
   ApiKeyUsage,
+  ApiKeyWithGrants,
   AuditEvent,
   AuthPayload,
   Flow,
@@ -228,6 +229,11 @@ export class PromptGateClient {
   /** A key by id (never its secret); an API key reads only itself. */
   async apiKey(id: string): Promise<ApiKey | null> {
     return (await this.operations.ApiKey({ id })).apiKey;
+  }
+
+  /** A key with its grants, each granted flow with its steps (the prompts the grant covers): a Manage Permissions panel. */
+  async apiKeyPermissions(id: string): Promise<ApiKeyWithGrants | null> {
+    return (await this.operations.ApiKeyPermissions({ id })).apiKey;
   }
 
   /** One page of every key of the organization, active or not, by name. */

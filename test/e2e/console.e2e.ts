@@ -202,6 +202,10 @@ describe('the console', () => {
 
     await open(`/orgs/${organizationId}/flows/${flowId}`, 'Summarize, then translate');
     await capture('14-flow');
+    await open(`/orgs/${organizationId}/flows/${flowId}/integrate`, 'Summarize, then translate');
+    await page.getByText(/\d+ of \d+ keys/).waitFor();
+    await page.getByText('Keys without permission to run this flow are not listed').waitFor();
+    await capture('14-flow-integrate');
 
     await open(`/orgs/${organizationId}/keys`, 'API keys');
     await page.getByTestId('key-Partner app').getByRole('link', { name: 'Usage' }).click();

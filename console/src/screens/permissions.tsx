@@ -1,4 +1,4 @@
-import type { ApiKey } from '@promptgate/sdk';
+import type { ApiKeyWithGrants } from '@promptgate/sdk';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useAsync } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -7,11 +7,10 @@ import { ErrorBox, Loading, PageHeader } from '../ui.tsx';
 import { AccessChoice } from './create-key.tsx';
 import { emptySelection, ResourcePicker, type Selection } from './picker.tsx';
 
-function selectionOf(key: ApiKey): Selection {
+function selectionOf(key: ApiKeyWithGrants): Selection {
   return {
     prompts: Object.fromEntries(key.prompts.map((p) => [p.id, p.name])),
-    // The key's own answer names the flow, not its steps: they are shown once picked again.
-    flows: Object.fromEntries(key.flows.map((f) => [f.id, { name: f.name, covers: [] }])),
+    flows: Object.fromEntries(key.flows.map((f) => [f.id, { name: f.name, covers: f.steps.map((s) => s.prompt.name) }])),
   };
 }
 
@@ -19,7 +18,7 @@ function selectionOf(key: ApiKey): Selection {
 export function PermissionsScreen({ organizationId, apiKeyId }: { organizationId: string; apiKeyId: string }) {
   const client = useClient();
   const role = useRole(organizationId);
-  const key = useAsync(() => client.apiKey(apiKeyId), [client, apiKeyId]);
+  const key = useAsync(() => client.apiKeyPermissions(apiKeyId), [client, apiKeyId]);
   const [access, setAccess] = useState<'ORGANIZATION' | 'SPECIFIC'>('ORGANIZATION');
   const [selection, setSelection] = useState<Selection>(emptySelection);
   const [error, setError] = useState<unknown>(null);

@@ -60,7 +60,8 @@ export function ResourcePicker({ organizationId, value, onChange }: { organizati
             ))}
             {chosenFlows.map(([fid, f]) => (
               <li key={fid}>
-                Flow <strong>{f.name}</strong> <span className="muted small">(covers {f.covers.join(', ')})</span>
+                Flow <strong>{f.name}</strong>{' '}
+                <span className="muted small">(covers {f.covers.length ? f.covers.join(', ') : 'no prompt'})</span>
                 <button type="button" aria-label={`Remove flow ${f.name}`} onClick={() => onChange({ ...value, flows: omit(value.flows, fid) })}>
                   ×
                 </button>
