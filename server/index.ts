@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const url = `http://localhost:${port}/graphql`;
   logger.info(`PromptGate is serving ${url} (GraphiQL in a browser) on ${store}`);
   if (hasConsole) logger.info(`The console: http://localhost:${port}/`);
-  else logger.warn('The console is not built (npm run build:console): only the API is served');
+  else logger.info('The console is not built (npm run build:console): only the API is served');
   if (seeded) logger.info(seedMessage(url));
 
   const shutdown = (signal: string) => {

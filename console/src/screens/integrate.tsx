@@ -34,6 +34,7 @@ export function IntegrateTab({ organizationId, target }: { organizationId: strin
         list={list}
         what="keys"
         query={query}
+        empty={`No active key may run this ${target.kind} yet.`}
         render={(key) => (
           <div className="key-row" data-testid="available-key">
             <div>

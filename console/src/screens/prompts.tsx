@@ -61,11 +61,14 @@ export function ResourceList<T extends { id: string }>({
   what,
   query,
   render,
+  empty,
 }: {
   list: SearchList<T>;
   what: string;
   query: string;
   render(item: T): React.ReactNode;
+  /** What an empty list (with no search) means here. */
+  empty?: string;
 }) {
   return (
     <>
@@ -84,7 +87,7 @@ export function ResourceList<T extends { id: string }>({
           ))}
         </ul>
       ) : !list.loading && !list.error ? (
-        <Empty>{query ? `No ${what} match “${query}”.` : `No ${what} yet.`}</Empty>
+        <Empty>{query ? `No ${what} match “${query}”.` : (empty ?? `No ${what} yet.`)}</Empty>
       ) : null}
       {list.loading ? <Loading what={what} /> : null}
       {list.hasMore && !list.loading ? (
