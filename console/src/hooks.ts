@@ -52,11 +52,14 @@ export interface SearchList<T> {
 
 const PAGE = 20;
 const SCAN_PAGE = 100;
+/** At most this many items are read per search step; "Search further" reads the next ones. */
+const SCAN_LIMIT = 1000;
 
 /**
  * A server-paged list with a search box. Without a search it shows pages of 20 as the server
  * orders them, with the total. With one it reads pages of 100 and keeps the matches, stopping
- * once a screenful is found, so a list of thousands is searched a few requests at a time.
+ * once a screenful is found or 1,000 were read, so a list of thousands is searched a few
+ * requests at a time. (The API has no search argument yet; when it has, this asks it instead.)
  */
 export function useSearchList<T>(
   fetchPage: (args: Required<PageArgs>) => Promise<Page<T>>,
@@ -94,7 +97,7 @@ export function useSearchList<T>(
           found.push(...(q ? page.nodes.filter((item) => matches(item, q)) : page.nodes));
           more = page.hasNextPage && page.endCursor !== null;
           next = page.endCursor;
-        } while (q && more && found.length < PAGE);
+        } while (q && more && found.length < PAGE && seen < SCAN_LIMIT);
         setItems((old) => (reset ? found : [...old, ...found]));
         setTotalCount(total);
         setScanned((old) => (reset ? seen : old + seen));
