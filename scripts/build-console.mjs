@@ -25,7 +25,10 @@ const stale = force || !existsSync(built) || Math.max(...sources.map((s) => newe
 if (!stale) process.exit(0);
 
 console.log('[promptgate] building the console (console/dist)…');
-const result = spawnSync('npm', ['run', 'build', '-w', '@promptgate/console'], { cwd: root, stdio: 'inherit' });
+// Always the production build: a NODE_ENV inherited from the caller (vitest sets "test") would
+// make Vite bundle React's development build, several times larger.
+const env = { ...process.env, NODE_ENV: 'production' };
+const result = spawnSync('npm', ['run', 'build', '-w', '@promptgate/console'], { cwd: root, stdio: 'inherit', env });
 if (result.status !== 0) {
   console.error('[promptgate] the console did not build; the API is served without it');
   // The API still starts: a broken console build must not take the server down with it.
