@@ -29,6 +29,17 @@ interface AutocannonResult {
 }
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 
+/** The installed autocannon's version, for the report. */
+async function autocannonVersion(): Promise<string> {
+  try {
+    const specifier = 'autocannon/package.json';
+    const pkg = (await import(specifier, { with: { type: 'json' } })) as { default: { version: string } };
+    return pkg.default.version;
+  } catch {
+    return '?';
+  }
+}
+
 /**
  * autocannon when it can be loaded (it is not a dependency of the project: see bench/README.md),
  * unless BENCH_LOAD_TOOL=builtin; otherwise a small keep-alive client on node:http.
@@ -39,7 +50,8 @@ export async function loadTool(): Promise<{ name: string; run(spec: LoadSpec): P
       const specifier = 'autocannon';
       const imported = (await import(specifier)) as { default: Autocannon };
       const autocannon = imported.default;
-      return { name: 'autocannon', run: (spec) => runAutocannon(autocannon, spec) };
+      const version = await autocannonVersion();
+      return { name: `autocannon ${version}`, run: (spec) => runAutocannon(autocannon, spec, version) };
     } catch {
       // not installed: fall through
     }
@@ -47,7 +59,7 @@ export async function loadTool(): Promise<{ name: string; run(spec: LoadSpec): P
   return { name: 'builtin', run: runBuiltin };
 }
 
-async function runAutocannon(autocannon: Autocannon, spec: LoadSpec): Promise<LoadResult> {
+async function runAutocannon(autocannon: Autocannon, spec: LoadSpec, version: string): Promise<LoadResult> {
   assertLoopback(spec.url);
   const result = await autocannon({
     url: spec.url,
@@ -62,7 +74,7 @@ async function runAutocannon(autocannon: Autocannon, spec: LoadSpec): Promise<Lo
   const seconds = result.duration;
   return {
     name: spec.name,
-    tool: 'autocannon 9',
+    tool: `autocannon ${version}`,
     connections: spec.connections,
     seconds,
     requests: result.requests.total,
@@ -76,7 +88,7 @@ async function runAutocannon(autocannon: Autocannon, spec: LoadSpec): Promise<Lo
 }
 
 /** `connections` loops, each one request at a time on its own kept-alive socket, until the time is up. */
-async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
+export async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
   assertLoopback(spec.url);
   const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
   const url = new URL(spec.url);
