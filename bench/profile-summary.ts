@@ -52,12 +52,13 @@ export function packageOf(url: string): string | undefined {
   return 'other';
 }
 
-const SPECIAL: Record<string, string> = {
-  '(garbage collector)': 'GC',
-  '(program)': 'V8 / native (program)',
-  '(idle)': 'idle',
-  '(root)': 'idle',
-};
+// A Map, not an object: function names such as "constructor" must not find Object.prototype's.
+const SPECIAL = new Map<string, string>([
+  ['(garbage collector)', 'GC'],
+  ['(program)', 'V8 / native (program)'],
+  ['(idle)', 'idle'],
+  ['(root)', 'idle'],
+]);
 
 interface Row {
   name: string;
@@ -86,7 +87,7 @@ export function analyseProfile(profile: Profile): ProfileSummary {
     const known = category.get(id);
     if (known) return known;
     const node = byId.get(id)!;
-    const special = SPECIAL[node.callFrame.functionName];
+    const special = SPECIAL.get(node.callFrame.functionName);
     let result: string;
     if (special) result = special;
     else {
@@ -94,8 +95,13 @@ export function analyseProfile(profile: Profile): ProfileSummary {
       if (own) result = own;
       else {
         const up = parent.get(id);
+        // better-sqlite3's statements are native methods called straight from knex's dialect.
+        if (up !== undefined && /dialects\/better-sqlite3/.test(byId.get(up)!.callFrame.url)) {
+          category.set(id, 'better-sqlite3 (native)');
+          return 'better-sqlite3 (native)';
+        }
         const inherited = up === undefined ? 'V8 / native (program)' : categoryOf(up).replace(/ \(native\)$/, '');
-        result = SPECIAL[byId.get(up ?? -1)?.callFrame.functionName ?? ''] ? 'V8 / native (program)' : `${inherited} (native)`;
+        result = SPECIAL.has(byId.get(up ?? -1)?.callFrame.functionName ?? '') ? 'V8 / native (program)' : `${inherited} (native)`;
       }
     }
     category.set(id, result);
