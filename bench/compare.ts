@@ -49,6 +49,8 @@ for (const store of stores) if (store !== 'sqlite' && store !== 'postgres') thro
 
 const settings = {
   seconds: intSetting('BENCH_SECONDS', 5, 1, 60),
+  /** Interleaved rounds (C, row, C, row, …, C); each figure is the median over the rounds. */
+  rounds: intSetting('BENCH_ROUNDS', 1, 1, 10),
   connections: intSetting('BENCH_CONNECTIONS', 10, 1, 100),
   stores,
   postgresUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -63,7 +65,7 @@ const settings = {
 const here = dirname(fileURLToPath(import.meta.url));
 const profileDir = join(here, 'profiles');
 /** Load runs per store: 1 s of warm-up per path, 7 C runs, 6 rows, the serial run and the mixed run. */
-const perStoreSeconds = 10 + 15 * settings.seconds + (settings.scale === 'large' ? 240 : 30);
+const perStoreSeconds = 10 + (13 * settings.rounds + 2) * settings.seconds + (settings.scale === 'large' ? 240 : 30);
 const HARD_LIMIT_MS = (settings.stores.length * perStoreSeconds + 30) * 1000;
 
 // ---- servers in child processes ------------------------------------------------------------------------
@@ -226,6 +228,9 @@ interface RowFigure {
   /** Mean of the C runs just before and just after this row. */
   baseline?: number;
   ratio?: number;
+  /** Server CPU time per request (median over rounds), and C's divided by it: steadier than req/s on a busy machine. */
+  cpuUs?: number;
+  cpuRatio?: number;
   goal?: string;
   met?: boolean;
   p99Ms?: number;
@@ -293,12 +298,16 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
     let answeredRuns = 1; // the first answer above
 
     const loads: LoadResult[] = [];
+    /** A load run, with the CPU time the server process spent per answered request. */
     const run = async (spec: LoadSpec, counted = true) => {
+      const server = spec.url === baseline.url ? baseline : app;
+      const before = (await server.stats()).cpuUs;
       const result = await tool.run(spec);
+      const cpuUsPerRequest = ((await server.stats()).cpuUs - before) / Math.max(1, result.requests);
       if (result.failures) throw new Error(`load "${spec.name}": ${result.failures} answers were not HTTP 200 with the expected body`);
       if (spec.body.includes('runPrompt')) answeredRuns += result.requests;
       if (counted) loads.push(result);
-      return result;
+      return { ...result, cpuUsPerRequest };
     };
 
     // Warm-up, not counted: both processes JIT-compile their paths, caches and pools fill.
@@ -321,34 +330,52 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
       return { store, label: db.label, loadAverage: { start: loadAtStart, end: loadavg().map((l) => l.toFixed(2)).join(' ') }, seed, cRuns: [], rows: [], loads, profiles: files };
     }
 
-    // Interleaved: C, row, C, row, …, C.
+    // Interleaved: C, row, C, row, …, C, in each round; each row's ratio is to the mean of the C
+    // runs just before and after it, and its figures are the medians over the rounds.
     const cRuns: number[] = [];
     const figures: RowFigure[] = [];
-    const rowRates: number[] = [];
-    cRuns.push((await run(cSpec)).requestsPerSec);
-    for (const row of rows) {
-      const result = await run(specs.get(row.key)!);
-      rowRates.push(result.requestsPerSec);
-      const c = await run(cSpec);
-      cRuns.push(c.requestsPerSec);
-      const ratio = result.requestsPerSec / ((cRuns.at(-2)! + cRuns.at(-1)!) / 2);
-      console.log(`  ${row.name}: ${fmt(result.requestsPerSec)} req/s = ${ratio.toFixed(3)}× C (C ${fmt(cRuns.at(-2)!)} / ${fmt(cRuns.at(-1)!)})`);
+    const perRow = new Map<string, { rate: number; c: number; cpu: number; cCpu: number; p99: number }[]>();
+    for (let round = 0; round < settings.rounds; round++) {
+      let previous = await run(cSpec);
+      cRuns.push(previous.requestsPerSec);
+      for (const row of rows) {
+        const result = await run(specs.get(row.key)!);
+        const next = await run(cSpec);
+        cRuns.push(next.requestsPerSec);
+        const c = (previous.requestsPerSec + next.requestsPerSec) / 2;
+        const cCpu = (previous.cpuUsPerRequest + next.cpuUsPerRequest) / 2;
+        const list = perRow.get(row.key) ?? [];
+        list.push({ rate: result.requestsPerSec, c, cpu: result.cpuUsPerRequest, cCpu, p99: result.p99Ms });
+        perRow.set(row.key, list);
+        console.log(
+          `  round ${round + 1}: ${row.name}: ${fmt(result.requestsPerSec)} req/s = ${(result.requestsPerSec / c).toFixed(3)}× C ` +
+            `(C ${fmt(previous.requestsPerSec)} / ${fmt(next.requestsPerSec)}); server CPU ${fmt(result.cpuUsPerRequest)} µs/req, C ${fmt(cCpu)}`,
+        );
+        previous = next;
+      }
     }
-    rows.forEach((row, i) => {
-      const c = (cRuns[i]! + cRuns[i + 1]!) / 2;
-      const ratio = rowRates[i]! / c;
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
+    for (const row of rows) {
+      const list = perRow.get(row.key)!;
+      const ratio = median(list.map((r) => r.rate / r.c));
       figures.push({
         key: row.key,
         name: row.name,
-        value: rowRates[i]!,
+        value: median(list.map((r) => r.rate)),
         unit: 'req/s',
-        baseline: c,
+        baseline: median(list.map((r) => r.c)),
         ratio,
+        cpuUs: median(list.map((r) => r.cpu)),
+        cpuRatio: median(list.map((r) => r.cCpu / r.cpu)),
         goal: row.goal === undefined ? undefined : `≥ ${row.goal}× C`,
         met: row.goal === undefined ? undefined : ratio >= row.goal,
-        p99Ms: loads.find((l) => l.name === row.name)?.p99Ms,
+        p99Ms: median(list.map((r) => r.p99)),
       });
-    });
+    }
 
     // The popular prompt, one request at a time: its own latency, with nothing queued before it.
     const popular = specs.get('popular')!;
@@ -366,7 +393,7 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
       run({ ...popular, name: `${popular.name}, 2 connections, at the same time`, connections: 2 }),
     ]);
     const afterMixed = await app.stats();
-    const lastC = cRuns.at(-1)!;
+    const lastC = cRuns.at(-1)!; // the C run just before
     figures.push({
       key: 'mixedCheck',
       name: '`checkAccess` by a key while 2 connections load the popular prompt',
@@ -406,14 +433,19 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
 }
 
 function table(report: StoreReport): string {
-  const lines = ['| path | figure | C (same run) | × C | p99 under load | goal | |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| path | figure | C (same run) | × C | server CPU µs/req | × C by CPU | p99 under load | goal | |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const f of report.rows) {
     const mark = f.met === undefined ? '' : f.met ? '✓' : '✗';
     const figure = f.unit === 'req/s' ? `${fmt(f.value)} req/s` : `${fmt(f.value, f.unit === 'ms' ? 2 : 0)} ${f.unit}`;
     const c = f.baseline === undefined ? '' : `${fmt(f.baseline)} req/s`;
     const ratio = f.ratio === undefined ? '' : `**${f.ratio.toFixed(3)}×**`;
+    const cpu = f.cpuUs === undefined ? '' : fmt(f.cpuUs);
+    const cpuRatio = f.cpuRatio === undefined ? '' : `${f.cpuRatio.toFixed(3)}×`;
     const p99 = f.p99Ms === undefined ? '' : `${fmt(f.p99Ms)} ms`;
-    lines.push(`| ${f.name} | ${figure} | ${c} | ${ratio} | ${p99} | ${f.goal ?? '—'} | ${mark} |`);
+    lines.push(`| ${f.name} | ${figure} | ${c} | ${ratio} | ${cpu} | ${cpuRatio} | ${p99} | ${f.goal ?? '—'} | ${mark} |`);
   }
   return lines.join('\n');
 }
@@ -428,7 +460,7 @@ async function main(): Promise<number> {
   const tool = await loadTool();
   console.log(
     `PromptGate vs baseline C — ${date}, Node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, ${tool.name}, ` +
-      `${settings.connections} connections, ${settings.seconds} s per load run, scale ${settings.scale}; load average ${loadavg()
+      `${settings.connections} connections, ${settings.seconds} s per load run, ${settings.rounds} round(s), scale ${settings.scale}; load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
   );
@@ -455,6 +487,7 @@ async function main(): Promise<number> {
     console.log(`\n## ${report.label.split(' ')[0]} — scale ${settings.scale}, load average ${report.loadAverage.start} → ${report.loadAverage.end}\n`);
     console.log(table(report));
     console.log(`\nC runs (req/s, in order): ${report.cRuns.map((c) => fmt(c)).join(', ')}`);
+    if (report.runsRecorded) console.log(`runs recorded SUCCEEDED ${fmt(report.runsRecorded.recorded)}, answered SUCCEEDED ${fmt(report.runsRecorded.answered)} (the difference: requests in flight when a load run was cut)`);
   }
   if (settings.json) {
     writeFileSync(settings.json, JSON.stringify({ date, node: process.version, cpus: cpus().length, tool: tool.name, settings, reports }, null, 2));

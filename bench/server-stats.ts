@@ -26,6 +26,8 @@ export interface ServerStats {
   eventLoopMaxMs: number;
   rssMb: number;
   heapUsedMb: number;
+  /** CPU time of the server process since it started (user + system), microseconds. */
+  cpuUs: number;
 }
 
 export function serveStats(): void {
@@ -50,6 +52,7 @@ export function serveStats(): void {
           eventLoopMaxMs: ms(delay.max),
           rssMb: memory.rss / 1024 / 1024,
           heapUsedMb: memory.heapUsed / 1024 / 1024,
+          cpuUs: process.cpuUsage().user + process.cpuUsage().system,
         };
         send(stats);
       } else if (message.type === 'profile-start') {
