@@ -67,9 +67,10 @@ interface Timing {
 }
 const timings: { store: string; rows: Timing[] }[] = [];
 
-/** Times fn one call at a time: 10% warm-up, then up to ITERATIONS calls within 4 s. */
+/** Times fn one call at a time: 10% warm-up (at most 1 s), then up to ITERATIONS calls within 4 s. */
 async function time(rows: Timing[], name: string, fn: () => unknown): Promise<void> {
-  for (let i = 0; i < ITERATIONS / 10; i++) await fn();
+  const warm = performance.now() + 1000;
+  for (let i = 0; i < ITERATIONS / 10 && performance.now() < warm; i++) await fn();
   const latencies: number[] = [];
   const cpu = process.cpuUsage();
   const deadline = performance.now() + 4000;

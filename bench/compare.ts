@@ -265,7 +265,7 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
     console.log(
       `  ${Object.entries(seed.counts)
         .map(([t, n]) => `${t} ${fmt(n)}`)
-        .join(', ')}; seeded in ${seed.seconds.toFixed(1)} s`,
+        .join(', ')}; seeded in ${seed.seconds.toFixed(1)} s (rows built ${seed.phases.buildSeconds.toFixed(1)} s, written ${seed.phases.writeSeconds.toFixed(1)} s, analyzed ${seed.phases.analyzeSeconds.toFixed(1)} s)`,
     );
     const rows = rowsFor(seed);
     const app = await startServer('http-server.ts', { BENCH_SERVER_DATABASE: JSON.stringify(db.database) });
