@@ -65,7 +65,7 @@ const settings = {
 const here = dirname(fileURLToPath(import.meta.url));
 const profileDir = join(here, 'profiles');
 /** Load runs per store: 1 s of warm-up per path, 7 C runs, 6 rows, the serial run and the mixed run. */
-const perStoreSeconds = 10 + (13 * settings.rounds + 2) * settings.seconds + (settings.scale === 'large' ? 240 : 30);
+const perStoreSeconds = 10 + (13 * settings.rounds + 2) * settings.seconds + (settings.scale === 'large' ? 600 : 60);
 const HARD_LIMIT_MS = (settings.stores.length * perStoreSeconds + 30) * 1000;
 
 // ---- servers in child processes ------------------------------------------------------------------------
@@ -85,7 +85,7 @@ async function startServer(script: string, env: Record<string, string>): Promise
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 120 s`)), 120_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const line = buffered.split('\n').find((l) => l.startsWith('{"port":'));
