@@ -64,8 +64,8 @@ const settings = {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const profileDir = join(here, 'profiles');
-/** Load runs per store: 1 s of warm-up per path, 7 C runs, 6 rows, the serial run and the mixed run. */
-const perStoreSeconds = 10 + (13 * settings.rounds + 2) * settings.seconds + (settings.scale === 'large' ? 600 : 60);
+/** Per store: 13 load runs a round, the serial and the mixed run, 1 s of warm-up per path, and room for seeding and start-up on a loaded machine. */
+const perStoreSeconds = 10 + (13 * settings.rounds + 2) * settings.seconds + (settings.scale === 'large' ? 900 : 180);
 const HARD_LIMIT_MS = (settings.stores.length * perStoreSeconds + 30) * 1000;
 
 // ---- servers in child processes ------------------------------------------------------------------------
