@@ -305,6 +305,8 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
       const result = await tool.run(spec);
       const cpuUsPerRequest = ((await server.stats()).cpuUs - before) / Math.max(1, result.requests);
       if (result.failures) throw new Error(`load "${spec.name}": ${result.failures} answers were not HTTP 200 with the expected body`);
+      // Too slow is a figure, not an error: the large data set makes today's Integrate tab exceed the client's 10 s.
+      if (result.timeouts) console.log(`  note: ${spec.name}: ${result.timeouts} requests unanswered within 10 s`);
       if (spec.body.includes('runPrompt')) answeredRuns += result.requests;
       if (counted) loads.push(result);
       return { ...result, cpuUsPerRequest };

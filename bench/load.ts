@@ -83,7 +83,9 @@ async function runAutocannon(autocannon: Autocannon, spec: LoadSpec, version: st
     p90Ms: result.latency.p90,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,
-    failures: result.errors + result.timeouts + result.mismatches + result.non2xx,
+    // autocannon counts a timeout among its errors too.
+    failures: Math.max(0, result.errors - result.timeouts) + result.mismatches + result.non2xx,
+    timeouts: result.timeouts,
   };
 }
 
@@ -96,6 +98,7 @@ export async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
   const headers = { ...spec.headers, 'content-length': String(body.length) };
   const latencies: number[] = [];
   let failures = 0;
+  let timeouts = 0;
   const started = performance.now();
   const deadline = started + spec.seconds * 1000;
   const once = () =>
@@ -117,9 +120,14 @@ export async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
           });
         },
       );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
+      let timedOut = false;
+      req.on('timeout', () => {
+        timedOut = true;
+        req.destroy(new Error('timeout'));
+      });
       req.on('error', () => {
-        failures++;
+        if (timedOut) timeouts++;
+        else failures++;
         resolve();
       });
       req.end(body);
@@ -143,5 +151,6 @@ export async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
     p99Ms: quantile(sorted, 0.99),
     maxMs: sorted.at(-1) ?? Number.NaN,
     failures,
+    timeouts,
   };
 }
