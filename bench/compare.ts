@@ -102,7 +102,9 @@ async function startServer(script: string, env: Record<string, string>): Promise
   // One request at a time on the channel: each answer carries the type it answers.
   const ask = (request: StatsRequest) =>
     new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${script} did not answer ${request.type}`)), 30_000);
+      // The answer waits behind whatever requests the server still has queued when a load run ends
+      // (on the large data set, minutes of Integrate-tab queries): wait as long as the run may last.
+      const timer = setTimeout(() => reject(new Error(`${script} did not answer ${request.type}`)), HARD_LIMIT_MS);
       const onMessage = (message: { type: string }) => {
         if (message.type !== request.type) return;
         clearTimeout(timer);
