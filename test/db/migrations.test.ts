@@ -7,7 +7,8 @@ import { startHarness, type Harness } from '../harness.ts';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
+  // An empty database, every committed migration run on it here (not the run's migrated copy).
+  h = await startHarness({ emptyDatabase: true });
 });
 afterAll(() => h.close());
 
