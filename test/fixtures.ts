@@ -99,11 +99,13 @@ export async function createFlow(h: Harness, by: TestUser, organizationId: strin
 
 /**
  * An organization with one user of each role, a prompt and a flow, and an outsider who owns
- * another organization with its own prompt and flow. Its users are quickUsers (no scrypt).
+ * another organization with its own prompt and flow. Its users are quickUsers (no scrypt), or
+ * signed up through the API with `signUp: true`.
  */
-export async function buildWorld(h: Harness) {
+export async function buildWorld(h: Harness, options: { signUp?: boolean } = {}) {
+  const makeUser = options.signUp ? signUpUser : quickUser;
   const [owner, admin, member, outsider] = await Promise.all(
-    ['Owner', 'Admin', 'Member', 'Outsider'].map((name) => quickUser(h, name)),
+    ['Owner', 'Admin', 'Member', 'Outsider'].map((name) => makeUser(h, name)),
   ) as [TestUser, TestUser, TestUser, TestUser];
   const organizationId = await createOrganization(h, owner, 'Acme');
   await addMember(h, owner, organizationId, admin, 'ADMIN');
