@@ -13,6 +13,7 @@ import { grantLoader, loadApiKeys } from './api-key.loaders.ts';
 import {
   createApiKey,
   keyFacts,
+  MAX_GRANTS_PER_KEY,
   revokeApiKey,
   rotateApiKey,
   updateApiKey,
@@ -28,6 +29,13 @@ const ApiKeyAccessEnum = builder.enumType('ApiKeyAccess', {
   } satisfies Record<(typeof API_KEY_ACCESS)[number], object>,
 });
 const ApiKeyStatusEnum = builder.enumType('ApiKeyStatus', { values: ['ACTIVE', 'EXPIRED', 'REVOKED'] as const });
+
+/**
+ * A key's grants are read in one batch with every other key's, so listing them costs one; what is
+ * selected under each granted prompt or flow counts once per grant a key may hold, because a page
+ * under each of them (availableApiKeys) is its own statement.
+ */
+const GRANT_LIST_COST = { field: 1, multiplier: MAX_GRANTS_PER_KEY };
 
 /** A node loaded in batches: fields may return a key's id, and node(id) finds it. */
 export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {
@@ -48,11 +56,13 @@ ApiKeyRef.implement({
     prompts: t.field({
       type: [PromptRef],
       description: 'Prompts granted to the key; empty when access is ORGANIZATION.',
+      complexity: GRANT_LIST_COST,
       resolve: async (key, _args, ctx) => loadAll(PromptRef.getDataloader(ctx), (await grantLoader(ctx).load(key.id)).promptIds),
     }),
     flows: t.field({
       type: [FlowRef],
       description: 'Flows granted to the key; empty when access is ORGANIZATION.',
+      complexity: GRANT_LIST_COST,
       resolve: async (key, _args, ctx) => loadAll(FlowRef.getDataloader(ctx), (await grantLoader(ctx).load(key.id)).flowIds),
     }),
     status: t.field({

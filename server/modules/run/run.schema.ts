@@ -6,6 +6,7 @@ import { missingAsNull } from '../../graphql/loadable.ts';
 import { connectionType, newestFirst, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { ApiKeyRef } from '../api-key/api-key.schema.ts';
 import { flowLoaders } from '../flow/flow.loaders.ts';
+import { MAX_FLOW_STEPS } from '../flow/flow.service.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { historicPrompts } from '../prompt/prompt.loaders.ts';
@@ -84,6 +85,8 @@ RunRef.implement({
     endUserId: t.exposeString('endUserId', { nullable: true }),
     steps: t.loadableList({
       type: RunStepRef,
+      // A run has one step per step of its flow (one for a prompt): the query cost counts that many.
+      complexity: { field: 1, multiplier: MAX_FLOW_STEPS },
       load: (runIds: string[], ctx: Context) => loadRunSteps(ctx.em, runIds),
       resolve: (run) => run.id,
     }),
