@@ -16,23 +16,31 @@ import type { Principal } from '../auth/principal.ts';
 /**
  * What a query costs, computed before execution from the document with the request's real
  * variable values and defaults (a `first: $n` counts as the n sent; no `first` counts as the
- * default page). Roughly, the number of objects it can return, a page read costing more:
+ * default page). It is the number of objects the query can return at most, plus PAGE_COST for
+ * every page it can read, since each page is its own SQL statement for every parent:
  *
  * - a scalar or enum field costs nothing (it is read with its object);
  * - an object field costs 1 (one object, loaded in a batch with its siblings);
- * - a page (a field with `first`) costs PAGE_COST, and what it selects counts once per item it
- *   can return (`first`, 20 when absent, at most 100): its own statement for every parent;
- * - another list counts what it selects once per item it can hold: the bound given on the field
- *   (a key's grants, a flow's steps) or UNBOUNDED_LIST_ESTIMATE.
+ * - a page (a field with `first`) costs PAGE_COST plus one per item it can return (`first`, 20
+ *   when absent, at most 100), and what it selects counts once per item;
+ * - another list costs one per item it can hold, and what it selects counts once per item: the
+ *   bound given on the field (listBound: a key's grants, a flow's steps) or
+ *   UNBOUNDED_LIST_ESTIMATE (members, memberships, usage per resource, each read in one batch).
  *
  * Pothos's complexity plugin holds these figures on each field (builder.ts); useQueryCost refuses
  * an operation over its caller's ceiling.
  */
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
-export const PAGE_COST = 10;
-/** Lists with no bound of their own (members, memberships, usage per resource): an estimate, each read in one batch per level. */
+/** A page read: one statement per parent, weighed as this many objects. */
+export const PAGE_COST = 250;
+/** Lists with no bound of their own (members, memberships, usage per resource): an estimate. */
 export const UNBOUNDED_LIST_ESTIMATE = 10;
+
+/** The cost of a list field of at most `bound` items (for a field's `complexity` option). */
+export function listBound(bound: number): { field: number; multiplier: number } {
+  return { field: 1 + bound, multiplier: bound };
+}
 
 /** The most a request may cost, per kind of caller. */
 export interface QueryCostLimits {
@@ -42,11 +50,12 @@ export interface QueryCostLimits {
 }
 
 /**
- * Anonymous callers only introspect and ask `viewer`; a key reads what it runs and its own runs;
- * a member's dashboard reads pages of 100 with what they name (every SDK operation fits, see
- * test/api/query-cost.test.ts).
+ * A member's dashboard reads pages of 100 with what they name: 100 keys with up to 1000 grants
+ * each is 200,000 objects (every SDK operation fits, see test/api/query-cost.test.ts), and 1000
+ * pages at most. A key reads what it runs and its own runs; anonymous callers only introspect
+ * and ask `viewer` (their other reads are refused as UNAUTHENTICATED without a statement).
  */
-export const DEFAULT_QUERY_COST_LIMITS: QueryCostLimits = { anonymous: 200, apiKey: 5000, user: 10_000 };
+export const DEFAULT_QUERY_COST_LIMITS: QueryCostLimits = { anonymous: 50_000, apiKey: 100_000, user: 250_000 };
 
 /** The plugin's figure for a field that sets none of its own (builder.ts: complexity.fieldComplexity). */
 export function fieldCost<TContext>(args: Record<string, unknown>, _ctx: TContext, field: GraphQLField<unknown, TContext>): { field: number; multiplier: number } {
@@ -55,11 +64,12 @@ export function fieldCost<TContext>(args: Record<string, unknown>, _ctx: TContex
   if (field.args.some((arg) => arg.name === 'first')) {
     const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
     // Past MAX_PAGE_SIZE the page refuses itself (BAD_USER_INPUT naming `first`), so it never costs more.
-    return { field: PAGE_COST, multiplier: Math.min(Math.max(first, 0), MAX_PAGE_SIZE) };
+    const items = Math.min(Math.max(first, 0), MAX_PAGE_SIZE);
+    return { field: PAGE_COST + items, multiplier: items };
   }
   // A connection's items were counted by the page that holds them.
   if (field.name === 'nodes' || field.name === 'edges') return { field: 0, multiplier: 1 };
-  if (isListType(type)) return { field: 1, multiplier: UNBOUNDED_LIST_ESTIMATE };
+  if (isListType(type)) return listBound(UNBOUNDED_LIST_ESTIMATE);
   return { field: 1, multiplier: 1 };
 }
 

@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
+import { listBound } from '../../graphql/query-cost.ts';
 import { byName, connectionType, pageArgs, paginate, type Page } from '../../graphql/pagination.ts';
 import { keyStatus } from '../access/rule.ts';
 import { AuditEventRef } from '../audit/audit.schema.ts';
@@ -30,12 +31,8 @@ const ApiKeyAccessEnum = builder.enumType('ApiKeyAccess', {
 });
 const ApiKeyStatusEnum = builder.enumType('ApiKeyStatus', { values: ['ACTIVE', 'EXPIRED', 'REVOKED'] as const });
 
-/**
- * A key's grants are read in one batch with every other key's, so listing them costs one; what is
- * selected under each granted prompt or flow counts once per grant a key may hold, because a page
- * under each of them (availableApiKeys) is its own statement.
- */
-const GRANT_LIST_COST = { field: 1, multiplier: MAX_GRANTS_PER_KEY };
+/** The query cost counts a key's grants as many as a key may hold. */
+const GRANT_LIST_COST = listBound(MAX_GRANTS_PER_KEY);
 
 /** A node loaded in batches: fields may return a key's id, and node(id) finds it. */
 export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {

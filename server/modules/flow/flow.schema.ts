@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
+import { listBound } from '../../graphql/query-cost.ts';
 import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { historicPrompts } from '../prompt/prompt.loaders.ts';
@@ -40,8 +41,8 @@ FlowRef.implement({
     description: t.exposeString('description', { nullable: true }),
     steps: t.field({
       type: [FlowStepRef],
-      // The query cost counts what a step selects once per step a flow may hold.
-      complexity: { field: 1, multiplier: MAX_FLOW_STEPS },
+      // The query cost counts as many steps as a flow may hold.
+      complexity: listBound(MAX_FLOW_STEPS),
       resolve: (flow, _args, ctx) => flowLoaders(ctx).steps.load(flow.id),
     }),
     variables: t.stringList({

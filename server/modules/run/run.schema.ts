@@ -3,6 +3,7 @@ import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { forbidden } from '../../errors.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
+import { listBound } from '../../graphql/query-cost.ts';
 import { connectionType, newestFirst, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { ApiKeyRef } from '../api-key/api-key.schema.ts';
 import { flowLoaders } from '../flow/flow.loaders.ts';
@@ -86,7 +87,7 @@ RunRef.implement({
     steps: t.loadableList({
       type: RunStepRef,
       // A run has one step per step of its flow (one for a prompt): the query cost counts that many.
-      complexity: { field: 1, multiplier: MAX_FLOW_STEPS },
+      complexity: listBound(MAX_FLOW_STEPS),
       load: (runIds: string[], ctx: Context) => loadRunSteps(ctx.em, runIds),
       resolve: (run) => run.id,
     }),
