@@ -102,9 +102,13 @@ export const builder = new SchemaBuilder<PromptGateTypes>({
       if (cause) return cause;
       if (context.principal.kind === 'anonymous') return unauthenticated();
       if (context.principal.kind === 'apiKey') {
-        return forbidden('An API key may only run the prompts and flows it is granted; sign in as a user for this');
+        return forbidden('An API key may only run the prompts and flows it is granted; sign in as a user for this', {
+          reason: 'KEY_NOT_ALLOWED',
+          apiKeyId: context.principal.apiKeyId,
+        });
       }
-      return forbidden('You may not do this');
+      // Users pass `signedIn` and `authenticated`; their refusals come from `can`, with the role needed.
+      return forbidden('You may not do this', { reason: 'ROLE_TOO_LOW' });
     },
   },
   defaultFieldNullability: false,

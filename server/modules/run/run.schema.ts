@@ -118,7 +118,9 @@ builder.objectField(OrganizationRef, 'runs', (t) =>
     resolve: (organization, args, ctx) => {
       let apiKeyId = args.apiKeyId;
       if (ctx.principal.kind === 'apiKey') {
-        if (apiKeyId && apiKeyId !== ctx.principal.apiKeyId) throw forbidden('An API key may read runs of its own only');
+        if (apiKeyId && apiKeyId !== ctx.principal.apiKeyId) {
+          throw forbidden('An API key may read runs of its own only', { reason: 'KEY_NOT_ALLOWED', apiKeyId: ctx.principal.apiKeyId });
+        }
         apiKeyId = ctx.principal.apiKeyId;
       }
       const where: FilterQuery<Run> = { organization: organization.id };
