@@ -14,6 +14,7 @@ import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudg
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
+import { useStaticFiles } from './http/static.ts';
 import type { Logger } from './logger.ts';
 import { verifyApiKey } from './modules/api-key/api-key.auth.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
@@ -29,6 +30,8 @@ export interface AppOptions {
   rateLimiter?: RateLimiter;
   /** Counts failed sign-ins; one in this process (from config.signInThrottle) when absent. */
   signInThrottle?: SignInThrottle;
+  /** The built console (console/dist) to serve at `/`; none when absent. */
+  consoleDir?: string;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -43,7 +46,7 @@ export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, max
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
  * `app.fetch` directly.
  */
-export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle }: AppOptions): App {
+export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle, consoleDir }: AppOptions): App {
   const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
   const queryCost = config.queryCost ?? DEFAULT_QUERY_COST_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
@@ -79,6 +82,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       maskError: (error, message) => maskError(error, message, logger),
     },
     plugins: [
+      // First: a console page or asset is answered before any GraphQL work.
+      ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
       useBodyLimit(),
       // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).
       useRunBudget<Context>({
