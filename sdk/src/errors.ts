@@ -81,7 +81,7 @@ export type ForbiddenReason =
   | (string & {});
 
 /** Why a request was rate limited: the API key's requests per minute, or failed sign-ins. */
-export type RateLimitedReason = 'KEY_RATE_LIMIT' | 'SIGN_IN_THROTTLED' | (string & {});
+export type RateLimitedReason = 'RATE_LIMIT' | 'SIGN_IN_THROTTLED' | (string & {});
 
 /** The caller is known but may not do this: a role too low, or a key not granted the prompt or flow. */
 export class ForbiddenError extends PromptGateError {
@@ -125,7 +125,7 @@ export class RateLimitedError extends PromptGateError {
   override name = 'RateLimitedError';
   /** Seconds until the key may make requests again. */
   readonly retryAfterSeconds: number | undefined;
-  /** Which limit: `KEY_RATE_LIMIT` or `SIGN_IN_THROTTLED`. */
+  /** Which limit: `RATE_LIMIT` (the key's requests per minute) or `SIGN_IN_THROTTLED`. */
   readonly reason: RateLimitedReason | undefined;
 
   constructor(code: string, message: string, details: ErrorDetails = {}) {

@@ -117,7 +117,7 @@ describe('errors chosen by the contract code', () => {
     expect(error).toBeInstanceOf(RateLimitedError);
     expect(error.status).toBe(429);
     const { retryAfterSeconds, reason } = error as RateLimitedError;
-    expect(reason).toBe('KEY_RATE_LIMIT');
+    expect(reason).toBe('RATE_LIMIT');
     expect(retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(retryAfterSeconds).toBeLessThanOrEqual(60);
     expect(error.message).toMatch(/more than 2 requests this minute/);
