@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
+import { databaseCheck, redisCheck } from './http/readiness.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
 import { createLogger } from './logger.ts';
 import { failInterruptedRuns } from './modules/run/run.service.ts';
@@ -31,7 +32,9 @@ async function main(): Promise<void> {
 
   const rateLimiter = createRateLimiter(config.rateLimit, logger);
   const signInThrottle = createSignInThrottle(config.signInThrottle, logger);
-  const app = createApp({ orm, config, logger, rateLimiter, signInThrottle });
+  const redis = config.rateLimit.redisUrl ? redisCheck(config.rateLimit.redisUrl) : undefined;
+  const readinessChecks = [databaseCheck(orm), ...(redis ? [redis] : [])];
+  const app = createApp({ orm, config, logger, rateLimiter, signInThrottle, readinessChecks });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     logger.info(`${signal}: finishing requests in flight, then stopping`);
-    server.close(() => void Promise.all([orm.close(), rateLimiter.close(), signInThrottle.close()]).then(() => process.exit(0)));
+    server.close(() => void Promise.all([orm.close(), rateLimiter.close(), signInThrottle.close(), redis?.close()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
