@@ -14,6 +14,7 @@ import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudg
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
 import { databaseCheck, useReadiness, type ReadinessCheck } from './http/readiness.ts';
+import { noteCaller, requestLogger, useRequestLog } from './http/request-log.ts';
 import type { Logger } from './logger.ts';
 import { verifyApiKey } from './modules/api-key/api-key.auth.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
@@ -52,18 +53,27 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    logging: logger,
+    // Yoga's own lines, except its error line: an unexpected error is logged once, with its
+    // request id, by useRequestLog.
+    logging: {
+      debug: (...args: unknown[]) => logger.debug(args.map(String).join(' ')),
+      info: (...args: unknown[]) => logger.info(args.map(String).join(' ')),
+      warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
+      error: () => undefined,
+    },
     context: async ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => {
       // One EntityManager per request: nothing here shares an identity map with another request.
       const em = orm.em.fork();
       const now = new Date();
+      const log = requestLogger(request, logger);
       const principal = await authenticate(request.headers.get('authorization'), {
         session: (token) => principalForSession(em, token, now),
-        apiKey: (secret) => verifyApiKey(em, secret, now, logger),
+        apiKey: (secret) => verifyApiKey(em, secret, now, log),
       });
+      noteCaller(request, principal);
       // node:http puts `req` in the server context; a proxy header counts only when configured.
       const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
-      return buildContext(em, principal, { settings, providers, logger, authzLookups, signInThrottle: throttle, clientAddress: address });
+      return buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
     },
     graphiql: {
       title: 'PromptGate',
@@ -74,12 +84,14 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
     // Served from this process: no script or style is fetched from anywhere else.
     renderGraphiQL,
     maskedErrors: {
-      maskError: (error, message) => maskError(error, message, logger),
+      maskError,
     },
     plugins: [
       // /health (liveness) is yoga's own; /ready asks the database and Redis.
       useReadiness(readinessChecks),
       useBodyLimit(),
+      // After useBodyLimit, which hands the rest a new Request: the state is kept per Request.
+      useRequestLog(logger),
       // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).
       useRunBudget<Context>({
         maxRunsPerRequest: MAX_RUNS_PER_REQUEST,
