@@ -1,3 +1,5 @@
+import { parseCorsOrigins } from './http/cors.ts';
+
 /**
  * Server configuration, read once from the environment. Everything has a default that works on a
  * fresh clone: port 4000 and an embedded SQLite file under ./data.
@@ -24,6 +26,8 @@ export interface Config {
   runLimits: RunLimits;
   /** Failed sign-ins allowed per account and per client address in each window. */
   signInThrottle: SignInThrottleConfig;
+  /** Origins whose pages may call the API from a browser (CORS_ORIGINS); none when empty. */
+  corsOrigins: string[];
 }
 
 /**
@@ -125,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: parseDatabaseUrl(env.DATABASE_URL),
     sessionTtlSeconds: parsePositiveInt('SESSION_TTL_SECONDS', env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     seedEmbeddedDemo: env.PROMPTGATE_SEED_DEMO !== 'false',
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     logLevel,
   };
 }

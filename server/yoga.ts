@@ -1,5 +1,4 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -13,6 +12,9 @@ import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
+import { corsOptions } from './http/cors.ts';
+import { useFormPostRefusal } from './http/csrf.ts';
+import { useRetryAfter } from './http/retry-after.ts';
 import { databaseCheck, useReadiness, type ReadinessCheck } from './http/readiness.ts';
 import { noteCaller, requestLogger, useRequestLog } from './http/request-log.ts';
 import type { Logger } from './logger.ts';
@@ -24,7 +26,7 @@ import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'corsOrigins'>>;
   logger: Logger;
   /** Counts API key requests; none when absent. */
   rateLimiter?: RateLimiter;
@@ -53,6 +55,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // No CORS headers unless CORS_ORIGINS lists the pages that may call from a browser.
+    cors: corsOptions(config.corsOrigins ?? []),
     // Yoga's own lines, except its error line: an unexpected error is logged once, with its
     // request id, by useRequestLog.
     logging: {
@@ -100,8 +104,9 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       }),
       useNoInputEcho(),
       useStorableText(),
-      // A GET or form POST must carry x-graphql-yoga-csrf, so a cross-site form or image tag cannot run one.
-      useCSRFPrevention(),
+      // Form and text POSTs need x-graphql-yoga-csrf; GET queries and JSON POSTs pass (http/csrf.ts says why).
+      useFormPostRefusal(),
+      useRetryAfter(),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },
         maxAliases: { n: QUERY_LIMITS.maxAliases },
