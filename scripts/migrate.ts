@@ -5,8 +5,10 @@
  */
 import { ConfigError, loadConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/orm.ts';
+import { loadEnvFile } from '../server/env-file.ts';
 
 try {
+  loadEnvFile();
   const config = loadConfig();
   const orm = await openDatabase(config.database);
   const applied = await orm.getMigrator().getExecutedMigrations();

@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { loadEnvFile } from './env-file.ts';
 import { openDatabase } from './db/orm.ts';
 import { databaseCheck, redisCheck } from './http/readiness.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
@@ -11,6 +12,7 @@ import { createSignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { createApp } from './yoga.ts';
 
 async function main(): Promise<void> {
+  loadEnvFile();
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const orm = await openDatabase(config.database);
