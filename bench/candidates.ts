@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { hashCredential } from '../server/auth/credentials.ts';
 import { availableKeysQuery } from '../server/modules/access/rule.ts';
-import type { Logger } from '../server/logger.ts';
+import { createLogger, type Logger } from '../server/logger.ts';
 import { createApp } from '../server/yoga.ts';
 import { openBenchDatabase } from './db.ts';
 import { captureQueries } from './sql.ts';
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       const expectedPage = (await em.getConnection().execute(current.sql, current.params)).map((r: { id: string }) => r.id);
 
       // The statements one GraphQL request sends today, through the real app.
-      const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+      const quiet: Logger = createLogger('error', () => {});
       const app = createApp({ orm: db.orm, config: { sessionTtlSeconds: 3600, modelTimeoutMs: 5000 }, logger: quiet });
       const gql = (query: string, variables: Record<string, unknown>, token: string) =>
         Promise.resolve(app.fetch('http://127.0.0.1/graphql', {

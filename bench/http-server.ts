@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { DatabaseConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/orm.ts';
-import type { Logger } from '../server/logger.ts';
+import { createLogger } from '../server/logger.ts';
 import { createApp } from '../server/yoga.ts';
 import { serveStats } from './server-stats.ts';
 
@@ -16,7 +16,7 @@ if (!database) throw new Error('BENCH_SERVER_DATABASE is not set: this process i
 const lifetimeSeconds = Number(process.env.BENCH_SERVER_LIFETIME_S ?? 120);
 
 const errors: string[] = [];
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error: (...args) => errors.push(args.map(String).join(' ')) };
+const quiet = createLogger('error', (_level, line) => errors.push(line));
 
 const orm = await openDatabase(database);
 // As server/index.ts builds it, without the rate limit (KEY_RATE_LIMIT_PER_MINUTE=0): the load

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { decideAccess, type KeyFacts, type Resource } from '../server/modules/access/rule.ts';
 import { generateCredential } from '../server/auth/credentials.ts';
 import { isPostgres } from '../server/db/dialect.ts';
-import type { Logger } from '../server/logger.ts';
+import { createLogger } from '../server/logger.ts';
 import { authenticateApiKey } from '../server/modules/api-key/api-key.auth.ts';
 import { availableApiKeys } from '../server/modules/access/available-keys.ts';
 import { createApp, type App } from '../server/yoga.ts';
@@ -266,7 +266,7 @@ async function main(): Promise<number> {
     // ---- (d) the same through GraphQL, app.fetch ----
     console.log('\n(d) end to end through the GraphQL app (app.fetch, no socket), one request at a time');
     const errors: string[] = [];
-    const quiet: Logger = { debug() {}, info() {}, warn() {}, error: (...args) => errors.push(args.map(String).join(' ')) };
+    const quiet = createLogger('error', (_level, line) => errors.push(line));
     const app = createApp({ orm: db.orm, config: { sessionTtlSeconds: 3600, modelTimeoutMs: 5000 }, logger: quiet });
     const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
     const cases: GqlCase[] = [

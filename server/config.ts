@@ -1,4 +1,5 @@
 import { DEFAULT_QUERY_COST_LIMITS, type QueryCostLimits } from './graphql/query-cost.ts';
+import { parseCorsOrigins } from './http/cors.ts';
 
 /**
  * Server configuration, read once from the environment. Everything has a default that works on a
@@ -28,6 +29,8 @@ export interface Config {
   signInThrottle: SignInThrottleConfig;
   /** The most one request may cost, per kind of caller (graphql/query-cost.ts says how it is counted). */
   queryCost: QueryCostLimits;
+  /** Origins whose pages may call the API from a browser (CORS_ORIGINS); none when empty. */
+  corsOrigins: string[];
 }
 
 /**
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: parseDatabaseUrl(env.DATABASE_URL),
     sessionTtlSeconds: parsePositiveInt('SESSION_TTL_SECONDS', env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     seedEmbeddedDemo: env.PROMPTGATE_SEED_DEMO !== 'false',
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     logLevel,
   };
 }

@@ -4,7 +4,9 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { loadEnvFile } from './env-file.ts';
 import { openDatabase } from './db/orm.ts';
+import { databaseCheck, redisCheck } from './http/readiness.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
 import { createLogger } from './logger.ts';
 import { failInterruptedRuns } from './modules/run/run.service.ts';
@@ -12,6 +14,7 @@ import { createSignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { createApp } from './yoga.ts';
 
 async function main(): Promise<void> {
+  loadEnvFile();
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const orm = await openDatabase(config.database);
@@ -36,7 +39,9 @@ async function main(): Promise<void> {
   // The console, when built (npm start builds it first; see scripts/build-console.mjs).
   const consoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
   const hasConsole = existsSync(`${consoleDir}/index.html`);
-  const app = createApp({ orm, config, logger, rateLimiter, signInThrottle, ...(hasConsole ? { consoleDir } : {}) });
+  const redis = config.rateLimit.redisUrl ? redisCheck(config.rateLimit.redisUrl) : undefined;
+  const readinessChecks = [databaseCheck(orm), ...(redis ? [redis] : [])];
+  const app = createApp({ orm, config, logger, rateLimiter, signInThrottle, readinessChecks, ...(hasConsole ? { consoleDir } : {}) });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -52,7 +57,7 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     logger.info(`${signal}: finishing requests in flight, then stopping`);
-    server.close(() => void Promise.all([orm.close(), rateLimiter.close(), signInThrottle.close()]).then(() => process.exit(0)));
+    server.close(() => void Promise.all([orm.close(), rateLimiter.close(), signInThrottle.close(), redis?.close()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,5 +1,4 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -15,6 +14,11 @@ import { useNoInputEcho } from './graphql/no-echo.ts';
 import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
 import { useStaticFiles } from './http/static.ts';
+import { corsOptions } from './http/cors.ts';
+import { useFormPostRefusal } from './http/csrf.ts';
+import { useRetryAfter } from './http/retry-after.ts';
+import { databaseCheck, useReadiness, type ReadinessCheck } from './http/readiness.ts';
+import { noteCaller, requestLogger, useRequestLog } from './http/request-log.ts';
 import type { Logger } from './logger.ts';
 import { verifyApiKey } from './modules/api-key/api-key.auth.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
@@ -24,7 +28,7 @@ import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins'>>;
   logger: Logger;
   /** Counts API key requests; none when absent. */
   rateLimiter?: RateLimiter;
@@ -32,6 +36,8 @@ export interface AppOptions {
   signInThrottle?: SignInThrottle;
   /** The built console (console/dist) to serve at `/`; none when absent. */
   consoleDir?: string;
+  /** What `/ready` asks; the database alone when absent (server/index.ts adds Redis when configured). */
+  readinessChecks?: ReadinessCheck[];
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -46,7 +52,7 @@ export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, max
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
  * `app.fetch` directly.
  */
-export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle, consoleDir }: AppOptions): App {
+export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle, consoleDir, readinessChecks = [databaseCheck(orm)] }: AppOptions): App {
   const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
   const queryCost = config.queryCost ?? DEFAULT_QUERY_COST_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
@@ -57,18 +63,29 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    logging: logger,
+    // No CORS headers unless CORS_ORIGINS lists the pages that may call from a browser.
+    cors: corsOptions(config.corsOrigins ?? []),
+    // Yoga's own lines, except its error line: an unexpected error is logged once, with its
+    // request id, by useRequestLog.
+    logging: {
+      debug: (...args: unknown[]) => logger.debug(args.map(String).join(' ')),
+      info: (...args: unknown[]) => logger.info(args.map(String).join(' ')),
+      warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
+      error: () => undefined,
+    },
     context: async ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => {
       // One EntityManager per request: nothing here shares an identity map with another request.
       const em = orm.em.fork();
       const now = new Date();
+      const log = requestLogger(request, logger);
       const principal = await authenticate(request.headers.get('authorization'), {
         session: (token) => principalForSession(em, token, now),
-        apiKey: (secret) => verifyApiKey(em, secret, now, logger),
+        apiKey: (secret) => verifyApiKey(em, secret, now, log),
       });
+      noteCaller(request, principal);
       // node:http puts `req` in the server context; a proxy header counts only when configured.
       const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
-      return buildContext(em, principal, { settings, providers, logger, authzLookups, signInThrottle: throttle, clientAddress: address });
+      return buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
     },
     graphiql: {
       title: 'PromptGate',
@@ -79,12 +96,16 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
     // Served from this process: no script or style is fetched from anywhere else.
     renderGraphiQL,
     maskedErrors: {
-      maskError: (error, message) => maskError(error, message, logger),
+      maskError,
     },
     plugins: [
+      // /health (liveness) is yoga's own; /ready asks the database and Redis.
+      useReadiness(readinessChecks),
       // First: a console page or asset is answered before any GraphQL work.
       ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
       useBodyLimit(),
+      // After useBodyLimit, which hands the rest a new Request: the state is kept per Request.
+      useRequestLog(logger),
       // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).
       useRunBudget<Context>({
         maxRunsPerRequest: MAX_RUNS_PER_REQUEST,
@@ -93,8 +114,9 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       }),
       useNoInputEcho(),
       useStorableText(),
-      // A GET or form POST must carry x-graphql-yoga-csrf, so a cross-site form or image tag cannot run one.
-      useCSRFPrevention(),
+      // Form and text POSTs need x-graphql-yoga-csrf; GET queries and JSON POSTs pass (http/csrf.ts says why).
+      useFormPostRefusal(),
+      useRetryAfter(),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },
         maxAliases: { n: QUERY_LIMITS.maxAliases },

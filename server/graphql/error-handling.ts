@@ -1,7 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { redactCredentials } from '../http/redact.ts';
 import { ERROR_CODES, type ErrorCode } from '../errors.ts';
-import type { Logger } from '../logger.ts';
 import { withoutInputValues } from './no-echo.ts';
 
 /** How failures reach callers: the contract's codes, nothing unexpected shown, no secret echoed. */
@@ -9,10 +8,11 @@ import { withoutInputValues } from './no-echo.ts';
 const CONTRACT_CODES = new Set<string>(ERROR_CODES);
 
 /**
- * Expected errors (a GraphQLError with a contract code) pass through; anything else is logged
- * here and answered as a bare INTERNAL_SERVER_ERROR, with no message, stack or SQL.
+ * Expected errors (a GraphQLError with a contract code) pass through; anything else is answered
+ * as a bare INTERNAL_SERVER_ERROR, with no message, stack or SQL. The cause stays on the masked
+ * error (never serialized) for the request log, which logs it once with the request id.
  */
-export function maskError(error: unknown, message: string, logger: Logger): Error {
+export function maskError(error: unknown, message: string): Error {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   // Expected: returned as it is (a located error already carries its cause's extensions), which
   // also keeps it out of the error log.
@@ -20,10 +20,10 @@ export function maskError(error: unknown, message: string, logger: Logger): Erro
   // Errors of the request itself (a variable of the wrong type, a query that does not validate)
   // carry no path: they are the caller's mistake, answered as such by useContractErrorCodes.
   if (error instanceof GraphQLError && (!error.originalError || !error.path)) return error;
-  logger.error('unexpected error', original);
   return new GraphQLError(message, {
     nodes: error instanceof GraphQLError ? error.nodes : undefined,
     path: error instanceof GraphQLError ? error.path : undefined,
+    originalError: original instanceof Error ? original : undefined,
     extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode },
   });
 }

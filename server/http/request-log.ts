@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
+import type { Principal } from '../auth/principal.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * One log line per request, and the request id that ties a request's lines together. The id is
+ * the caller's `x-request-id` when it is short and plain (a proxy's or a client's trace id), made
+ * here otherwise, and echoed in the response so a caller can quote it.
+ */
+
+const USABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+interface RequestState {
+  id: string;
+  started: number;
+  logger: Logger;
+  operation?: string;
+  principal?: Record<string, string>;
+  codes: string[];
+}
+
+const requests = new WeakMap<Request, RequestState>();
+
+/** Who called, as the log line names them: a kind and an id, never a credential. */
+function caller(principal: Principal): Record<string, string> {
+  if (principal.kind === 'apiKey') return { kind: 'apiKey', apiKeyId: principal.apiKeyId };
+  if (principal.kind === 'user') return { kind: 'user', userId: principal.userId };
+  return { kind: 'anonymous' };
+}
+
+/** The logger of this request: its lines carry the request id. */
+export function requestLogger(request: Request, fallback: Logger): Logger {
+  return requests.get(request)?.logger ?? fallback;
+}
+
+/** Notes who is calling (set when the context is built, and again after signUp/logIn act as the new user). */
+export function noteCaller(request: Request, principal: Principal): void {
+  const state = requests.get(request);
+  if (state) state.principal = caller(principal);
+}
+
+interface ResultLike {
+  errors?: readonly unknown[];
+}
+
+export function useRequestLog(logger: Logger) {
+  const start = (request: Request) => {
+    const given = request.headers.get('x-request-id');
+    const id = given && USABLE_REQUEST_ID.test(given) ? given : randomUUID();
+    const state: RequestState = { id, started: performance.now(), logger: logger.child({ reqId: id }), codes: [] };
+    requests.set(request, state);
+    return state;
+  };
+  return {
+    onRequest({ request }: { request: Request }) {
+      start(request);
+    },
+    onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null; contextValue: { request?: Request; principal?: Principal } } }) {
+      const request = args.contextValue.request;
+      const state = request && requests.get(request);
+      if (state) state.operation = getOperationAST(args.document, args.operationName)?.name?.value;
+      return {
+        onExecuteDone() {
+          if (request && args.contextValue.principal) noteCaller(request, args.contextValue.principal);
+        },
+      };
+    },
+    // Sees every error answered, after masking: an unexpected one is logged here, once, with the
+    // request id (maskError keeps the cause on the masked error for this, and yoga's own error
+    // log is not used).
+    onResultProcess({ request, result }: { request: Request; result: unknown }) {
+      const state = requests.get(request);
+      if (!state) return;
+      for (const r of Array.isArray(result) ? result : [result]) {
+        for (const error of (r as ResultLike | undefined)?.errors ?? []) {
+          if (!(error instanceof GraphQLError)) continue;
+          const code = String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+          state.codes.push(code);
+          if (code === 'INTERNAL_SERVER_ERROR') state.logger.error('unexpected error', error.originalError ?? error);
+        }
+      }
+    },
+    onResponse({ request, response }: { request: Request; response: Response }) {
+      // A request refused before this plugin saw it (a body too large) gets its id and line too.
+      const state = requests.get(request) ?? start(request);
+      response.headers.set('x-request-id', state.id);
+      const path = new URL(request.url).pathname;
+      // The probes of a load balancer would drown the rest: they are logged at debug.
+      const level = path === '/health' || path === '/ready' ? 'debug' : 'info';
+      const codes = [...new Set(state.codes)];
+      state.logger.line(
+        level,
+        {
+          method: request.method,
+          path,
+          ...(state.operation ? { operation: state.operation } : {}),
+          ...(state.principal ? { caller: state.principal } : {}),
+          status: response.status,
+          outcome: codes.length ? codes.join(',') : response.status < 400 ? 'OK' : `HTTP_${response.status}`,
+          durationMs: Math.round((performance.now() - state.started) * 10) / 10,
+        },
+        'request',
+      );
+    },
+  };
+}

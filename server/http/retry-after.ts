@@ -1,0 +1,28 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every 429 carries `Retry-After`, whichever limit refused the request: the seconds the refusal
+ * names (extensions.retryAfterSeconds, the longest when several do), or a minute, the longest
+ * window any limit here counts in, when none does.
+ */
+const FALLBACK_SECONDS = 60;
+
+const waits = new WeakMap<Request, number>();
+
+export function useRetryAfter() {
+  return {
+    onResultProcess({ request, result }: { request: Request; result: unknown }) {
+      for (const r of Array.isArray(result) ? result : [result]) {
+        for (const error of (r as { errors?: readonly unknown[] } | undefined)?.errors ?? []) {
+          if (!(error instanceof GraphQLError) || error.extensions?.code !== 'RATE_LIMITED') continue;
+          const seconds = Number(error.extensions.retryAfterSeconds);
+          if (Number.isFinite(seconds) && seconds > (waits.get(request) ?? 0)) waits.set(request, Math.ceil(seconds));
+        }
+      }
+    },
+    onResponse({ request, response }: { request: Request; response: Response }) {
+      if (response.status !== 429 || response.headers.has('retry-after')) return;
+      response.headers.set('retry-after', String(waits.get(request) ?? FALLBACK_SECONDS));
+    },
+  };
+}
