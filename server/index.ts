@@ -1,6 +1,7 @@
 /** Starts PromptGate: opens and migrates the database, then serves the app on PORT. */
 import { createServer } from 'node:http';
 import { createRateLimiter } from './http/rate-limit.ts';
+import { serveWithWorkers } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
+// WORKERS > 1: the primary migrates and seeds, then forks workers that each run main().
+serveWithWorkers(main).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`[promptgate] configuration error: ${error.message}`);
   } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

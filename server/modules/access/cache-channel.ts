@@ -15,7 +15,7 @@ import type { KeyCache } from './key-cache.ts';
  * applies a change within about a second, or it reads the database.
  */
 export const CHANNEL = 'promptgate_cache';
-/** The connection's application_name, so an operator (or a test) can find it in pg_stat_activity. */
+/** The connection's application_name (and the process id), so an operator or a test can find it in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'promptgate-cache';
 const HEARTBEAT_MS = 250;
 const DEAF_AFTER_MS = 750;
@@ -50,7 +50,7 @@ export function listenForInvalidations(cache: KeyCache, options: ChannelOptions)
   cache.trusted = () => listening && Date.now() - lastHeard < DEAF_AFTER_MS;
 
   const connect = async () => {
-    const client = new options.Client({ connectionString: options.url, application_name: LISTENER_APPLICATION_NAME });
+    const client = new options.Client({ connectionString: options.url, application_name: `${LISTENER_APPLICATION_NAME}-${process.pid}` });
     const timers: { heartbeat?: NodeJS.Timeout } = {};
     let lost = false;
     const lose = (error?: unknown) => {
