@@ -37,7 +37,7 @@ export interface ServerProcess {
 }
 
 /** A server process on the given database, ready once /health answers. */
-export async function startServerProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(databaseUrl: string, env: Record<string, string> = {}, readyWithinMs = 30_000): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
     cwd: ROOT,
@@ -87,7 +87,7 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
       } catch {
         return undefined;
       }
-    });
+    }, readyWithinMs);
   } catch (error) {
     await server.stop('SIGKILL');
     throw error;

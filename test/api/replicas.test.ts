@@ -129,7 +129,8 @@ describe.skipIf(!onPostgres)('WORKERS=2 on PostgreSQL', () => {
     const harness = await startHarness();
     const world = await buildWorld(harness);
     const key = await createApiKey(harness, world.owner, world.organizationId);
-    const server = await startServerProcess(harness.orm.config.get('clientUrl')!, { WORKERS: '2' });
+    // Three processes start one after the other (the primary migrates first): give them time.
+    const server = await startServerProcess(harness.orm.config.get('clientUrl')!, { WORKERS: '2' }, 120_000);
     try {
       const answers = await Promise.all(Array.from({ length: 20 }, () => server.gql(CHECK, { p: world.promptId }, key.secret)));
       expect(answers.every(allowed)).toBe(true);
@@ -139,5 +140,5 @@ describe.skipIf(!onPostgres)('WORKERS=2 on PostgreSQL', () => {
       await server.stop();
       await harness.close();
     }
-  }, 120_000);
+  }, 240_000);
 });
