@@ -34,6 +34,8 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 async function statementsOf(query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
+  // What is counted assumes a trusted cache (on PostgreSQL: its channel up and heard).
+  await waitFor('the key cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
   sent = [];
   dataOf(await h.gql(query, variables, { token: key.secret }));
   return sent;

@@ -51,8 +51,11 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL', () => {
     w = await buildWorld(h);
     url = h.orm.config.get('clientUrl')!;
     // B reconnects its channel slowly, so the test can see it distrust its cache meanwhile.
-    [a, b] = await Promise.all([startServerProcess(url, { WORKERS: '1' }), startServerProcess(url, { WORKERS: '1', KEY_CACHE_RECONNECT_MS: '3000' })]);
-  }, 120_000);
+    [a, b] = await Promise.all([
+      startServerProcess(url, { WORKERS: '1' }, 120_000),
+      startServerProcess(url, { WORKERS: '1', KEY_CACHE_RECONNECT_MS: '3000' }, 120_000),
+    ]);
+  }, 240_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await h?.close();

@@ -71,7 +71,10 @@ export function listenForInvalidations(cache: KeyCache, options: ChannelOptions)
         if (payload === me) lastHeard = Date.now();
         return;
       }
-      for (const target of payload.split(',')) cache.invalidate(target);
+      // `<origin>;<target>,<target>…`: this process's own changes were applied when they committed.
+      const [origin, targets = ''] = payload.split(';');
+      if (origin === cache.origin) return;
+      for (const target of targets.split(',')) cache.invalidate(target);
     });
     try {
       await client.connect();

@@ -71,6 +71,6 @@ export async function invalidateAccess(tx: EntityManager, ...targets: CacheTarge
     for (const target of targets) set.add(target);
   }
   if (isPostgres(tx)) {
-    await tx.getConnection().execute('select pg_notify(?, ?)', [CHANNEL, targets.join(',')], 'all', tx.getTransactionContext());
+    await tx.getConnection().execute('select pg_notify(?, ?)', [CHANNEL, `${cache.origin};${targets.join(',')}`], 'all', tx.getTransactionContext());
   }
 }

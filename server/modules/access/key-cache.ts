@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Row } from '../../db/prepared.ts';
 
 /**
@@ -37,6 +38,8 @@ const DEFAULT_MAX_ENTRIES = 50_000;
 export class KeyCache {
   private readonly secrets = new Map<string, SecretEntry>();
   private readonly resources = new Map<string, ResourceEntry>();
+  /** Names this process in its notifications: it has already applied its own changes at commit. */
+  readonly origin = randomBytes(6).toString('hex');
   /** Bumped by every invalidation: a read stores its answer only if it did not move meanwhile. */
   generation = 0;
   /** Whether this process may answer from memory (cache-channel.ts turns it off while deaf). */
