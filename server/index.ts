@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createRateLimiter } from './http/rate-limit.ts';
+import { serveWithWorkers } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvFile } from './env-file.ts';
 import { openDatabase } from './db/orm.ts';
@@ -64,7 +65,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
+// WORKERS > 1: the primary migrates and seeds, then forks workers that each run main().
+serveWithWorkers(main).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`[promptgate] configuration error: ${error.message}`);
   } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -20,7 +20,9 @@ import { useRetryAfter } from './http/retry-after.ts';
 import { databaseCheck, useReadiness, type ReadinessCheck } from './http/readiness.ts';
 import { noteCaller, requestLogger, useRequestLog } from './http/request-log.ts';
 import type { Logger } from './logger.ts';
-import { verifyApiKey } from './modules/api-key/api-key.auth.ts';
+import { accessCache } from './modules/access/invalidation.ts';
+import { verifyApiKey, type KeyAuthentication } from './modules/api-key/api-key.auth.ts';
+import { primeVerifiedKey } from './modules/api-key/api-key.schema.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { principalForSession } from './modules/user/user.service.ts';
 import { ModelProviders } from './providers/index.ts';
@@ -57,6 +59,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
   const queryCost = config.queryCost ?? DEFAULT_QUERY_COST_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
   const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
+  // Made before any request or transaction (and, on PostgreSQL, listening for changes).
+  accessCache(orm.em, logger);
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
   return createYoga<Record<string, never>, Context>({
     schema,
@@ -78,14 +82,18 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       const em = orm.em.fork();
       const now = new Date();
       const log = requestLogger(request, logger);
+      let verifiedKey: KeyAuthentication | undefined;
       const principal = await authenticate(request.headers.get('authorization'), {
         session: (token) => principalForSession(em, token, now),
-        apiKey: (secret) => verifyApiKey(em, secret, now, log),
+        apiKey: async (secret) => (verifiedKey = await verifyApiKey(em, secret, now, log)).principal,
       });
       noteCaller(request, principal);
       // node:http puts `req` in the server context; a proxy header counts only when configured.
       const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
-      return buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
+      const context = buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
+      // The key's row was read with its secret: its loader need not read it again.
+      if (verifiedKey) primeVerifiedKey(context, verifiedKey.row);
+      return context;
     },
     graphiql: {
       title: 'PromptGate',

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { invalidateAccess } from '../server/modules/access/invalidation.ts';
 import { generateCredential, hashCredential, hashPassword } from '../server/auth/credentials.ts';
 import { newId } from '../server/ids.ts';
 import { SessionSchema, UserSchema } from '../server/modules/user/user.entity.ts';
@@ -164,4 +165,13 @@ export function missingId(prefix: string): string {
 /** An error message with one id replaced by a placeholder, to compare the shape of two refusals. */
 export function messageShape(response: GraphQLResponse, id: string): string | undefined {
   return response.errors?.[0]?.message.split(id).join('<id>');
+}
+
+/**
+ * A test that moves a key's expiry into the past in SQL (standing in for time passing) changes the
+ * row behind the app's back: like any such edit, it must drop the key cache's copy, as the services
+ * do for every change they make (server/modules/access/invalidation.ts).
+ */
+export async function changedBehindTheApp(h: Harness, apiKeyId: string): Promise<void> {
+  await invalidateAccess(h.orm.em.fork(), `key:${apiKeyId}`);
 }

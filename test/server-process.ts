@@ -39,11 +39,13 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output: () => string;
+  /** One GraphQL operation posted to this process (gqlAt). */
+  gql(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** A server process on the given database, ready once /health answers; extra env overrides the defaults. */
-export async function startServerProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(databaseUrl: string, env: Record<string, string> = {}, readyWithinMs = 120_000): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
     cwd: ROOT,
@@ -68,6 +70,7 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
     url,
     child,
     output: () => output,
+    gql: (query, variables, token) => gqlAt(url, query, variables, token),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
@@ -81,7 +84,7 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
       } catch {
         return undefined;
       }
-    }, 120_000);
+    }, readyWithinMs);
   } catch (error) {
     await server.stop('SIGKILL');
     throw error;

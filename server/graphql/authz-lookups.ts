@@ -1,5 +1,6 @@
 import type { AuthzLookups } from '../authz/authz.ts';
 import type { Context } from '../context.ts';
+import { decideForKey, resourceForKey } from '../modules/access/key-path.ts';
 import { decideAccess } from '../modules/access/rule.ts';
 import { ApiKeyRef } from '../modules/api-key/api-key.schema.ts';
 import { FlowRef } from '../modules/flow/flow.schema.ts';
@@ -16,12 +17,13 @@ import { RunRef } from '../modules/run/run.schema.ts';
 export function authzLookups(ctx: Context): AuthzLookups {
   return {
     organization: (id) => OrganizationRef.getDataloader(ctx).load(id),
-    prompt: (id) => PromptRef.getDataloader(ctx).load(id),
-    flow: (id) => FlowRef.getDataloader(ctx).load(id),
+    // A key reads the row and its grant bit together (key-path.ts); the decision below reuses it.
+    prompt: async (id) => (await resourceForKey(ctx, 'prompt', id))?.entity ?? PromptRef.getDataloader(ctx).load(id),
+    flow: async (id) => (await resourceForKey(ctx, 'flow', id))?.entity ?? FlowRef.getDataloader(ctx).load(id),
     run: (id) => RunRef.getDataloader(ctx).load(id),
     apiKey: (id) => ApiKeyRef.getDataloader(ctx).load(id),
     role: (organizationId, userId) => membershipLoaders(ctx).role.load(`${organizationId}:${userId}`),
     organizationsOf: async (userId) => (await membershipLoaders(ctx).ofUser.load(userId)).map((m) => m.organization),
-    decideAccess: (key, resource, now) => decideAccess(ctx.em, key, resource, now),
+    decideAccess: (key, resource, now) => decideForKey(ctx, key, resource, now, () => decideAccess(ctx.em, key, resource, now)),
   };
 }

@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, dataOf, startHarness, type GraphQLResponse, type Harness } from '../harness.ts';
-import { createApiKey, createFlow, createOrganization, createPrompt, signUpUser, type TestUser } from '../fixtures.ts';
+import { changedBehindTheApp, createApiKey, createFlow, createOrganization, createPrompt, signUpUser, type TestUser } from '../fixtures.ts';
 
 let h: Harness;
 let owners: TestUser[];
@@ -146,6 +146,7 @@ async function backdateExpiry(keyId: string): Promise<void> {
     .fork()
     .getConnection()
     .execute('update api_keys set expires_at = ? where id = ?', [h.dialect === 'sqlite' ? past.getTime() : past, keyId]);
+  await changedBehindTheApp(h, keyId);
 }
 
 let worldCount = 0;

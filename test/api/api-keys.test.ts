@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, dataOf, startHarness, type Harness } from '../harness.ts';
-import { buildWorld, createApiKey, createFlow, createPrompt, type World } from '../fixtures.ts';
+import { buildWorld, changedBehindTheApp, createApiKey, createFlow, createPrompt, type World } from '../fixtures.ts';
 
 let h: Harness;
 let w: World;
@@ -122,6 +122,7 @@ describe('key lifecycle', () => {
     const em = h.orm.em.fork();
     const past = h.dialect === 'sqlite' ? Date.now() - 1000 : new Date(Date.now() - 1000);
     await em.getConnection().execute('update api_key_secrets set expires_at = ? where api_key_id = ? and expires_at is not null', [past, key.id]);
+    await changedBehindTheApp(h, key.id);
     expect(codeOf(await viewerKey(key.secret))).toBe('UNAUTHENTICATED');
   });
 
@@ -143,6 +144,7 @@ describe('key lifecycle', () => {
     expect(codeOf(await viewerKey(key.secret))).toBeUndefined();
     const em = h.orm.em.fork();
     await em.getConnection().execute('update api_keys set expires_at = ? where id = ?', [h.dialect === 'sqlite' ? Date.now() - 1000 : new Date(Date.now() - 1000), key.id]);
+    await changedBehindTheApp(h, key.id);
     expect((await readKey(key.id)).status).toBe('EXPIRED');
     expect(codeOf(await viewerKey(key.secret))).toBe('UNAUTHENTICATED');
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, dataOf, startHarness, type GraphQLResponse, type Harness } from '../harness.ts';
-import { buildWorld, countRows, createApiKey, createFlow, createPrompt, missingId, type TestKey, type TestUser, type World } from '../fixtures.ts';
+import { buildWorld, changedBehindTheApp, countRows, createApiKey, createFlow, createPrompt, missingId, type TestKey, type TestUser, type World } from '../fixtures.ts';
 
 /**
  * Every way to run something passes the one access rule (DESIGN.md rules 2, 4 and 7): runPrompt
@@ -274,6 +274,7 @@ describe('keys that are no longer active', () => {
     expect(ranOf(await runFlow(key.secret, pair)).status).toBe('SUCCEEDED');
     const past = new Date(Date.now() - 1000);
     await h.orm.em.fork().getConnection().execute('update api_keys set expires_at = ? where id = ?', [h.dialect === 'sqlite' ? past.getTime() : past, key.id]);
+    await changedBehindTheApp(h, key.id);
     expect(codeOf(await runPrompt(key.secret, first))).toBe('UNAUTHENTICATED');
     expect(codeOf(await runFlow(key.secret, pair))).toBe('UNAUTHENTICATED');
     expect(await keyRuns(key)).toBe(2);

@@ -8,6 +8,7 @@ import { keyFacts } from '../api-key/api-key.service.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { availableApiKeys } from './available-keys.ts';
+import { decideForKey, resourceForKey } from './key-path.ts';
 import { decideAccess, type AccessReason, type Resource } from './rule.ts';
 
 /**
@@ -29,7 +30,9 @@ function exactlyOne(args: { promptId?: string | null; flowId?: string | null }):
 
 async function resourceOf(ctx: Context, target: { promptId: string } | { flowId: string }): Promise<Resource> {
   const [kind, id] = 'promptId' in target ? (['prompt', target.promptId] as const) : (['flow', target.flowId] as const);
-  const found = kind === 'prompt' ? await PromptRef.getDataloader(ctx).load(id) : await FlowRef.getDataloader(ctx).load(id);
+  // A key asking about itself reads the row with its grant bit (key-path.ts), one statement.
+  const forKey = resourceForKey(ctx, kind, id);
+  const found = forKey ? (await forKey).entity : kind === 'prompt' ? await PromptRef.getDataloader(ctx).load(id) : await FlowRef.getDataloader(ctx).load(id);
   if (!found) throw notFound(kind === 'prompt' ? 'Prompt' : 'Flow', id);
   return { kind, id, organizationId: found.organization };
 }
@@ -98,7 +101,9 @@ builder.queryField('checkAccess', (t) =>
       if (resource.organizationId !== apiKey.organization) {
         throw notFound(resource.kind === 'prompt' ? 'Prompt' : 'Flow', resource.id);
       }
-      const decision = await decideAccess(ctx.em, keyFacts(apiKey), resource, new Date());
+      const now = new Date();
+      const facts = keyFacts(apiKey);
+      const decision = await decideForKey(ctx, facts, resource, now, () => decideAccess(ctx.em, facts, resource, now));
       return { ...decision, apiKey };
     },
   }),

@@ -50,15 +50,37 @@ export async function isGranted(em: EntityManager, apiKeyId: string, resource: R
  * organization never reaches here: callers answer NOT_FOUND for it, as for any unseen id.)
  */
 export async function decideAccess(em: EntityManager, key: KeyFacts, resource: Resource, now: Date): Promise<AccessDecision> {
+  return decideWithoutGrants(key, resource, now) ?? decideFromGrant(key, resource, now, await isGranted(em, key.id, resource));
+}
+
+/** The decision when the key's facts alone settle it; undefined when a SPECIFIC key's grants must. */
+function decideWithoutGrants(key: KeyFacts, resource: Resource, now: Date): AccessDecision | undefined {
   const status = keyStatus(key, now);
   if (status === 'REVOKED') return { allowed: false, reason: 'KEY_REVOKED' };
   if (status === 'EXPIRED') return { allowed: false, reason: 'KEY_EXPIRED' };
   if (resource.organizationId !== key.organizationId) return { allowed: false, reason: 'NOT_GRANTED' };
   if (key.access === 'ORGANIZATION') return { allowed: true, reason: 'ORGANIZATION_WIDE' };
-  return (await isGranted(em, key.id, resource))
-    ? { allowed: true, reason: 'GRANTED' }
-    : { allowed: false, reason: 'NOT_GRANTED' };
+  return undefined;
 }
+
+/**
+ * The same decision with `granted` (whether a grant covers the resource) already read, as
+ * key-path.ts reads it together with the resource's row.
+ */
+export function decideFromGrant(key: KeyFacts, resource: Resource, now: Date, granted: boolean): AccessDecision {
+  return decideWithoutGrants(key, resource, now) ?? (granted ? { allowed: true, reason: 'GRANTED' } : { allowed: false, reason: 'NOT_GRANTED' });
+}
+
+/**
+ * The grant test of `isGranted` as SQL expressions over a resource row aliased `r`, for statements
+ * that read the row and the decision together (key-path.ts). Parameters: the key id (twice for a
+ * prompt, once for a flow).
+ */
+export const GRANTED_SQL = {
+  prompt: `(exists (select 1 from api_key_prompt_grants g where g.api_key_id = ? and g.prompt_id = r.id)
+    or exists (select 1 from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id where g.api_key_id = ? and s.prompt_id = r.id))`,
+  flow: '(exists (select 1 from api_key_flow_grants g where g.api_key_id = ? and g.flow_id = r.id))',
+} as const;
 
 /**
  * The rule as one SQL statement: the ids of every key that may run `resource` now, ordered by

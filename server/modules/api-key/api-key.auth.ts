@@ -1,47 +1,67 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { hashCredential } from '../../auth/credentials.ts';
 import type { KeyFacts, KeyPrincipal } from '../../auth/principal.ts';
-import { readDate } from '../../db/dialect.ts';
+import { readDate, sqlDate } from '../../db/dialect.ts';
+import { preparedDb, statement, type Row } from '../../db/prepared.ts';
 import { unauthenticated } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import { accessCache } from '../access/invalidation.ts';
 import { keyStatus } from '../access/rule.ts';
 import { ApiKeySchema } from './api-key.entity.ts';
 
 export interface KeyAuthentication {
   principal: KeyPrincipal;
   lastUsedAt: Date | null;
+  /** The key's api_keys row as read (a copy), for the request's apiKey loader. */
+  row: Row;
 }
 
+/** The secret's key, everything the request's loaders need of it, and the secret's own expiry. */
+const VERIFY = statement(
+  'verify_api_key',
+  'select k.*, s.expires_at as secret_expires_at from api_key_secrets s join api_keys k on k.id = s.api_key_id where s.secret_hash = ?',
+);
+
 /**
- * The principal for an API key secret (already checked for format and checksum): one indexed
- * lookup by the secret's hash, read fresh on every request, so revocation, expiry, rotation and
- * permission changes take effect on the very next request. Any refusal is UNAUTHENTICATED.
+ * The principal for an API key secret (already checked for format and checksum): one prepared,
+ * indexed lookup by the secret's hash, or its copy in the key cache (modules/access/key-cache.ts),
+ * which every change drops. The status is decided here, from the row and the request's `now`, on
+ * every request, so revocation, expiry, rotation and permission changes take effect on the very
+ * next request. Any refusal is UNAUTHENTICATED.
  */
 export async function authenticateApiKey(em: EntityManager, secret: string, now: Date): Promise<KeyAuthentication> {
-  const [row] = await em.getConnection().execute(
-    `select k.id, k.organization_id, k.access, k.expires_at, k.revoked_at, k.last_used_at, s.expires_at as secret_expires_at
-     from api_key_secrets s join api_keys k on k.id = s.api_key_id
-     where s.secret_hash = ?`,
-    [hashCredential(secret)],
-  );
-  if (!row) throw unauthenticated('This API key is not known: it may have been mistyped or deleted');
+  const hash = hashCredential(secret);
+  const cache = accessCache(em);
+  let entry = cache.secret(hash);
+  if (!entry) {
+    const generation = cache.generation;
+    const found = await (await preparedDb(em)).get(VERIFY, [hash]);
+    if (found) {
+      const { secret_expires_at: secretExpiresAt, ...key } = found;
+      entry = { key, secretExpiresAt };
+      cache.storeSecret(hash, entry, generation);
+    }
+  }
+  if (!entry) throw unauthenticated('This API key is not known: it may have been mistyped or deleted');
+  const row = entry.key;
   const key: KeyFacts = {
-    id: row.id,
-    organizationId: row.organization_id,
-    access: row.access,
+    id: row.id as string,
+    organizationId: row.organization_id as string,
+    access: row.access as KeyFacts['access'],
     expiresAt: readDate(row.expires_at),
     revokedAt: readDate(row.revoked_at),
   };
   const status = keyStatus(key, now);
   if (status === 'REVOKED') throw unauthenticated(`API key ${key.id} was revoked`);
   if (status === 'EXPIRED') throw unauthenticated(`API key ${key.id} expired at ${key.expiresAt!.toISOString()}`);
-  const secretExpiresAt = readDate(row.secret_expires_at);
+  const secretExpiresAt = readDate(entry.secretExpiresAt);
   if (secretExpiresAt && secretExpiresAt.getTime() <= now.getTime()) {
     throw unauthenticated(`This secret of API key ${key.id} was replaced by a rotation and its grace period is over; use the new secret`);
   }
   return {
     principal: { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, key },
     lastUsedAt: readDate(row.last_used_at),
+    row: { ...row },
   };
 }
 
@@ -55,12 +75,15 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 export async function recordKeyUse(em: EntityManager, usage: KeyAuthentication, now: Date): Promise<void> {
   if (usage.lastUsedAt && now.getTime() - usage.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
   await em.nativeUpdate(ApiKeySchema, { id: usage.principal.apiKeyId }, { lastUsedAt: now });
+  const stored = sqlDate(em, now);
+  usage.row.last_used_at = stored;
+  accessCache(em).touchKey(usage.principal.apiKeyId, stored);
 }
 
 /** The principal for an API key secret, its use recorded: what authentication asks of this module. */
-export async function verifyApiKey(em: EntityManager, secret: string, now: Date, logger: Logger): Promise<KeyPrincipal> {
+export async function verifyApiKey(em: EntityManager, secret: string, now: Date, logger: Logger): Promise<KeyAuthentication> {
   const usage = await authenticateApiKey(em, secret, now);
   // Bookkeeping must never fail the request it describes.
   await recordKeyUse(em, usage, now).catch((error: unknown) => logger.warn('could not record lastUsedAt', error));
-  return usage.principal;
+  return usage;
 }

@@ -40,6 +40,11 @@ export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {
   load: (ids: string[], ctx: Context) => missingAsNull(loadApiKeys(ctx.em, ids)),
 });
 
+/** Primes the request's loader with the key row authentication read (api-key.auth.ts). */
+export function primeVerifiedKey(ctx: Context, row: Record<string, unknown>): void {
+  ApiKeyRef.getDataloader(ctx).prime(row.id as string, ctx.em.map(ApiKeySchema, row));
+}
+
 ApiKeyRef.implement({
   // Members and above read every key of their organization; a key reads only itself.
   authScopes: (key) => ({ can: { action: 'apiKey:read', target: { apiKeyId: key.id } } }),

@@ -3,6 +3,7 @@ import { DISPLAY_PREFIX_LENGTH, generateCredential, hashCredential } from '../..
 import type { KeyFacts, Principal } from '../../auth/principal.ts';
 import { forShare, forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
+import { invalidateAccess } from '../access/invalidation.ts';
 import { keyStatus } from '../access/rule.ts';
 import { recordAudit, recordEdit, recordUpdate } from '../audit/audit.service.ts';
 import { FlowSchema } from '../flow/flow.entity.ts';
@@ -158,6 +159,7 @@ export async function updateApiKeyPermissions(
 ): Promise<ApiKey> {
   return em.transactional(async (tx) => {
     const key = await getApiKeyForUpdate(tx, input.apiKeyId);
+    await invalidateAccess(tx, `key:${key.id}`);
     requireNotRevoked(key);
     const next = await checkGrants(tx, key.organization, input);
     const before = await currentGrants(tx, key);
@@ -187,6 +189,7 @@ export async function updateApiKey(
   const now = new Date();
   return em.transactional(async (tx) => {
     const key = await getApiKeyForUpdate(tx, input.apiKeyId);
+    await invalidateAccess(tx, `key:${key.id}`);
     requireNotRevoked(key);
     return recordEdit(tx, actor, key, { action: 'api_key.updated', view: () => settingsView(key) }, () => {
       if (input.name != null) key.name = checkName('name', input.name);
@@ -199,6 +202,7 @@ export async function updateApiKey(
 export async function revokeApiKey(em: EntityManager, actor: Principal, apiKeyId: string): Promise<ApiKey> {
   return em.transactional(async (tx) => {
     const key = await getApiKeyForUpdate(tx, apiKeyId);
+    await invalidateAccess(tx, `key:${key.id}`);
     if (key.revokedAt) return key;
     const now = new Date();
     key.revokedAt = now;
@@ -228,6 +232,7 @@ export async function rotateApiKey(
   }
   return em.transactional(async (tx) => {
     const key = await getApiKeyForUpdate(tx, input.apiKeyId);
+    await invalidateAccess(tx, `key:${key.id}`);
     requireNotRevoked(key);
     const now = new Date();
     await tx.nativeDelete(ApiKeySecretSchema, { apiKey: key.id, expiresAt: { $lte: now } });

@@ -7,6 +7,7 @@ import { recordAudit, recordEdit } from '../audit/audit.service.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
 import { checkDescription, checkName } from '../../validation.ts';
 import { FlowSchema, FlowStepSchema, type Flow } from './flow.entity.ts';
+import { invalidateAccess } from '../access/invalidation.ts';
 
 export const MAX_FLOW_STEPS = 20;
 
@@ -74,6 +75,7 @@ export async function updateFlow(
 ): Promise<Flow> {
   return em.transactional(async (tx) => {
     const flow = await getFlowForUpdate(tx, input.flowId);
+    await invalidateAccess(tx, `flow:${flow.id}`);
     let steps = await stepPromptIds(tx, flow.id);
     return recordEdit(tx, actor, flow, { action: 'flow.updated', view: () => auditView(flow, steps) }, async () => {
       if (input.name != null) flow.name = checkName('name', input.name);
@@ -93,6 +95,7 @@ export async function updateFlow(
 export async function deleteFlow(em: EntityManager, actor: Principal, flowId: string): Promise<string> {
   return em.transactional(async (tx) => {
     const flow = await getFlowForUpdate(tx, flowId);
+    await invalidateAccess(tx, `flow:${flow.id}`);
     recordAudit(tx, actor, {
       organizationId: flow.organization,
       action: 'flow.deleted',

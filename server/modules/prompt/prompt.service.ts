@@ -8,6 +8,7 @@ import { removeGrantsOf } from '../api-key/grants.ts';
 import { FlowSchema, FlowStepSchema } from '../flow/flow.entity.ts';
 import { checkDescription, checkName } from '../../validation.ts';
 import { PromptSchema, type Prompt } from './prompt.entity.ts';
+import { invalidateAccess } from '../access/invalidation.ts';
 
 export const DEFAULT_MODEL = 'echo';
 const MAX_TEMPLATE_LENGTH = 100_000;
@@ -69,6 +70,7 @@ export async function updatePrompt(
 ): Promise<Prompt> {
   return em.transactional(async (tx) => {
     const prompt = await getPromptForUpdate(tx, input.promptId);
+    await invalidateAccess(tx, `prompt:${prompt.id}`);
     return recordEdit(tx, actor, prompt, { action: 'prompt.updated', view: () => auditView(prompt) }, () => {
       if (input.name != null) prompt.name = checkName('name', input.name);
       if (input.template != null) prompt.template = checkTemplate(input.template);
@@ -86,6 +88,7 @@ export async function updatePrompt(
 export async function deletePrompt(em: EntityManager, actor: Principal, promptId: string): Promise<string> {
   return em.transactional(async (tx) => {
     const prompt = await getPromptForUpdate(tx, promptId);
+    await invalidateAccess(tx, `prompt:${prompt.id}`);
     const steps = await tx.find(FlowStepSchema, { prompt: promptId });
     // Only live flows count: a deleted flow's steps are history.
     const flows = steps.length

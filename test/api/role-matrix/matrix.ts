@@ -13,6 +13,7 @@ import { RunSchema } from '../../../server/modules/run/run.entity.ts';
 import {
   addMember,
   buildWorld,
+  changedBehindTheApp,
   createApiKey,
   createFlow,
   createOrganization,
@@ -136,6 +137,7 @@ export const CALLER_FACTORIES: Record<CallerName, (h: Harness, w: World) => Prom
   expiredKey: async (h, w) => {
     const { key, apiKey } = await issueKey(h, w, '0 expired key', {}, new Date(Date.now() + 3_600_000).toISOString());
     await h.orm.em.fork().getConnection().execute('update api_keys set expires_at = ? where id = ?', [storedPast(h), key.id]);
+    await changedBehindTheApp(h, key.id);
     return fixedCaller({ token: key.secret, apiKey, refusedOutright: true });
   },
   orgKey: (h, w) => keyCaller(h, w, '0 org-wide key', {}),

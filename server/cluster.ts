@@ -1,0 +1,57 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { ConfigError, loadConfig } from './config.ts';
+import { openDatabase } from './db/orm.ts';
+import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
+import { createLogger } from './logger.ts';
+
+/**
+ * WORKERS=N: N server processes sharing one port (node:cluster hands each connection to one of
+ * them), so a machine's cores all serve. Default: one per CPU on PostgreSQL; one on SQLite, whose
+ * single file takes one writer at a time and whose key cache is local to a process (with more
+ * workers on SQLite the cache is off, see modules/access/invalidation.ts).
+ */
+export function workerCount(value: string | undefined, dialect: 'sqlite' | 'postgresql'): number {
+  if (value === undefined || value === '') return dialect === 'postgresql' ? availableParallelism() : 1;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError(`WORKERS must be a whole number from 1 to 256, got "${value}"`);
+  return n;
+}
+
+/**
+ * Runs `serve` in this process (one worker, or in a worker), or, in the primary of several, brings
+ * the database up to date once (migrations, the embedded demo seed) and then forks the workers, so
+ * they never race each other to migrate or seed. A worker that dies is replaced.
+ */
+export async function serveWithWorkers(serve: () => Promise<void>): Promise<void> {
+  if (cluster.isWorker) return serve();
+  const config = loadConfig();
+  const workers = workerCount(process.env.WORKERS, config.database.dialect);
+  if (workers === 1) return serve();
+
+  const logger = createLogger(config.logLevel);
+  const orm = await openDatabase(config.database);
+  if (config.database.dialect === 'sqlite' && config.seedEmbeddedDemo && (await isEmpty(orm.em.fork()))) {
+    await orm.em.fork().transactional((em) => seedDemo(em));
+    logger.info(seedMessage(`http://localhost:${config.port}/graphql`));
+  }
+  await orm.close();
+
+  let stopping = false;
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    logger.warn(`worker ${worker.process.pid} stopped (${signal ?? code}); starting another`);
+    cluster.fork();
+  });
+  for (let i = 0; i < workers; i++) cluster.fork();
+  logger.info(`${workers} workers share port ${config.port}`);
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    const exit = () => (Object.keys(cluster.workers ?? {}).length === 0 ? process.exit(0) : undefined);
+    cluster.on('exit', exit);
+    exit();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

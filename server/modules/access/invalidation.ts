@@ -1,0 +1,76 @@
+import type { EntityManager, EventSubscriber, TransactionEventArgs } from '@mikro-orm/core';
+import cluster from 'node:cluster';
+import type { AbstractSqlConnection } from '@mikro-orm/knex';
+import { isPostgres } from '../../db/dialect.ts';
+import type { Logger } from '../../logger.ts';
+import { CHANNEL, listenForInvalidations, type PgClientClass } from './cache-channel.ts';
+import { KeyCache, type CacheTarget } from './key-cache.ts';
+
+/**
+ * The one way a change reaches the key cache (key-cache.ts). Every service that changes a key, a
+ * grant, a flow's steps or a prompt calls `invalidateAccess(tx, …)` inside its transaction:
+ * - this process drops the copies when the transaction commits (and once at the call, which is
+ *   harmless), bumping the generation so a read begun before the commit stores nothing;
+ * - on PostgreSQL the transaction itself sends pg_notify, delivered to every other process at
+ *   commit (cache-channel.ts).
+ * On SQLite one process owns the file and the first suffices. With several workers on one SQLite
+ * file (WORKERS > 1) the cache is off: nothing would tell the others.
+ */
+
+const caches = new WeakMap<object, KeyCache>();
+const pending = new WeakMap<EntityManager, Set<string>>();
+
+/**
+ * The cache of the ORM behind `em`, made (and on PostgreSQL connected) on first use: createApp
+ * makes it, with the server's logger, before any request or transaction.
+ */
+export function accessCache(em: EntityManager, logger?: Logger): KeyCache {
+  const driver = em.getDriver();
+  let cache = caches.get(driver);
+  if (cache) return cache;
+  cache = new KeyCache();
+  caches.set(driver, cache);
+  const made = cache;
+  // Forks share the root EntityManager's event manager; transactions clone it when they begin.
+  em.getEventManager().registerSubscriber({
+    afterTransactionCommit({ em: tx }: TransactionEventArgs) {
+      const targets = pending.get(tx as EntityManager);
+      if (!targets) return;
+      pending.delete(tx as EntityManager);
+      for (const target of targets) made.invalidate(target);
+    },
+    afterTransactionRollback({ em: tx }: TransactionEventArgs) {
+      pending.delete(tx as EntityManager);
+    },
+  } satisfies EventSubscriber);
+
+  if (process.env.KEY_CACHE === 'off') {
+    cache.trusted = () => false;
+  } else if (isPostgres(em)) {
+    const knex = (em.getConnection() as unknown as AbstractSqlConnection).getKnex();
+    listenForInvalidations(cache, {
+      Client: (knex.client as unknown as { driver: { Client: PgClientClass } }).driver.Client,
+      url: em.config.get('clientUrl')!,
+      isOpen: () => em.getConnection().isConnected(),
+      reconnectMs: Number(process.env.KEY_CACHE_RECONNECT_MS ?? 500),
+      warn: (message, error) => logger?.warn(message, error instanceof Error ? error.message : error),
+    });
+  } else if (cluster.isWorker) {
+    cache.trusted = () => false;
+  }
+  return cache;
+}
+
+/** Drops the cached copies `targets` name, here at commit and on every other process. */
+export async function invalidateAccess(tx: EntityManager, ...targets: CacheTarget[]): Promise<void> {
+  const cache = accessCache(tx);
+  for (const target of targets) cache.invalidate(target);
+  if (tx.isInTransaction()) {
+    let set = pending.get(tx);
+    if (!set) pending.set(tx, (set = new Set()));
+    for (const target of targets) set.add(target);
+  }
+  if (isPostgres(tx)) {
+    await tx.getConnection().execute('select pg_notify(?, ?)', [CHANNEL, `${cache.origin};${targets.join(',')}`], 'all', tx.getTransactionContext());
+  }
+}

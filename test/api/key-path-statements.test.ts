@@ -1,0 +1,69 @@
+/**
+ * What a key request costs the database (modules/access/key-path.ts, api-key.auth.ts): the
+ * statements each request sends, counted through knex's query events (the ORM) and the prepared
+ * statements' own listener (db/prepared.ts). Before this design checkAccess cost 4 statements and
+ * viewer { apiKey } 2; now at most 2 and 1 from the database, none from a trusted cache.
+ */
+import type { AbstractSqlConnection } from '@mikro-orm/knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { preparedDb } from '../../server/db/prepared.ts';
+import { accessCache, invalidateAccess } from '../../server/modules/access/invalidation.ts';
+import { buildWorld, createApiKey, type TestKey, type World } from '../fixtures.ts';
+import { dataOf, startHarness, type Harness } from '../harness.ts';
+import { waitFor } from '../server-process.ts';
+
+let h: Harness;
+let w: World;
+let key: TestKey;
+let sent: string[] = [];
+
+const CHECK = 'query($p: ID!) { checkAccess(promptId: $p) { allowed reason } }';
+const VIEWER = '{ viewer { apiKey { id name status } } }';
+
+beforeAll(async () => {
+  h = await startHarness();
+  w = await buildWorld(h);
+  key = await createApiKey(h, w.owner, w.organizationId, { name: 'Counted', promptIds: [w.promptId] });
+  (h.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex().on('query', (query: { sql: string }) => sent.push(`orm: ${query.sql}`));
+  (await preparedDb(h.orm)).onStatement((name) => sent.push(name));
+  // On PostgreSQL the cache is trusted once its channel hears its own heartbeat.
+  await waitFor('the key cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
+  // The first use of a key records lastUsedAt (once a minute): not what is counted here.
+  dataOf(await h.gql(VIEWER, {}, { token: key.secret }));
+});
+afterAll(() => h.close());
+
+async function statementsOf(query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
+  // What is counted assumes a trusted cache (on PostgreSQL: its channel up and heard).
+  await waitFor('the key cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
+  sent = [];
+  dataOf(await h.gql(query, variables, { token: key.secret }));
+  return sent;
+}
+
+/** Drops the key's copies, as a change to the key does: the next request reads the database. */
+async function cold(): Promise<void> {
+  await invalidateAccess(h.orm.em.fork(), `key:${key.id}`);
+}
+
+describe('statements per key request', () => {
+  it('checkAccess(promptId): two prepared statements from the database, none from the cache', async () => {
+    await cold();
+    expect(await statementsOf(CHECK, { p: w.promptId })).toEqual(['verify_api_key', 'prompt_and_grant']);
+    expect(await statementsOf(CHECK, { p: w.promptId })).toEqual([]);
+  });
+
+  it('viewer { apiKey }: one prepared statement from the database, none from the cache', async () => {
+    await cold();
+    expect(await statementsOf(VIEWER)).toEqual(['verify_api_key']);
+    expect(await statementsOf(VIEWER)).toEqual([]);
+  });
+
+  it('runPrompt reads the key and the prompt with its grant bit once, as checkAccess does', async () => {
+    await cold();
+    const reads = (await statementsOf('mutation($p: ID!) { runPrompt(input: { promptId: $p, inputs: { text: "x" } }) { status } }', { p: w.promptId })).filter(
+      (statement) => !statement.startsWith('orm: '),
+    );
+    expect(reads).toEqual(['verify_api_key', 'prompt_and_grant']);
+  });
+});
