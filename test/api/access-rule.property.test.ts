@@ -429,8 +429,8 @@ describe('the access rule (DESIGN.md rule 2)', () => {
         await checkWorld(world, spec.pageSize);
       }),
       {
-        // Each world now also changes and runs: 12 keep the file within its time limit on a loaded machine.
-        numRuns: Number(process.env.FC_RUNS ?? 12),
+        // Each world now also changes and runs: 10 keep the file within its time limit on a loaded machine.
+        numRuns: Number(process.env.FC_RUNS ?? 10),
         ...(seed !== undefined ? { seed } : {}),
         ...(path ? { path } : {}),
         // Shrinking rebuilds worlds through the API: bound it so the seed is always reported.
