@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'sdk/__generated__/', 'sdk/dist/', 'server/db/migrations/'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', 'sdk/__generated__/', 'sdk/dist/', 'console/dist/', 'test-results/', 'server/db/migrations/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

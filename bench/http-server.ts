@@ -9,6 +9,7 @@ import type { DatabaseConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/orm.ts';
 import type { Logger } from '../server/logger.ts';
 import { createApp } from '../server/yoga.ts';
+import { serveStats } from './server-stats.ts';
 
 const database = JSON.parse(process.env.BENCH_SERVER_DATABASE ?? 'null') as DatabaseConfig | null;
 if (!database) throw new Error('BENCH_SERVER_DATABASE is not set: this process is started by bench/run.ts');
@@ -27,6 +28,7 @@ await new Promise<void>((resolve, reject) => {
   server.once('error', reject);
   server.listen(0, '127.0.0.1', resolve);
 });
+serveStats();
 const address = server.address();
 process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
 

@@ -29,8 +29,19 @@ interface AutocannonResult {
 }
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 
+/** The installed autocannon's version, for the report. */
+async function autocannonVersion(): Promise<string> {
+  try {
+    const specifier = 'autocannon/package.json';
+    const pkg = (await import(specifier, { with: { type: 'json' } })) as { default: { version: string } };
+    return pkg.default.version;
+  } catch {
+    return '?';
+  }
+}
+
 /**
- * autocannon when it can be loaded (it is not a dependency of the project: see bench/README.md),
+ * autocannon (a dev dependency),
  * unless BENCH_LOAD_TOOL=builtin; otherwise a small keep-alive client on node:http.
  */
 export async function loadTool(): Promise<{ name: string; run(spec: LoadSpec): Promise<LoadResult> }> {
@@ -39,7 +50,8 @@ export async function loadTool(): Promise<{ name: string; run(spec: LoadSpec): P
       const specifier = 'autocannon';
       const imported = (await import(specifier)) as { default: Autocannon };
       const autocannon = imported.default;
-      return { name: 'autocannon', run: (spec) => runAutocannon(autocannon, spec) };
+      const version = await autocannonVersion();
+      return { name: `autocannon ${version}`, run: (spec) => runAutocannon(autocannon, spec, version) };
     } catch {
       // not installed: fall through
     }
@@ -47,7 +59,7 @@ export async function loadTool(): Promise<{ name: string; run(spec: LoadSpec): P
   return { name: 'builtin', run: runBuiltin };
 }
 
-async function runAutocannon(autocannon: Autocannon, spec: LoadSpec): Promise<LoadResult> {
+async function runAutocannon(autocannon: Autocannon, spec: LoadSpec, version: string): Promise<LoadResult> {
   assertLoopback(spec.url);
   const result = await autocannon({
     url: spec.url,
@@ -62,7 +74,7 @@ async function runAutocannon(autocannon: Autocannon, spec: LoadSpec): Promise<Lo
   const seconds = result.duration;
   return {
     name: spec.name,
-    tool: 'autocannon 9',
+    tool: `autocannon ${version}`,
     connections: spec.connections,
     seconds,
     requests: result.requests.total,
@@ -71,12 +83,14 @@ async function runAutocannon(autocannon: Autocannon, spec: LoadSpec): Promise<Lo
     p90Ms: result.latency.p90,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,
-    failures: result.errors + result.timeouts + result.mismatches + result.non2xx,
+    // autocannon counts a timeout among its errors too.
+    failures: Math.max(0, result.errors - result.timeouts) + result.mismatches + result.non2xx,
+    timeouts: result.timeouts,
   };
 }
 
 /** `connections` loops, each one request at a time on its own kept-alive socket, until the time is up. */
-async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
+export async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
   assertLoopback(spec.url);
   const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
   const url = new URL(spec.url);
@@ -84,6 +98,7 @@ async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
   const headers = { ...spec.headers, 'content-length': String(body.length) };
   const latencies: number[] = [];
   let failures = 0;
+  let timeouts = 0;
   const started = performance.now();
   const deadline = started + spec.seconds * 1000;
   const once = () =>
@@ -105,9 +120,14 @@ async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
           });
         },
       );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
+      let timedOut = false;
+      req.on('timeout', () => {
+        timedOut = true;
+        req.destroy(new Error('timeout'));
+      });
       req.on('error', () => {
-        failures++;
+        if (timedOut) timeouts++;
+        else failures++;
         resolve();
       });
       req.end(body);
@@ -131,5 +151,6 @@ async function runBuiltin(spec: LoadSpec): Promise<LoadResult> {
     p99Ms: quantile(sorted, 0.99),
     maxMs: sorted.at(-1) ?? Number.NaN,
     failures,
+    timeouts,
   };
 }

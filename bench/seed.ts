@@ -2,7 +2,8 @@ import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { generateCredential, hashCredential, UNMATCHABLE_PASSWORD_HASH } from '../server/auth/credentials.ts';
 import { isPostgres } from '../server/db/dialect.ts';
 import type { Orm } from '../server/db/orm.ts';
-import { newId } from '../server/ids.ts';
+import { randomBytes } from 'node:crypto';
+import { ID_PREFIXES, typeOfId, type IdType } from '../server/ids.ts';
 
 /**
  * Fills a fresh, migrated database with one large organization, fast: rows are built in memory
@@ -80,6 +81,8 @@ export interface SeedResult {
   /** What the popular and rare prompts look like, as the access rule sees them. */
   shape: { popularEligible: number; rareEligible: number; flowEligible: number };
   seconds: number;
+  /** Where the seconds went: building rows in memory, writing them, vacuum/analyze (PostgreSQL). */
+  phases: { buildSeconds: number; writeSeconds: number; analyzeSeconds: number };
 }
 
 /** mulberry32: small, fast, good enough to shape test data. */
@@ -131,6 +134,43 @@ const WORDS = [
 
 const DAY = 86_400_000;
 
+const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+/**
+ * An id of exactly server/ids.ts's form (prefix, 48 bits of milliseconds, 80 random bits,
+ * Crockford base32), drawing its randomness from a 64 KiB pool: `newId` calls randomBytes once
+ * per id when the time is given, which made ids most of the cost of seeding a million rows.
+ */
+function seedId(type: IdType, time = Date.now()): string {
+  if (poolAt + 10 > pool.length) {
+    pool = randomBytes(65_536);
+    poolAt = 0;
+  }
+  const bytes = new Uint8Array(16);
+  let t = time;
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+  bytes.set(pool.subarray(poolAt, poolAt + 10), 6);
+  poolAt += 10;
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of bytes) {
+    value = ((value << 8) | byte) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      out += CROCKFORD[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += CROCKFORD[(value << (5 - bits)) & 31];
+  return `${ID_PREFIXES[type]}_${out}`;
+}
+
 /**
  * Multi-row `insert … values (…), (…)` statements of at most ~30,000 parameters each (under
  * SQLite's 32,766 and PostgreSQL's 65,535). Not knex's insert(): on SQLite it builds a compound
@@ -159,20 +199,22 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
   const word = () => WORDS[Math.floor(random() * WORDS.length)]!;
 
   // ---- organization, owner, session ----
-  const organizationId = newId('Organization');
-  const ownerUserId = newId('User');
+  const organizationId = seedId('Organization');
+  const ownerUserId = seedId('User');
+  // The ids must be the server's own form: node(id) and the id checks of the API read the prefix.
+  if (typeOfId(organizationId) !== 'Organization' || typeOfId(seedId('ApiKey', now - 1234)) !== 'ApiKey') throw new Error('seed: ids are not of server/ids.ts form');
   const sessionToken = generateCredential('session');
   const organizations = [{ id: organizationId, name: 'Bench Corp', created_at: at(now - 400 * DAY) }];
   const users = [
     { id: ownerUserId, email: 'owner@bench.local', name: 'Bench Owner', password_hash: UNMATCHABLE_PASSWORD_HASH, created_at: at(now - 400 * DAY) },
   ];
-  const memberships = [{ id: newId('Membership'), organization_id: organizationId, user_id: ownerUserId, role: 'OWNER', created_at: at(now - 400 * DAY) }];
+  const memberships = [{ id: seedId('Membership'), organization_id: organizationId, user_id: ownerUserId, role: 'OWNER', created_at: at(now - 400 * DAY) }];
   const sessions = [
-    { id: newId('Session'), user_id: ownerUserId, token_hash: hashCredential(sessionToken), created_at: at(now), expires_at: at(now + DAY) },
+    { id: seedId('Session'), user_id: ownerUserId, token_hash: hashCredential(sessionToken), created_at: at(now), expires_at: at(now + DAY) },
   ];
 
   // ---- prompts: index 0 is the popular one (Zipf rank 1); the last one is the rare one ----
-  const promptIds = Array.from({ length: o.prompts }, () => newId('Prompt', now - Math.floor(random() * 300 * DAY)));
+  const promptIds = Array.from({ length: o.prompts }, () => seedId('Prompt', now - Math.floor(random() * 300 * DAY)));
   const prompts = promptIds.map((id, i) => ({
     id,
     organization_id: organizationId,
@@ -188,7 +230,7 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
   const rare = o.prompts - 1;
 
   // ---- flows: 3-5 distinct prompts each; the popular prompt is in the first popularPromptFlows ----
-  const flowIds = Array.from({ length: o.flows }, () => newId('Flow', now - Math.floor(random() * 300 * DAY)));
+  const flowIds = Array.from({ length: o.flows }, () => seedId('Flow', now - Math.floor(random() * 300 * DAY)));
   const flows = flowIds.map((id, i) => ({
     id,
     organization_id: organizationId,
@@ -209,7 +251,7 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
     const ordered = shuffled([...chosen], random);
     promptsOfFlow.push(ordered);
     ordered.forEach((p, position) =>
-      flowSteps.push({ id: newId('FlowStep'), flow_id: flowIds[f], position: position + 1, prompt_id: promptIds[p] }),
+      flowSteps.push({ id: seedId('FlowStep'), flow_id: flowIds[f], position: position + 1, prompt_id: promptIds[p] }),
     );
   }
 
@@ -230,7 +272,7 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
   const keySecrets: Record<string, unknown>[] = [];
   for (let i = 0; i < o.keys; i++) {
     const createdAt = now - 365 * DAY + Math.floor(random() * 360 * DAY);
-    const id = newId('ApiKey', createdAt);
+    const id = seedId('ApiKey', createdAt);
     const secret = generateCredential('apiKey');
     keyIds.push(id);
     secrets.push(secret);
@@ -247,11 +289,11 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
       created_at: at(createdAt),
       updated_at: at(createdAt),
     });
-    keySecrets.push({ id: newId('ApiKeySecret', createdAt), api_key_id: id, secret_hash: hashCredential(secret), expires_at: null, created_at: at(createdAt) });
+    keySecrets.push({ id: seedId('ApiKeySecret', createdAt), api_key_id: id, secret_hash: hashCredential(secret), expires_at: null, created_at: at(createdAt) });
     // Rotated keys keep older secrets: most past their grace period, some still in it.
     if (i % 33 === 0) {
       keySecrets.push({
-        id: newId('ApiKeySecret', createdAt),
+        id: seedId('ApiKeySecret', createdAt),
         api_key_id: id,
         secret_hash: hashCredential(generateCredential('apiKey')),
         expires_at: at(i % 99 === 0 ? now + DAY : now - 10 * DAY),
@@ -271,7 +313,7 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
     const pair = k * o.prompts + p;
     if (promptGrantSet.has(pair)) return;
     promptGrantSet.add(pair);
-    promptGrantRows.push({ id: newId('ApiKeyGrant'), api_key_id: keyIds[k], prompt_id: promptIds[p] });
+    promptGrantRows.push({ id: seedId('ApiKeyGrant'), api_key_id: keyIds[k], prompt_id: promptIds[p] });
   };
   // The rare prompt: exactly 3 direct grants.
   for (const k of specific.slice(0, 3)) addPromptGrant(k, rare);
@@ -284,7 +326,7 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
     const pair = k * o.flows + f;
     if (flowGrantSet.has(pair)) continue;
     flowGrantSet.add(pair);
-    flowGrantRows.push({ id: newId('ApiKeyGrant'), api_key_id: keyIds[k], flow_id: flowIds[f] });
+    flowGrantRows.push({ id: seedId('ApiKeyGrant'), api_key_id: keyIds[k], flow_id: flowIds[f] });
   }
 
   // ---- the keys the benchmark authenticates with ----
@@ -329,9 +371,14 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
     ['api_key_flow_grants', flowGrantRows],
   ];
   const knex = em.getKnex();
+  const built = performance.now();
+  // SQLite's default page cache (2 MB) makes a million inserts into tables with secondary indexes
+  // on random ids thrash; 256 MB holds the whole large data set. Only this connection's setting.
+  if (!pg) await knex.raw('pragma cache_size = -262144');
   await knex.transaction(async (trx) => {
     for (const [table, rows] of tables) await insertAll(trx, table, rows);
   });
+  const written = performance.now();
   // PostgreSQL's autovacuum would vacuum and analyze these new rows within a minute or so, in the
   // middle of the measurements; a production database has its statistics and visibility map, so
   // the benchmark does it now. SQLite has no automatic ANALYZE: see run.ts (BENCH_SQLITE_ANALYZE).
@@ -367,5 +414,6 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
     counts: Object.fromEntries(tables.map(([table, rows]) => [table, rows.length])),
     shape: { popularEligible: eligibleFor(popular), rareEligible: eligibleFor(rare), flowEligible },
     seconds: (performance.now() - started) / 1000,
+    phases: { buildSeconds: (built - started) / 1000, writeSeconds: (written - built) / 1000, analyzeSeconds: (performance.now() - written) / 1000 },
   };
 }

@@ -1,5 +1,7 @@
 /** Starts PromptGate: opens and migrates the database, then serves the app on PORT. */
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
@@ -31,7 +33,10 @@ async function main(): Promise<void> {
 
   const rateLimiter = createRateLimiter(config.rateLimit, logger);
   const signInThrottle = createSignInThrottle(config.signInThrottle, logger);
-  const app = createApp({ orm, config, logger, rateLimiter, signInThrottle });
+  // The console, when built (npm start builds it first; see scripts/build-console.mjs).
+  const consoleDir = fileURLToPath(new URL('../console/dist', import.meta.url));
+  const hasConsole = existsSync(`${consoleDir}/index.html`);
+  const app = createApp({ orm, config, logger, rateLimiter, signInThrottle, ...(hasConsole ? { consoleDir } : {}) });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -41,6 +46,8 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}/graphql`;
   logger.info(`PromptGate is serving ${url} (GraphiQL in a browser) on ${store}`);
+  if (hasConsole) logger.info(`The console: http://localhost:${port}/`);
+  else logger.info('The console is not built (npm run build:console): only the API is served');
   if (seeded) logger.info(seedMessage(url));
 
   const shutdown = (signal: string) => {

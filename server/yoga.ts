@@ -13,6 +13,7 @@ import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
+import { useStaticFiles } from './http/static.ts';
 import type { Logger } from './logger.ts';
 import { verifyApiKey } from './modules/api-key/api-key.auth.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
@@ -28,6 +29,8 @@ export interface AppOptions {
   rateLimiter?: RateLimiter;
   /** Counts failed sign-ins; one in this process (from config.signInThrottle) when absent. */
   signInThrottle?: SignInThrottle;
+  /** The built console (console/dist) to serve at `/`; none when absent. */
+  consoleDir?: string;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
@@ -39,7 +42,7 @@ export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, max
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
  * `app.fetch` directly.
  */
-export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle }: AppOptions): App {
+export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle, consoleDir }: AppOptions): App {
   const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
   const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
@@ -74,6 +77,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       maskError: (error, message) => maskError(error, message, logger),
     },
     plugins: [
+      // First: a console page or asset is answered before any GraphQL work.
+      ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
       useBodyLimit(),
       // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).
       useRunBudget<Context>({

@@ -36,6 +36,7 @@ import * as Operations from './graphql.js';
 
 
 
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -65,6 +66,9 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     RotateApiKey(variables: Operations.RotateApiKeyMutationVariables, options?: C): Promise<Operations.RotateApiKeyMutation> {
       return requester<Operations.RotateApiKeyMutation, Operations.RotateApiKeyMutationVariables>(Operations.RotateApiKeyDocument, variables, options) as Promise<Operations.RotateApiKeyMutation>;
+    },
+    ApiKeyPermissions(variables: Operations.ApiKeyPermissionsQueryVariables, options?: C): Promise<Operations.ApiKeyPermissionsQuery> {
+      return requester<Operations.ApiKeyPermissionsQuery, Operations.ApiKeyPermissionsQueryVariables>(Operations.ApiKeyPermissionsDocument, variables, options) as Promise<Operations.ApiKeyPermissionsQuery>;
     },
     Flow(variables: Operations.FlowQueryVariables, options?: C): Promise<Operations.FlowQuery> {
       return requester<Operations.FlowQuery, Operations.FlowQueryVariables>(Operations.FlowDocument, variables, options) as Promise<Operations.FlowQuery>;

@@ -10,6 +10,7 @@ import type {
   AccessDecision,
   ApiKey,
   ApiKeyUsage,
+  ApiKeyWithGrants,
   AuditEvent,
   AuthPayload,
   Flow,
@@ -230,6 +231,11 @@ export class PromptGateClient {
     return (await this.operations.ApiKey({ id })).apiKey;
   }
 
+  /** A key with its grants, each granted flow with its steps (the prompts the grant covers): a Manage Permissions panel. */
+  async apiKeyPermissions(id: string): Promise<ApiKeyWithGrants | null> {
+    return (await this.operations.ApiKeyPermissions({ id })).apiKey;
+  }
+
   /** One page of every key of the organization, active or not, by name. */
   async apiKeys(organizationId: string, page: PageArgs = {}): Promise<Page<ApiKey>> {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationApiKeys({ organizationId, ...page })).apiKeys);
@@ -268,6 +274,11 @@ export class PromptGateClient {
   /** Every active key that may run the prompt or flow, by name, all pages fetched. */
   async availableApiKeys(resource: ResourceRef): Promise<ApiKey[]> {
     return collect(this.iterateAvailableApiKeys(resource));
+  }
+
+  /** One page of the keys that may run the prompt or flow, by name, with the total (a dashboard's Integrate tab). */
+  async availableApiKeysPage(resource: ResourceRef, page: PageArgs = {}): Promise<Page<ApiKey>> {
+    return toPage((await this.operations.AvailableApiKeys({ ...resourceArgs(resource), ...page })).availableApiKeys);
   }
 
   /** The keys of `availableApiKeys`, fetched page after page as they are read. */

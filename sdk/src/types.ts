@@ -23,6 +23,8 @@ export type Viewer = G.ViewerQuery['viewer'];
 export type AuthPayload = G.LogInMutation['logIn'];
 /** A new or rotated key: `secret` is shown this once and never again. */
 export type IssuedApiKey = G.CreateApiKeyMutation['createApiKey'];
+/** A key whose granted flows carry their steps, as `apiKeyPermissions(id)` answers it. */
+export type ApiKeyWithGrants = NonNullable<G.ApiKeyPermissionsQuery['apiKey']>;
 /** Whether a key may run a prompt or flow, and why. */
 export type AccessDecision = G.CheckAccessQuery['checkAccess'];
 /** A key's usage in a time window, overall and per prompt or flow. */

@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, dataOf, startHarness, type Harness } from '../harness.ts';
-import { buildWorld, countRows, createFlow, createPrompt, messageShape, missingId, type TestUser, type World } from '../fixtures.ts';
-
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
+import { codeOf, dataOf, type Harness } from '../harness.ts';
+import { describe, expect, it } from '../kit.ts';
+import { buildWorld, countRows, createFlow, createPrompt, messageShape, missingId, type TestUser } from '../fixtures.ts';
 
 const PROMPT_FIELDS = 'id name description template model variables createdAt updatedAt organization { id }';
 const CREATE = `mutation($input: CreatePromptInput!) { createPrompt(input: $input) { ${PROMPT_FIELDS} } }`;
@@ -16,28 +10,23 @@ const READ = `query($id: ID!) { prompt(id: $id) { ${PROMPT_FIELDS} } }`;
 const LIST = `query($id: ID!, $first: Int, $after: String) { organization(id: $id) {
   prompts(first: $first, after: $after) { totalCount nodes { id name } edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } } }`;
 
-function create(as: TestUser, input: Record<string, unknown>) {
+function create(h: Harness, as: TestUser, input: Record<string, unknown>) {
   return h.gql(CREATE, { input }, { token: as.token });
 }
-function update(as: TestUser, input: Record<string, unknown>) {
+function update(h: Harness, as: TestUser, input: Record<string, unknown>) {
   return h.gql(UPDATE, { input }, { token: as.token });
 }
-function remove(as: TestUser, promptId: string) {
+function remove(h: Harness, as: TestUser, promptId: string) {
   return h.gql(DELETE, { input: { promptId } }, { token: as.token });
 }
-function read(as: TestUser, id: string) {
+function read(h: Harness, as: TestUser, id: string) {
   return h.gql(READ, { id }, { token: as.token });
 }
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let w: World;
-beforeAll(async () => {
-  w = await buildWorld(h);
-});
-
 describe('createPrompt', () => {
-  it('creates a prompt with model "echo" by default, no description, and equal timestamps', async () => {
-    const { createPrompt: prompt } = dataOf(await create(w.member, { organizationId: w.organizationId, name: ' Welcome ', template: 'Hi {{name}}' }));
+  it('creates a prompt with model "echo" by default, no description, and equal timestamps', async ({ h, world: w }) => {
+    const { createPrompt: prompt } = dataOf(await create(h, w.member, { organizationId: w.organizationId, name: ' Welcome ', template: 'Hi {{name}}' }));
     expect(prompt).toMatchObject({
       name: 'Welcome',
       description: null,
@@ -51,9 +40,9 @@ describe('createPrompt', () => {
     expect(Date.now() - Date.parse(prompt.createdAt)).toBeLessThan(60_000);
   });
 
-  it('keeps a given model and description', async () => {
+  it('keeps a given model and description', async ({ h, world: w }) => {
     const { createPrompt: prompt } = dataOf(
-      await create(w.member, {
+      await create(h, w.member, {
         organizationId: w.organizationId,
         name: 'Translate',
         template: 'Translate {{text}}',
@@ -64,15 +53,15 @@ describe('createPrompt', () => {
     expect(prompt).toMatchObject({ model: 'openai:gpt-4o-mini', description: 'Into French' });
   });
 
-  it('lists the variables in order of first appearance, once each, spaces inside the braces allowed', async () => {
+  it('lists the variables in order of first appearance, once each, spaces inside the braces allowed', async ({ h, world: w }) => {
     const template = 'Dear {{ title }} {{name}}, about {{topic}}: {{  name  }} asked {{title}} about {{ topic}} in {{place }}.';
-    const { createPrompt: prompt } = dataOf(await create(w.member, { organizationId: w.organizationId, name: 'Letter', template }));
+    const { createPrompt: prompt } = dataOf(await create(h, w.member, { organizationId: w.organizationId, name: 'Letter', template }));
     expect(prompt.variables).toEqual(['title', 'name', 'topic', 'place']);
-    const none = dataOf(await create(w.member, { organizationId: w.organizationId, name: 'Static', template: 'No placeholders here' }));
+    const none = dataOf(await create(h, w.member, { organizationId: w.organizationId, name: 'Static', template: 'No placeholders here' }));
     expect(none.createPrompt.variables).toEqual([]);
   });
 
-  it('refuses an empty name, an empty template and a bad model as BAD_USER_INPUT naming the field, creating nothing', async () => {
+  it('refuses an empty name, an empty template and a bad model as BAD_USER_INPUT naming the field, creating nothing', async ({ h, world: w }) => {
     const before = await countRows(h, 'prompts');
     const cases = [
       { input: { name: '', template: 'Hi {{x}}' }, field: 'name' },
@@ -84,26 +73,26 @@ describe('createPrompt', () => {
       { input: { name: 'Fine', template: 'Hi', model: '-leading-dash' }, field: 'model' },
     ];
     for (const { input, field } of cases) {
-      const result = await create(w.member, { organizationId: w.organizationId, ...input });
+      const result = await create(h, w.member, { organizationId: w.organizationId, ...input });
       expect(codeOf(result), JSON.stringify(input)).toBe('BAD_USER_INPUT');
       expect(result.errors![0]!.message, JSON.stringify(input)).toContain(field);
     }
     expect(await countRows(h, 'prompts')).toBe(before);
   });
 
-  it('lets every role create a prompt', async () => {
+  it('lets every role create a prompt', async ({ h, world: w }) => {
     for (const user of [w.member, w.admin, w.owner]) {
-      const { createPrompt: prompt } = dataOf(await create(user, { organizationId: w.organizationId, name: `By ${user.email}`, template: 'x' }));
+      const { createPrompt: prompt } = dataOf(await create(h, user, { organizationId: w.organizationId, name: `By ${user.email}`, template: 'x' }));
       expect(prompt).toMatchObject({ name: `By ${user.email}`, organization: { id: w.organizationId } });
       expect(await countRows(h, 'prompts', { id: prompt.id, organization_id: w.organizationId })).toBe(1);
     }
   });
 
-  it('refuses an outsider as NOT_FOUND, like an organization that does not exist, and an anonymous caller as UNAUTHENTICATED', async () => {
+  it('refuses an outsider as NOT_FOUND, like an organization that does not exist, and an anonymous caller as UNAUTHENTICATED', async ({ h, world: w }) => {
     const before = await countRows(h, 'prompts');
-    const hidden = await create(w.outsider, { organizationId: w.organizationId, name: 'Sneaky', template: 'x' });
+    const hidden = await create(h, w.outsider, { organizationId: w.organizationId, name: 'Sneaky', template: 'x' });
     const missing = missingId('org');
-    const absent = await create(w.outsider, { organizationId: missing, name: 'Sneaky', template: 'x' });
+    const absent = await create(h, w.outsider, { organizationId: missing, name: 'Sneaky', template: 'x' });
     expect(codeOf(hidden)).toBe('NOT_FOUND');
     expect(codeOf(absent)).toBe('NOT_FOUND');
     expect(messageShape(hidden, w.organizationId)).toBe(messageShape(absent, missing));
@@ -114,7 +103,7 @@ describe('createPrompt', () => {
 });
 
 describe('reading prompts', () => {
-  it('answers node(id) for an outsider NOT_FOUND exactly as for an id that does not exist, naming nothing else', async () => {
+  it('answers node(id) for an outsider NOT_FOUND exactly as for an id that does not exist, naming nothing else', async ({ h, world: w }) => {
     const NODE = `query($id: ID!) { node(id: $id) { id } }`;
     const hidden = await h.gql(NODE, { id: w.promptId }, { token: w.outsider.token });
     const missing = missingId('prm');
@@ -126,23 +115,23 @@ describe('reading prompts', () => {
     expect(dataOf(await h.gql(NODE, { id: w.promptId }, { token: w.member.token })).node).toEqual({ id: w.promptId });
   });
 
-  it('reads a prompt by id for every role, and NOT_FOUND for an outsider exactly as for an id that does not exist', async () => {
+  it('reads a prompt by id for every role, and NOT_FOUND for an outsider exactly as for an id that does not exist', async ({ h, world: w }) => {
     const id = await createPrompt(h, w.owner, w.organizationId, { name: 'Readable', template: 'Read {{me}}' });
     for (const user of [w.owner, w.admin, w.member]) {
-      expect(dataOf(await read(user, id)).prompt).toMatchObject({ id, name: 'Readable', template: 'Read {{me}}', variables: ['me'] });
+      expect(dataOf(await read(h, user, id)).prompt).toMatchObject({ id, name: 'Readable', template: 'Read {{me}}', variables: ['me'] });
     }
-    const hidden = await read(w.outsider, id);
+    const hidden = await read(h, w.outsider, id);
     const missing = missingId('prm');
-    const absent = await read(w.outsider, missing);
+    const absent = await read(h, w.outsider, missing);
     expect(codeOf(hidden)).toBe('NOT_FOUND');
     expect(codeOf(absent)).toBe('NOT_FOUND');
     expect(hidden.data).toEqual({ prompt: null });
     expect(messageShape(hidden, id)).toBe(messageShape(absent, missing));
     // The outsider's own prompt is not readable by our members either.
-    expect(codeOf(await read(w.member, w.otherPromptId))).toBe('NOT_FOUND');
+    expect(codeOf(await read(h, w.member, w.otherPromptId))).toBe('NOT_FOUND');
   });
 
-  it("lists an organization's prompts ordered by name, in pages, and only its own", async () => {
+  it("lists an organization's prompts ordered by name, in pages, and only its own", async ({ h }) => {
     const fresh = await buildWorld(h);
     // buildWorld made "Summarize"; add more out of order.
     for (const name of ['delta', 'Alpha', 'charlie', 'Bravo']) await createPrompt(h, fresh.member, fresh.organizationId, { name });
@@ -171,9 +160,9 @@ describe('reading prompts', () => {
 });
 
 describe('updatePrompt', () => {
-  it('changes only the fields given, keeps the rest, moves updatedAt and not createdAt', async () => {
+  it('changes only the fields given, keeps the rest, moves updatedAt and not createdAt', async ({ h, world: w }) => {
     const { createPrompt: original } = dataOf(
-      await create(w.member, {
+      await create(h, w.member, {
         organizationId: w.organizationId,
         name: 'Draft',
         template: 'Write about {{subject}}',
@@ -182,47 +171,47 @@ describe('updatePrompt', () => {
       }),
     );
     await pause(5);
-    const renamed = dataOf(await update(w.member, { promptId: original.id, name: 'Final' })).updatePrompt;
+    const renamed = dataOf(await update(h, w.member, { promptId: original.id, name: 'Final' })).updatePrompt;
     expect(renamed).toMatchObject({ id: original.id, name: 'Final', template: 'Write about {{subject}}', model: 'openai:gpt-4o', description: 'First try' });
     expect(renamed.createdAt).toBe(original.createdAt);
     expect(Date.parse(renamed.updatedAt)).toBeGreaterThan(Date.parse(original.updatedAt));
 
     await pause(5);
-    const retemplated = dataOf(await update(w.member, { promptId: original.id, template: '{{ tone }} essay on {{subject}}', model: 'echo' })).updatePrompt;
+    const retemplated = dataOf(await update(h, w.member, { promptId: original.id, template: '{{ tone }} essay on {{subject}}', model: 'echo' })).updatePrompt;
     expect(retemplated).toMatchObject({ name: 'Final', template: '{{ tone }} essay on {{subject}}', model: 'echo', description: 'First try', variables: ['tone', 'subject'] });
     expect(Date.parse(retemplated.updatedAt)).toBeGreaterThan(Date.parse(renamed.updatedAt));
 
     // Read back from the database, not from the mutation's own objects.
-    expect(dataOf(await read(w.owner, original.id)).prompt).toEqual(retemplated);
+    expect(dataOf(await read(h, w.owner, original.id)).prompt).toEqual(retemplated);
   });
 
-  it('clears the description with null and keeps it when left out', async () => {
-    const { createPrompt: prompt } = dataOf(await create(w.member, { organizationId: w.organizationId, name: 'Described', template: 'x', description: 'Keep me' }));
-    expect(dataOf(await update(w.member, { promptId: prompt.id, name: 'Still described' })).updatePrompt.description).toBe('Keep me');
-    expect(dataOf(await update(w.member, { promptId: prompt.id, description: null })).updatePrompt.description).toBeNull();
-    expect(dataOf(await read(w.member, prompt.id)).prompt.description).toBeNull();
+  it('clears the description with null and keeps it when left out', async ({ h, world: w }) => {
+    const { createPrompt: prompt } = dataOf(await create(h, w.member, { organizationId: w.organizationId, name: 'Described', template: 'x', description: 'Keep me' }));
+    expect(dataOf(await update(h, w.member, { promptId: prompt.id, name: 'Still described' })).updatePrompt.description).toBe('Keep me');
+    expect(dataOf(await update(h, w.member, { promptId: prompt.id, description: null })).updatePrompt.description).toBeNull();
+    expect(dataOf(await read(h, w.member, prompt.id)).prompt.description).toBeNull();
   });
 
-  it('lets every role edit, and refuses an outsider as NOT_FOUND', async () => {
+  it('lets every role edit, and refuses an outsider as NOT_FOUND', async ({ h, world: w }) => {
     const id = await createPrompt(h, w.member, w.organizationId, { name: 'Shared' });
     for (const [user, name] of [
       [w.member, 'By member'],
       [w.admin, 'By admin'],
       [w.owner, 'By owner'],
     ] as const) {
-      expect(dataOf(await update(user, { promptId: id, name })).updatePrompt.name).toBe(name);
+      expect(dataOf(await update(h, user, { promptId: id, name })).updatePrompt.name).toBe(name);
     }
-    const hidden = await update(w.outsider, { promptId: id, name: 'Hijacked' });
+    const hidden = await update(h, w.outsider, { promptId: id, name: 'Hijacked' });
     const missing = missingId('prm');
-    const absent = await update(w.outsider, { promptId: missing, name: 'Hijacked' });
+    const absent = await update(h, w.outsider, { promptId: missing, name: 'Hijacked' });
     expect(codeOf(hidden)).toBe('NOT_FOUND');
     expect(codeOf(absent)).toBe('NOT_FOUND');
     expect(messageShape(hidden, id)).toBe(messageShape(absent, missing));
-    expect(dataOf(await read(w.member, id)).prompt.name).toBe('By owner');
+    expect(dataOf(await read(h, w.member, id)).prompt.name).toBe('By owner');
   });
 
-  it('refuses an empty name, an empty template and a bad model as BAD_USER_INPUT naming the field, changing nothing', async () => {
-    const { createPrompt: original } = dataOf(await create(w.member, { organizationId: w.organizationId, name: 'Stable', template: 'Hold {{on}}' }));
+  it('refuses an empty name, an empty template and a bad model as BAD_USER_INPUT naming the field, changing nothing', async ({ h, world: w }) => {
+    const { createPrompt: original } = dataOf(await create(h, w.member, { organizationId: w.organizationId, name: 'Stable', template: 'Hold {{on}}' }));
     const cases = [
       { input: { name: '  ' }, field: 'name' },
       { input: { template: '' }, field: 'template' },
@@ -231,23 +220,23 @@ describe('updatePrompt', () => {
       { input: { name: 'Renamed', model: 'has spaces' }, field: 'model' },
     ];
     for (const { input, field } of cases) {
-      const result = await update(w.member, { promptId: original.id, ...input });
+      const result = await update(h, w.member, { promptId: original.id, ...input });
       expect(codeOf(result), JSON.stringify(input)).toBe('BAD_USER_INPUT');
       expect(result.errors![0]!.message, JSON.stringify(input)).toContain(field);
     }
-    expect(dataOf(await read(w.member, original.id)).prompt).toEqual(original);
+    expect(dataOf(await read(h, w.member, original.id)).prompt).toEqual(original);
   });
 });
 
 describe('deletePrompt', () => {
-  it('lets an admin and an owner delete; afterwards prompt(id) is NOT_FOUND and the list no longer has it', async () => {
+  it('lets an admin and an owner delete; afterwards prompt(id) is NOT_FOUND and the list no longer has it', async ({ h, world: w }) => {
     for (const user of [w.admin, w.owner]) {
       const id = await createPrompt(h, w.member, w.organizationId, { name: `Doomed by ${user.email}` });
-      expect(dataOf(await remove(user, id)).deletePrompt).toBe(id);
-      const after = await read(user, id);
+      expect(dataOf(await remove(h, user, id)).deletePrompt).toBe(id);
+      const after = await read(h, user, id);
       expect(codeOf(after)).toBe('NOT_FOUND');
       const missing = missingId('prm');
-      expect(messageShape(after, id)).toBe(messageShape(await read(user, missing), missing));
+      expect(messageShape(after, id)).toBe(messageShape(await read(h, user, missing), missing));
       const list = dataOf(await h.gql(LIST, { id: w.organizationId, first: 100 }, { token: user.token })).organization.prompts;
       expect(list.nodes.map((p: any) => p.id)).not.toContain(id);
       // The row stays, marked deleted, for the runs that ran it.
@@ -256,30 +245,30 @@ describe('deletePrompt', () => {
     }
   });
 
-  it('refuses a MEMBER as FORBIDDEN and an outsider as NOT_FOUND, keeping the prompt', async () => {
+  it('refuses a MEMBER as FORBIDDEN and an outsider as NOT_FOUND, keeping the prompt', async ({ h, world: w }) => {
     const id = await createPrompt(h, w.member, w.organizationId, { name: 'Mine' });
-    const forbidden = await remove(w.member, id);
+    const forbidden = await remove(h, w.member, id);
     expect(codeOf(forbidden)).toBe('FORBIDDEN');
     expect(forbidden.data).toBeNull();
-    const hidden = await remove(w.outsider, id);
+    const hidden = await remove(h, w.outsider, id);
     const missing = missingId('prm');
-    const absent = await remove(w.outsider, missing);
+    const absent = await remove(h, w.outsider, missing);
     expect(codeOf(hidden)).toBe('NOT_FOUND');
     expect(codeOf(absent)).toBe('NOT_FOUND');
     expect(messageShape(hidden, id)).toBe(messageShape(absent, missing));
-    expect(dataOf(await read(w.member, id)).prompt.id).toBe(id);
+    expect(dataOf(await read(h, w.member, id)).prompt.id).toBe(id);
   });
 
-  it('refuses a prompt that is a step of a flow as CONFLICT naming the flow; once the flow is gone it can be deleted', async () => {
+  it('refuses a prompt that is a step of a flow as CONFLICT naming the flow; once the flow is gone it can be deleted', async ({ h, world: w }) => {
     const id = await createPrompt(h, w.member, w.organizationId, { name: 'Step one' });
     const flowId = await createFlow(h, w.member, w.organizationId, [id], 'Onboarding pipeline');
-    const result = await remove(w.owner, id);
+    const result = await remove(h, w.owner, id);
     expect(codeOf(result)).toBe('CONFLICT');
     expect(result.errors![0]!.message).toContain('Onboarding pipeline');
     expect(result.errors![0]!.message).toContain(flowId);
-    expect(dataOf(await read(w.owner, id)).prompt.id).toBe(id);
+    expect(dataOf(await read(h, w.owner, id)).prompt.id).toBe(id);
 
     dataOf(await h.gql(`mutation($id: ID!) { deleteFlow(input: { flowId: $id }) }`, { id: flowId }, { token: w.admin.token }));
-    expect(dataOf(await remove(w.owner, id)).deletePrompt).toBe(id);
+    expect(dataOf(await remove(h, w.owner, id)).deletePrompt).toBe(id);
   });
 });

@@ -13,7 +13,8 @@ let h: Harness;
 const introspectedSchema = (harness: Harness) => correctedSchema(harness.orm, harness.dialect);
 
 beforeAll(async () => {
-  h = await startHarness();
+  // An empty database, every committed migration run on it here (not the run's migrated copy).
+  h = await startHarness({ emptyDatabase: true });
 });
 afterAll(() => h.close());
 

@@ -178,6 +178,29 @@ describe('API keys and their permissions', () => {
   });
 });
 
+describe('the console', () => {
+  it('reads one page of the Integrate tab with its total, and a key with the steps of each granted flow', async () => {
+    const org = await owner.createOrganization({ name: 'Console' });
+    const first = await owner.createPrompt({ organizationId: org.id, name: 'First', template: '{{text}}' });
+    const second = await owner.createPrompt({ organizationId: org.id, name: 'Second', template: '{{text}}' });
+    const flow = await owner.createFlow({ organizationId: org.id, name: 'Both', steps: [{ promptId: first.id }, { promptId: second.id }] });
+    for (const name of ['k1', 'k2', 'k3']) await owner.createApiKey({ organizationId: org.id, name });
+    const key = await owner.createApiKey({ organizationId: org.id, name: 'k4 flow only', access: 'SPECIFIC', flowIds: [flow.id] });
+
+    const page = await owner.availableApiKeysPage({ promptId: second.id }, { first: 2 });
+    expect(page).toMatchObject({ totalCount: 4, hasNextPage: true, nodes: [{ name: 'k1' }, { name: 'k2' }] });
+    const next = await owner.availableApiKeysPage({ promptId: second.id }, { first: 2, after: page.endCursor });
+    expect(next.nodes.map((k) => k.name)).toEqual(['k3', 'k4 flow only']);
+    expect(next.hasNextPage).toBe(false);
+
+    const grants = await owner.apiKeyPermissions(key.apiKey.id);
+    expect(grants).toMatchObject({ id: key.apiKey.id, access: 'SPECIFIC', prompts: [] });
+    expect(grants!.flows).toEqual([
+      { id: flow.id, name: 'Both', steps: [{ position: 1, prompt: { id: first.id, name: 'First' } }, { position: 2, prompt: { id: second.id, name: 'Second' } }] },
+    ]);
+  });
+});
+
 describe('runs, usage and the audit log', () => {
   it('lists runs with filters, reads a key usage and the audit log', async () => {
     const prompt = await owner.createPrompt({ organizationId, name: 'Measured', template: 'M {{text}}' });

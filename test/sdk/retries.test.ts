@@ -20,17 +20,30 @@ beforeAll(async () => {
 afterAll(() => s.close());
 afterEach(() => {
   vi.useRealTimers();
+  vi.unstubAllGlobals();
 });
 
 /**
  * The limiter counts in whole-minute windows of the server's clock. Set that clock (the test and
  * the server share one process) to `msBefore` the end of a window, still ticking in real time, so
- * a refusal's retryAfterSeconds is a second or two instead of up to a minute.
+ * a refusal's retryAfterSeconds is a second or two instead of up to a minute. The clock is the
+ * real one shifted by a fixed offset: a fake clock advanced by timer ticks falls behind real time
+ * on a busy machine, and the retry, having waited in real time, would still be in the window.
  */
 function nearEndOfWindow(msBefore: number): void {
-  const nextMinute = Math.ceil((Date.now() + 1) / 60_000) * 60_000;
-  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
-  vi.setSystemTime(nextMinute - msBefore);
+  const RealDate = Date;
+  const nextMinute = Math.ceil((RealDate.now() + 1) / 60_000) * 60_000;
+  const offset = nextMinute - msBefore - RealDate.now();
+  class ShiftedDate extends RealDate {
+    constructor(...args: ConstructorParameters<DateConstructor> | []) {
+      if (args.length === 0) super(RealDate.now() + offset);
+      else super(...(args as ConstructorParameters<DateConstructor>));
+    }
+    static override now(): number {
+      return RealDate.now() + offset;
+    }
+  }
+  vi.stubGlobal('Date', ShiftedDate);
 }
 
 /** A new key that has made all the requests its window allows, `msBefore` the window ends. */

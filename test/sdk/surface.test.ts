@@ -18,6 +18,8 @@ describe('the client', () => {
       'createFlow', 'updateFlow', 'deleteFlow', 'flow', 'flows', 'iterateFlows',
       'createApiKey', 'updateApiKeyPermissions', 'updateApiKey', 'revokeApiKey', 'rotateApiKey', 'apiKey', 'apiKeys', 'iterateApiKeys',
       'run', 'runs', 'iterateRuns', 'rateRun', 'apiKeyUsage', 'auditLog', 'iterateAuditLog', 'request',
+      // What a console needs beyond that: a page of the Integrate tab, a key with its flows' steps.
+      'availableApiKeysPage', 'apiKeyPermissions',
     ];
     expect(methods.sort()).toEqual(required.sort());
   });

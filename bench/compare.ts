@@ -1,0 +1,513 @@
+/**
+ * `npm run bench`: every hot path of the app under HTTP load, as requests per second and as a
+ * ratio to baseline C (bench/baseline-server.ts: yoga + Pothos + scope-auth answering `{ hello }`)
+ * loaded in the same run, interleaved C, row, C, row, …, C so that a machine that speeds up or
+ * slows down during the run moves both sides of each ratio. On SQLite and on PostgreSQL, each on
+ * a freshly seeded database (bench/seed.ts), with the goals of the hot-path issue and ✓/✗.
+ *
+ *   npm run bench                                  # both stores, 5 s per load run
+ *   BENCH_SECONDS=3 npm run bench                  # a quick run
+ *   BENCH_STORES=sqlite npm run bench              # one store
+ *   BENCH_SCALE=large npm run bench                # 100,000 keys / 1,000,000 grants (on demand)
+ *   BENCH_PROFILE=1 npm run bench                  # CPU profiles of checkAccess and runPrompt instead
+ *
+ * Every load run is bounded in time, traffic goes only to 127.0.0.1, the servers stop with the
+ * run (or by themselves), and the databases are removed. See bench/README.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openBenchDatabase, type BenchDatabase } from './db.ts';
+import { loadTool, runBuiltin, type LoadSpec } from './load.ts';
+import type { LoadResult } from './measure.ts';
+import { summariseProfile } from './profile-summary.ts';
+import { DEFAULT_SEED, seedBenchData, type SeedOptions, type SeedResult } from './seed.ts';
+import type { ServerStats, StatsRequest } from './server-stats.ts';
+
+// ---- settings ---------------------------------------------------------------------------------------
+
+function intSetting(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+const SCALES: Record<string, Partial<SeedOptions>> = {
+  default: {},
+  // Ten times the keys and the grants; prompts and flows stay, so each prompt reaches ten times the keys.
+  large: { keys: 100_000, orgWideKeys: 2_000, revokedKeys: 3_000, expiredKeys: 2_000, promptGrants: 800_000, flowGrants: 200_000 },
+};
+
+const scaleName = process.env.BENCH_SCALE || 'default';
+if (!SCALES[scaleName]) throw new Error(`BENCH_SCALE must be one of ${Object.keys(SCALES).join(', ')}`);
+const stores = (process.env.BENCH_STORES || 'sqlite,postgres').split(',').map((s) => s.trim());
+for (const store of stores) if (store !== 'sqlite' && store !== 'postgres') throw new Error('BENCH_STORES lists sqlite and/or postgres');
+
+const settings = {
+  seconds: intSetting('BENCH_SECONDS', 5, 1, 60),
+  /** Interleaved rounds (C, row, C, row, …, C); each figure is the median over the rounds. */
+  rounds: intSetting('BENCH_ROUNDS', 1, 1, 10),
+  connections: intSetting('BENCH_CONNECTIONS', 10, 1, 100),
+  stores,
+  postgresUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  scale: scaleName,
+  seed: SCALES[scaleName]!,
+  profile: process.env.BENCH_PROFILE === '1',
+  /** Sampling interval of the CPU profiler, microseconds. */
+  profileIntervalUs: intSetting('BENCH_PROFILE_INTERVAL_US', 500, 50, 10_000),
+  json: process.env.BENCH_JSON || undefined,
+};
+
+const here = dirname(fileURLToPath(import.meta.url));
+const profileDir = join(here, 'profiles');
+/** Per store: 13 load runs a round, the serial and the mixed run, 1 s of warm-up per path, and room for seeding and start-up on a loaded machine. */
+const perStoreSeconds = 10 + (13 * settings.rounds + 2) * settings.seconds + (settings.scale === 'large' ? 900 : 180);
+const HARD_LIMIT_MS = (settings.stores.length * perStoreSeconds + 30) * 1000;
+
+// ---- servers in child processes ------------------------------------------------------------------------
+
+interface BenchServer {
+  url: string;
+  ask(request: StatsRequest): Promise<unknown>;
+  stats(): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+async function startServer(script: string, env: Record<string, string>): Promise<BenchServer> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, script)], {
+    env: { ...process.env, ...env, BENCH_SERVER_LIFETIME_S: String(Math.ceil(HARD_LIMIT_MS / 1000) + 30) },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 120 s`)), 120_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n').find((l) => l.startsWith('{"port":'));
+      if (line) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { port: number }).port);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before listening`));
+    });
+  });
+  // One request at a time on the channel: each answer carries the type it answers.
+  const ask = (request: StatsRequest) =>
+    new Promise<unknown>((resolve, reject) => {
+      // The answer waits behind whatever requests the server still has queued when a load run ends
+      // (on the large data set, minutes of Integrate-tab queries): wait as long as the run may last.
+      const timer = setTimeout(() => reject(new Error(`${script} did not answer ${request.type}`)), HARD_LIMIT_MS);
+      const onMessage = (message: { type: string }) => {
+        if (message.type !== request.type) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.send(request);
+    });
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    ask,
+    stats: () => ask({ type: 'stats' }) as Promise<ServerStats>,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---- the rows -------------------------------------------------------------------------------------------
+
+interface Row {
+  key: string;
+  name: string;
+  body: string;
+  token: string | undefined;
+  /** Ratio to C the issue asks for; undefined: no goal. */
+  goal?: number;
+  /** Checks the first answer's data; every later answer must equal that first answer byte for byte. */
+  expect: (data: Record<string, unknown>) => boolean;
+}
+
+const Q = {
+  hello: '{ hello }',
+  typename: '{ __typename }',
+  viewerKey: '{ viewer { apiKey { id access status } } }',
+  checkAccess: 'query Check($promptId: ID!) { checkAccess(promptId: $promptId) { allowed reason } }',
+  runPrompt: 'mutation Run($input: RunPromptInput!) { runPrompt(input: $input) { status } }',
+  available:
+    'query Available($promptId: ID!) { availableApiKeys(promptId: $promptId, first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { id name access status } } }',
+};
+
+const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
+
+function rowsFor(seed: SeedResult): Row[] {
+  const key = seed.keys.viaFlow;
+  return [
+    { key: 'typename', name: '`{ __typename }` anonymous through the app', body: body(Q.typename), token: undefined, expect: (d) => d.__typename === 'Query' },
+    {
+      key: 'checkAccess',
+      name: '`checkAccess(promptId)` by a key',
+      body: body(Q.checkAccess, { promptId: key.promptId }),
+      token: key.secret,
+      goal: 0.8,
+      expect: (d) => (d.checkAccess as { reason: string }).reason === 'GRANTED',
+    },
+    {
+      key: 'viewer',
+      name: '`viewer { apiKey }` by a key',
+      body: body(Q.viewerKey),
+      token: key.secret,
+      goal: 0.85,
+      expect: (d) => (d.viewer as { apiKey: { id: string } }).apiKey.id === key.id,
+    },
+    {
+      key: 'runPrompt',
+      name: '`runPrompt` (echo) by a key, recording the run',
+      body: body(Q.runPrompt, { input: { promptId: key.promptId, inputs: { question: 'Why is the sky blue?' } } }),
+      token: key.secret,
+      goal: 0.3,
+      expect: (d) => (d.runPrompt as { status: string }).status === 'SUCCEEDED',
+    },
+    {
+      key: 'rare',
+      name: `\`availableApiKeys(first: 20)\`, rare prompt (${seed.shape.rareEligible.toLocaleString('en-US')} keys)`,
+      body: body(Q.available, { promptId: seed.rarePromptId }),
+      token: seed.sessionToken,
+      goal: 0.4,
+      expect: (d) => (d.availableApiKeys as { totalCount: number }).totalCount === seed.shape.rareEligible,
+    },
+    {
+      key: 'popular',
+      name: `\`availableApiKeys(first: 20)\`, popular prompt (${seed.shape.popularEligible.toLocaleString('en-US')} keys)`,
+      body: body(Q.available, { promptId: seed.popularPromptId }),
+      token: seed.sessionToken,
+      goal: 0.4,
+      expect: (d) => (d.availableApiKeys as { totalCount: number }).totalCount === seed.shape.popularEligible,
+    },
+  ];
+}
+
+function headers(token: string | undefined): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json, application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  };
+}
+
+/** The first answer, checked: it becomes the body every answer under load must equal. */
+async function firstAnswer(url: string, row: Pick<Row, 'name' | 'body' | 'token' | 'expect'>): Promise<string> {
+  const response = await fetch(url, { method: 'POST', headers: headers(row.token), body: row.body });
+  const text = await response.text();
+  const parsed = JSON.parse(text) as { data?: Record<string, unknown>; errors?: unknown[] };
+  if (response.status !== 200 || parsed.errors || !parsed.data || !row.expect(parsed.data)) {
+    throw new Error(`${row.name}: unexpected answer HTTP ${response.status} ${text.slice(0, 500)}`);
+  }
+  return text;
+}
+
+// ---- one store ------------------------------------------------------------------------------------------
+
+interface RowFigure {
+  key: string;
+  name: string;
+  /** req/s, or ms / MB for the rows that are not throughput. */
+  value: number;
+  unit: 'req/s' | 'ms' | 'MB';
+  /** Mean of the C runs just before and just after this row. */
+  baseline?: number;
+  ratio?: number;
+  /** Server CPU time per request (median over rounds), and C's divided by it: steadier than req/s on a busy machine. */
+  cpuUs?: number;
+  cpuRatio?: number;
+  goal?: string;
+  met?: boolean;
+  p99Ms?: number;
+}
+
+interface StoreReport {
+  store: string;
+  label: string;
+  loadAverage: { start: string; end: string };
+  seed: Pick<SeedResult, 'counts' | 'shape' | 'seconds'>;
+  cRuns: number[];
+  rows: RowFigure[];
+  loads: LoadResult[];
+  runsRecorded?: { recorded: number; answered: number };
+  profiles?: string[];
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadTool>>): Promise<StoreReport> {
+  const db: BenchDatabase = await openBenchDatabase(store === 'postgres' ? settings.postgresUrl : undefined);
+  const servers: BenchServer[] = [];
+  const cleanup = async () => {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    await db.close();
+  };
+  active.add(cleanup);
+  try {
+    const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+    console.log(`\n=== ${db.label} — seeding (${settings.scale})…`);
+    const seed = await seedBenchData(db.orm, { ...DEFAULT_SEED, ...settings.seed });
+    console.log(
+      `  ${Object.entries(seed.counts)
+        .map(([t, n]) => `${t} ${fmt(n)}`)
+        .join(', ')}; seeded in ${seed.seconds.toFixed(1)} s (rows built ${seed.phases.buildSeconds.toFixed(1)} s, written ${seed.phases.writeSeconds.toFixed(1)} s, analyzed ${seed.phases.analyzeSeconds.toFixed(1)} s)`,
+    );
+    const rows = rowsFor(seed);
+    const app = await startServer('http-server.ts', { BENCH_SERVER_DATABASE: JSON.stringify(db.database) });
+    servers.push(app);
+    const baseline = await startServer('baseline-server.ts', {});
+    servers.push(baseline);
+
+    const cRow = { name: 'C `{ hello }`', body: body(Q.hello), token: 'bench', expect: (d: Record<string, unknown>) => d.hello === 'world' };
+    const cSpec: LoadSpec = {
+      name: 'C { hello }',
+      url: baseline.url,
+      headers: headers(cRow.token),
+      body: cRow.body,
+      expectBody: await firstAnswer(baseline.url, cRow),
+      connections: settings.connections,
+      seconds: settings.seconds,
+    };
+    const specs = new Map<string, LoadSpec>();
+    for (const row of rows) {
+      specs.set(row.key, {
+        name: row.name,
+        url: app.url,
+        headers: headers(row.token),
+        body: row.body,
+        expectBody: await firstAnswer(app.url, row),
+        connections: settings.connections,
+        seconds: settings.seconds,
+      });
+    }
+    let answeredRuns = 1; // the first answer above
+
+    const loads: LoadResult[] = [];
+    /** A load run, with the CPU time the server process spent per answered request. */
+    const run = async (spec: LoadSpec, counted = true) => {
+      const server = spec.url === baseline.url ? baseline : app;
+      const before = (await server.stats()).cpuUs;
+      const result = await tool.run(spec);
+      const cpuUsPerRequest = ((await server.stats()).cpuUs - before) / Math.max(1, result.requests);
+      if (result.failures) throw new Error(`load "${spec.name}": ${result.failures} answers were not HTTP 200 with the expected body`);
+      // Too slow is a figure, not an error: the large data set makes today's Integrate tab exceed the client's 10 s.
+      if (result.timeouts) console.log(`  note: ${spec.name}: ${result.timeouts} requests unanswered within 10 s`);
+      if (spec.body.includes('runPrompt')) answeredRuns += result.requests;
+      if (counted) loads.push(result);
+      return { ...result, cpuUsPerRequest };
+    };
+
+    // Warm-up, not counted: both processes JIT-compile their paths, caches and pools fill.
+    console.log('  warm-up: 1 s of each path');
+    await run({ ...cSpec, seconds: 1 }, false);
+    for (const spec of specs.values()) await run({ ...spec, seconds: 1 }, false);
+
+    if (settings.profile) {
+      const files: string[] = [];
+      mkdirSync(profileDir, { recursive: true });
+      for (const key of ['checkAccess', 'runPrompt']) {
+        const spec = specs.get(key)!;
+        const path = join(profileDir, `${store}-${settings.scale}-${key}.cpuprofile`);
+        await app.ask({ type: 'profile-start', intervalUs: settings.profileIntervalUs });
+        const result = await run(spec);
+        await app.ask({ type: 'profile-stop', path });
+        files.push(path);
+        console.log(`  profiled ${spec.name}: ${fmt(result.requestsPerSec)} req/s under the profiler → ${path}`);
+      }
+      return { store, label: db.label, loadAverage: { start: loadAtStart, end: loadavg().map((l) => l.toFixed(2)).join(' ') }, seed, cRuns: [], rows: [], loads, profiles: files };
+    }
+
+    // Interleaved: C, row, C, row, …, C, in each round; each row's ratio is to the mean of the C
+    // runs just before and after it, and its figures are the medians over the rounds.
+    const cRuns: number[] = [];
+    const figures: RowFigure[] = [];
+    const perRow = new Map<string, { rate: number; c: number; cpu: number; cCpu: number; p99: number }[]>();
+    for (let round = 0; round < settings.rounds; round++) {
+      let previous = await run(cSpec);
+      cRuns.push(previous.requestsPerSec);
+      for (const row of rows) {
+        const result = await run(specs.get(row.key)!);
+        const next = await run(cSpec);
+        cRuns.push(next.requestsPerSec);
+        const c = (previous.requestsPerSec + next.requestsPerSec) / 2;
+        const cCpu = (previous.cpuUsPerRequest + next.cpuUsPerRequest) / 2;
+        const list = perRow.get(row.key) ?? [];
+        list.push({ rate: result.requestsPerSec, c, cpu: result.cpuUsPerRequest, cCpu, p99: result.p99Ms });
+        perRow.set(row.key, list);
+        console.log(
+          `  round ${round + 1}: ${row.name}: ${fmt(result.requestsPerSec)} req/s = ${(result.requestsPerSec / c).toFixed(3)}× C ` +
+            `(C ${fmt(previous.requestsPerSec)} / ${fmt(next.requestsPerSec)}); server CPU ${fmt(result.cpuUsPerRequest)} µs/req, C ${fmt(cCpu)}`,
+        );
+        previous = next;
+      }
+    }
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
+    for (const row of rows) {
+      const list = perRow.get(row.key)!;
+      const ratio = median(list.map((r) => r.rate / r.c));
+      figures.push({
+        key: row.key,
+        name: row.name,
+        value: median(list.map((r) => r.rate)),
+        unit: 'req/s',
+        baseline: median(list.map((r) => r.c)),
+        ratio,
+        cpuUs: median(list.map((r) => r.cpu)),
+        cpuRatio: median(list.map((r) => r.cCpu / r.cpu)),
+        goal: row.goal === undefined ? undefined : `≥ ${row.goal}× C`,
+        met: row.goal === undefined ? undefined : ratio >= row.goal,
+        p99Ms: median(list.map((r) => r.p99)),
+      });
+    }
+
+    // The popular prompt, one request at a time: its own latency, with nothing queued before it.
+    const popular = specs.get('popular')!;
+    const serial = await runBuiltin({ ...popular, name: `${popular.name}, one request at a time`, connections: 1 });
+    if (serial.failures) throw new Error(`${serial.name}: ${serial.failures} failures`);
+    loads.push(serial);
+    figures.push({ key: 'popularSerialP99', name: 'popular prompt, one request at a time, p99', value: serial.p99Ms, unit: 'ms', goal: '≤ 5 ms', met: serial.p99Ms <= 5 });
+    console.log(`  ${serial.name}: p50 ${serial.p50Ms.toFixed(2)} ms, p99 ${serial.p99Ms.toFixed(2)} ms`);
+
+    // Mixed: partner apps checking keys while two dashboards refresh the popular prompt's Integrate tab.
+    const check = specs.get('checkAccess')!;
+    await app.ask({ type: 'reset' });
+    const [mixedCheck, mixedPopular] = await Promise.all([
+      run({ ...check, name: `${check.name}, while 2 connections load the popular prompt` }),
+      run({ ...popular, name: `${popular.name}, 2 connections, at the same time`, connections: 2 }),
+    ]);
+    const afterMixed = await app.stats();
+    const lastC = cRuns.at(-1)!; // the C run just before
+    figures.push({
+      key: 'mixedCheck',
+      name: '`checkAccess` by a key while 2 connections load the popular prompt',
+      value: mixedCheck!.requestsPerSec,
+      unit: 'req/s',
+      baseline: lastC,
+      ratio: mixedCheck!.requestsPerSec / lastC,
+      p99Ms: mixedCheck!.p99Ms,
+    });
+    figures.push({ key: 'eventLoopP99', name: 'event-loop delay p99 under that mixed load (server process)', value: afterMixed.eventLoopP99Ms, unit: 'ms' });
+    console.log(
+      `  mixed: checkAccess ${fmt(mixedCheck!.requestsPerSec)} req/s, popular ${fmt(mixedPopular!.requestsPerSec)} req/s; event-loop delay p50 ${afterMixed.eventLoopP50Ms.toFixed(2)} / p99 ${afterMixed.eventLoopP99Ms.toFixed(2)} / max ${afterMixed.eventLoopMaxMs.toFixed(1)} ms`,
+    );
+    figures.push({ key: 'rss', name: 'server RSS after the load', value: afterMixed.rssMb, unit: 'MB', goal: '≤ 250 MB', met: afterMixed.rssMb <= 250 });
+    const cStats = await baseline.stats();
+    console.log(`  RSS: app ${afterMixed.rssMb.toFixed(0)} MB (heap ${afterMixed.heapUsedMb.toFixed(0)} MB), C ${cStats.rssMb.toFixed(0)} MB`);
+
+    // Every run answered SUCCEEDED must be recorded (a load run may leave a few in flight at its end).
+    const [counted] = await db.orm.em.fork().getConnection().execute(`select count(*) as n from runs where status = 'SUCCEEDED'`);
+    const recorded = Number((counted as { n: number | string }).n);
+    console.log(`  runs recorded SUCCEEDED: ${fmt(recorded)}; answered SUCCEEDED to the load client: ${fmt(answeredRuns)}`);
+
+    return {
+      store,
+      label: db.label,
+      loadAverage: { start: loadAtStart, end: loadavg().map((l) => l.toFixed(2)).join(' ') },
+      seed: { counts: seed.counts, shape: seed.shape, seconds: seed.seconds },
+      cRuns,
+      rows: figures,
+      loads,
+      runsRecorded: { recorded, answered: answeredRuns },
+    };
+  } finally {
+    await cleanup();
+    active.delete(cleanup);
+  }
+}
+
+function table(report: StoreReport): string {
+  const lines = [
+    '| path | figure | C (same run) | × C | server CPU µs/req | × C by CPU | p99 under load | goal | |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const f of report.rows) {
+    const mark = f.met === undefined ? '' : f.met ? '✓' : '✗';
+    const figure = f.unit === 'req/s' ? `${fmt(f.value)} req/s` : `${fmt(f.value, f.unit === 'ms' ? 2 : 0)} ${f.unit}`;
+    const c = f.baseline === undefined ? '' : `${fmt(f.baseline)} req/s`;
+    const ratio = f.ratio === undefined ? '' : `**${f.ratio.toFixed(3)}×**`;
+    const cpu = f.cpuUs === undefined ? '' : fmt(f.cpuUs);
+    const cpuRatio = f.cpuRatio === undefined ? '' : `${f.cpuRatio.toFixed(3)}×`;
+    const p99 = f.p99Ms === undefined ? '' : `${fmt(f.p99Ms)} ms`;
+    lines.push(`| ${f.name} | ${figure} | ${c} | ${ratio} | ${cpu} | ${cpuRatio} | ${p99} | ${f.goal ?? '—'} | ${mark} |`);
+  }
+  return lines.join('\n');
+}
+
+// ---- main -------------------------------------------------------------------------------------------------
+
+const active = new Set<() => Promise<void>>();
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const date = new Date().toISOString();
+  const tool = await loadTool();
+  console.log(
+    `PromptGate vs baseline C — ${date}, Node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, ${tool.name}, ` +
+      `${settings.connections} connections, ${settings.seconds} s per load run, ${settings.rounds} round(s), scale ${settings.scale}; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+  );
+  const hardStop = setTimeout(() => {
+    console.error(`bench: over ${HARD_LIMIT_MS / 1000} s; stopping the servers and removing the databases`);
+    void Promise.allSettled([...active].map((f) => f())).finally(() => process.exit(2));
+  }, HARD_LIMIT_MS);
+  hardStop.unref();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void Promise.allSettled([...active].map((f) => f())).finally(() => process.exit(130)));
+  }
+
+  const reports: StoreReport[] = [];
+  for (const store of settings.stores) reports.push(await benchStore(store, tool));
+
+  for (const report of reports) {
+    if (report.profiles) {
+      for (const path of report.profiles) {
+        console.log(`\n## CPU profile — ${report.store}, ${path.split('/').pop()}\n`);
+        console.log(summariseProfile(path));
+      }
+      continue;
+    }
+    console.log(`\n## ${report.label.split(' ')[0]} — scale ${settings.scale}, load average ${report.loadAverage.start} → ${report.loadAverage.end}\n`);
+    console.log(table(report));
+    console.log(`\nC runs (req/s, in order): ${report.cRuns.map((c) => fmt(c)).join(', ')}`);
+    if (report.runsRecorded) console.log(`runs recorded SUCCEEDED ${fmt(report.runsRecorded.recorded)}, answered SUCCEEDED ${fmt(report.runsRecorded.answered)} (the difference: requests in flight when a load run was cut)`);
+  }
+  if (settings.json) {
+    writeFileSync(settings.json, JSON.stringify({ date, node: process.version, cpus: cpus().length, tool: tool.name, settings, reports }, null, 2));
+    console.log(`\nresults written to ${settings.json}`);
+  }
+  console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+  clearTimeout(hardStop);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error: unknown) => {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    console.error(`bench failed: ${text.slice(0, 2000)}`);
+    await Promise.allSettled([...active].map((f) => f()));
+    process.exit(1);
+  },
+);

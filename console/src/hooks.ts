@@ -1,0 +1,129 @@
+import type { Page, PageArgs } from '@promptgate/sdk';
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+export interface AsyncState<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload(): void;
+}
+
+/** Runs `load` when `deps` change; answers its data, error and loading state. */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): AsyncState<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: null, loading: true });
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, error: null, loading: true }));
+    load().then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (error: unknown) => live && setState({ data: undefined, error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, generation]);
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  return { ...state, reload };
+}
+
+/** A value that follows `value` once it has stopped changing for `ms`. */
+export function useDebounced<T>(value: T, ms = 250): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return debounced;
+}
+
+export interface SearchList<T> {
+  items: T[];
+  /** The list's size on the server (every item, not only the matches). */
+  totalCount: number | null;
+  /** How many items were looked at so far while searching. */
+  scanned: number;
+  hasMore: boolean;
+  loading: boolean;
+  error: unknown;
+  loadMore(): void;
+  reload(): void;
+}
+
+const PAGE = 20;
+const SCAN_PAGE = 100;
+/** At most this many items are read per search step; "Search further" reads the next ones. */
+const SCAN_LIMIT = 1000;
+
+/**
+ * A server-paged list with a search box. Without a search it shows pages of 20 as the server
+ * orders them, with the total. With one it reads pages of 100 and keeps the matches, stopping
+ * once a screenful is found or 1,000 were read, so a list of thousands is searched a few
+ * requests at a time. (The API has no search argument yet; when it has, this asks it instead.)
+ */
+export function useSearchList<T>(
+  fetchPage: (args: Required<PageArgs>) => Promise<Page<T>>,
+  matches: (item: T, query: string) => boolean,
+  query: string,
+  deps: unknown[],
+): SearchList<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [totalCount, setTotalCount] = useState<number | null>(null);
+  const [scanned, setScanned] = useState(0);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [hasMore, setHasMore] = useState(false);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const run = useRef(0);
+  const [generation, setGeneration] = useState(0);
+  const q = query.trim().toLowerCase();
+
+  const load = useCallback(
+    async (after: string | null, reset: boolean) => {
+      const id = ++run.current;
+      setLoading(true);
+      setError(null);
+      try {
+        const found: T[] = [];
+        let next = after;
+        let seen = 0;
+        let more = true;
+        let total: number | null = null;
+        do {
+          const page = await fetchPage({ first: q ? SCAN_PAGE : PAGE, after: next });
+          if (id !== run.current) return;
+          total = page.totalCount;
+          seen += page.nodes.length;
+          found.push(...(q ? page.nodes.filter((item) => matches(item, q)) : page.nodes));
+          more = page.hasNextPage && page.endCursor !== null;
+          next = page.endCursor;
+        } while (q && more && found.length < PAGE && seen < SCAN_LIMIT);
+        setItems((old) => (reset ? found : [...old, ...found]));
+        setTotalCount(total);
+        setScanned((old) => (reset ? seen : old + seen));
+        setCursor(next);
+        setHasMore(more);
+      } catch (e) {
+        if (id === run.current) setError(e);
+      } finally {
+        if (id === run.current) setLoading(false);
+      }
+    },
+    [q, ...deps],
+  );
+
+  useEffect(() => {
+    void load(null, true);
+  }, [load, generation]);
+
+  return {
+    items,
+    totalCount,
+    scanned,
+    hasMore,
+    loading,
+    error,
+    loadMore: () => void load(cursor, false),
+    reload: () => setGeneration((g) => g + 1),
+  };
+}

@@ -1,0 +1,242 @@
+import { type IdType } from '../../../server/ids.ts';
+import {
+  type CallerName,
+  REVOKE_KEY,
+  w,
+  loginUser,
+  auditEventId,
+  signUpEventId,
+  specificKey,
+  otherKeyId,
+  memberRunId,
+  theirRunId,
+  NODE_QUERY,
+  freshPrompt,
+  freshFlow,
+  freshKey,
+  RUN_PROMPT,
+} from './matrix.ts';
+
+// ─────────────── NOT_FOUND outside one's organization reveals nothing (DESIGN.md rule 4) ───────────────
+
+export interface HiddenCase {
+  name: string;
+  /** Who asks: someone who cannot see the real resource. */
+  by: CallerName;
+  type: IdType;
+  /** A real id the caller cannot see, built fresh when the operation would change it. */
+  real(): Promise<string> | string;
+  query: string;
+  variables(id: string): Record<string, unknown>;
+}
+
+export const ID_QUERY = (field: string) => `query($id: ID!) { ${field}(id: $id) { id } }`;
+export const fresh = async () => (await freshKey()).id;
+
+export const HIDDEN: HiddenCase[] = [
+  { name: 'organization(id)', by: 'outsider', type: 'Organization', real: () => w.organizationId, query: ID_QUERY('organization'), variables: (id) => ({ id }) },
+  { name: 'prompt(id)', by: 'outsider', type: 'Prompt', real: () => w.promptId, query: ID_QUERY('prompt'), variables: (id) => ({ id }) },
+  { name: 'flow(id)', by: 'outsider', type: 'Flow', real: () => w.flowId, query: ID_QUERY('flow'), variables: (id) => ({ id }) },
+  { name: 'apiKey(id)', by: 'outsider', type: 'ApiKey', real: () => specificKey.id, query: ID_QUERY('apiKey'), variables: (id) => ({ id }) },
+  { name: 'node(id) of an organization', by: 'outsider', type: 'Organization', real: () => w.organizationId, query: NODE_QUERY, variables: (id) => ({ id }) },
+  { name: 'node(id) of a prompt', by: 'outsider', type: 'Prompt', real: () => w.promptId, query: NODE_QUERY, variables: (id) => ({ id }) },
+  { name: 'node(id) of a flow', by: 'outsider', type: 'Flow', real: () => w.flowId, query: NODE_QUERY, variables: (id) => ({ id }) },
+  { name: 'node(id) of a user', by: 'outsider', type: 'User', real: () => w.member.id, query: NODE_QUERY, variables: (id) => ({ id }) },
+  { name: 'node(id) of an audit event', by: 'outsider', type: 'AuditEvent', real: () => auditEventId, query: NODE_QUERY, variables: (id) => ({ id }) },
+  { name: 'node(id) of an API key', by: 'otherAdmin', type: 'ApiKey', real: () => specificKey.id, query: NODE_QUERY, variables: (id) => ({ id }) },
+  {
+    name: 'node(id) of an audit event outside any organization',
+    by: 'member',
+    type: 'AuditEvent',
+    real: () => signUpEventId,
+    query: NODE_QUERY,
+    variables: (id) => ({ id }),
+  },
+  {
+    name: 'availableApiKeys(promptId)',
+    by: 'otherAdmin',
+    type: 'Prompt',
+    real: () => w.promptId,
+    query: 'query($id: ID!) { availableApiKeys(promptId: $id) { totalCount } }',
+    variables: (id) => ({ id }),
+  },
+  {
+    name: 'availableApiKeys(flowId)',
+    by: 'outsider',
+    type: 'Flow',
+    real: () => w.flowId,
+    query: 'query($id: ID!) { availableApiKeys(flowId: $id) { totalCount } }',
+    variables: (id) => ({ id }),
+  },
+  {
+    name: 'checkAccess(apiKeyId)',
+    by: 'otherAdmin',
+    type: 'ApiKey',
+    real: () => specificKey.id,
+    query: 'query($id: ID!, $p: ID!) { checkAccess(apiKeyId: $id, promptId: $p) { allowed } }',
+    variables: (id) => ({ id, p: w.otherPromptId }),
+  },
+  {
+    name: 'updatePrompt',
+    by: 'outsider',
+    type: 'Prompt',
+    real: freshPrompt,
+    query: 'mutation($input: UpdatePromptInput!) { updatePrompt(input: $input) { id } }',
+    variables: (promptId) => ({ input: { promptId, name: 'Mine now' } }),
+  },
+  {
+    name: 'deletePrompt',
+    by: 'outsider',
+    type: 'Prompt',
+    real: freshPrompt,
+    query: 'mutation($input: DeletePromptInput!) { deletePrompt(input: $input) }',
+    variables: (promptId) => ({ input: { promptId } }),
+  },
+  {
+    name: 'deleteFlow',
+    by: 'outsider',
+    type: 'Flow',
+    real: freshFlow,
+    query: 'mutation($input: DeleteFlowInput!) { deleteFlow(input: $input) }',
+    variables: (flowId) => ({ input: { flowId } }),
+  },
+  {
+    name: 'addMember',
+    by: 'outsider',
+    type: 'Organization',
+    real: () => w.organizationId,
+    query: 'mutation($input: AddMemberInput!) { addMember(input: $input) { role } }',
+    variables: (organizationId) => ({ input: { organizationId, email: loginUser.email, role: 'MEMBER' } }),
+  },
+  {
+    name: 'createApiKey',
+    by: 'otherAdmin',
+    type: 'Organization',
+    real: () => w.organizationId,
+    query: 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
+    variables: (organizationId) => ({ input: { organizationId, name: 'Mine now' } }),
+  },
+  {
+    name: 'updateApiKeyPermissions',
+    by: 'otherAdmin',
+    type: 'ApiKey',
+    real: fresh,
+    query: 'mutation($input: UpdateApiKeyPermissionsInput!) { updateApiKeyPermissions(input: $input) { id } }',
+    variables: (apiKeyId) => ({ input: { apiKeyId, access: 'SPECIFIC', promptIds: [w.otherPromptId] } }),
+  },
+  {
+    name: 'updateApiKey',
+    by: 'otherAdmin',
+    type: 'ApiKey',
+    real: fresh,
+    query: 'mutation($input: UpdateApiKeyInput!) { updateApiKey(input: $input) { id } }',
+    variables: (apiKeyId) => ({ input: { apiKeyId, name: 'Mine now' } }),
+  },
+  { name: 'revokeApiKey', by: 'otherAdmin', type: 'ApiKey', real: fresh, query: REVOKE_KEY, variables: (id) => ({ id }) },
+  {
+    name: 'rotateApiKey',
+    by: 'otherAdmin',
+    type: 'ApiKey',
+    real: fresh,
+    query: 'mutation($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { secret } }',
+    variables: (apiKeyId) => ({ input: { apiKeyId } }),
+  },
+  {
+    name: 'createFlow with a step from another organization',
+    by: 'member',
+    type: 'Prompt',
+    real: () => w.otherPromptId,
+    query: 'mutation($input: CreateFlowInput!) { createFlow(input: $input) { id } }',
+    variables: (promptId) => ({ input: { organizationId: w.organizationId, name: 'Borrowed', steps: [{ promptId }] } }),
+  },
+  {
+    name: 'createApiKey granting a prompt of another organization',
+    by: 'admin',
+    type: 'Prompt',
+    real: () => w.otherPromptId,
+    query: 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }',
+    variables: (promptId) => ({ input: { organizationId: w.organizationId, name: 'Borrowed', access: 'SPECIFIC', promptIds: [promptId] } }),
+  },
+  // Runs of the world's organization, and running its prompts and flows, read the same to a stranger.
+  { name: 'run(id)', by: 'outsider', type: 'Run', real: () => memberRunId, query: ID_QUERY('run'), variables: (id) => ({ id }) },
+  { name: 'node(id) of a run', by: 'otherAdmin', type: 'Run', real: () => memberRunId, query: NODE_QUERY, variables: (id) => ({ id }) },
+  {
+    name: 'rateRun',
+    by: 'outsider',
+    type: 'Run',
+    real: () => memberRunId,
+    query: 'mutation($input: RateRunInput!) { rateRun(input: $input) { id } }',
+    variables: (runId) => ({ input: { runId, stars: 1 } }),
+  },
+  {
+    name: 'runPrompt',
+    by: 'outsider',
+    type: 'Prompt',
+    real: () => w.promptId,
+    query: RUN_PROMPT,
+    variables: (promptId) => ({ input: { promptId, inputs: { text: 'x' } } }),
+  },
+  {
+    name: 'runFlow',
+    by: 'otherAdmin',
+    type: 'Flow',
+    real: () => w.flowId,
+    query: 'mutation($input: RunFlowInput!) { runFlow(input: $input) { id } }',
+    variables: (flowId) => ({ input: { flowId, inputs: { text: 'x' } } }),
+  },
+  // A key reaches nothing outside its own organization: not even an organization-wide key.
+  { name: 'organization(id) by a key', by: 'orgKey', type: 'Organization', real: () => w.otherOrganizationId, query: ID_QUERY('organization'), variables: (id) => ({ id }) },
+  { name: 'prompt(id) by a key', by: 'orgKey', type: 'Prompt', real: () => w.otherPromptId, query: ID_QUERY('prompt'), variables: (id) => ({ id }) },
+  { name: 'flow(id) by a key', by: 'orgKey', type: 'Flow', real: () => w.otherFlowId, query: ID_QUERY('flow'), variables: (id) => ({ id }) },
+  { name: 'apiKey(id) by a key', by: 'orgKey', type: 'ApiKey', real: () => otherKeyId, query: ID_QUERY('apiKey'), variables: (id) => ({ id }) },
+  { name: 'node(id) of a prompt by a key', by: 'promptKey', type: 'Prompt', real: () => w.otherPromptId, query: NODE_QUERY, variables: (id) => ({ id }) },
+  { name: 'run(id) by a key', by: 'orgKey', type: 'Run', real: () => theirRunId, query: ID_QUERY('run'), variables: (id) => ({ id }) },
+  {
+    name: 'runPrompt of another organization, by a key',
+    by: 'orgKey',
+    type: 'Prompt',
+    real: () => w.otherPromptId,
+    query: RUN_PROMPT,
+    variables: (promptId) => ({ input: { promptId, inputs: { name: 'x' } } }),
+  },
+  {
+    name: 'runFlow of another organization, by a key',
+    by: 'orgKey',
+    type: 'Flow',
+    real: () => w.otherFlowId,
+    query: 'mutation($input: RunFlowInput!) { runFlow(input: $input) { id } }',
+    variables: (flowId) => ({ input: { flowId, inputs: { name: 'x' } } }),
+  },
+  {
+    name: 'rateRun of another organization, by a key',
+    by: 'flowKey',
+    type: 'Run',
+    real: () => theirRunId,
+    query: 'mutation($input: RateRunInput!) { rateRun(input: $input) { id } }',
+    variables: (runId) => ({ input: { runId, stars: 1 } }),
+  },
+  {
+    name: 'checkAccess about a prompt of another organization, by a key',
+    by: 'orgKey',
+    type: 'Prompt',
+    real: () => w.otherPromptId,
+    query: 'query($id: ID!) { checkAccess(promptId: $id) { allowed } }',
+    variables: (id) => ({ id }),
+  },
+  {
+    name: 'checkAccess about a key of another organization, by a key',
+    by: 'flowKey',
+    type: 'ApiKey',
+    real: () => otherKeyId,
+    query: 'query($id: ID!, $p: ID!) { checkAccess(apiKeyId: $id, promptId: $p) { allowed } }',
+    variables: (id) => ({ id, p: w.promptId }),
+  },
+  {
+    name: 'revokeApiKey of another organization, by a key',
+    by: 'orgKey',
+    type: 'ApiKey',
+    real: () => otherKeyId,
+    query: REVOKE_KEY,
+    variables: (id) => ({ id }),
+  },
+];
