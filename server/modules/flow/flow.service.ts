@@ -98,13 +98,13 @@ export async function updateFlow(
 export async function deleteFlow(em: EntityManager, actor: Principal, flowId: string): Promise<string> {
   return em.transactional(async (tx) => {
     const flow = await getFlowForUpdate(tx, flowId);
+    const steps = await stepPromptIds(tx, flow.id);
     recordAudit(tx, actor, {
       organizationId: flow.organization,
       action: 'flow.deleted',
       targetId: flow.id,
-      changes: { before: auditView(flow, await stepPromptIds(tx, flow.id)) },
+      changes: { before: auditView(flow, steps) },
     });
-    const steps = await stepPromptIds(tx, flow.id);
     const grantedKeys = (await tx.find(ApiKeyFlowGrantSchema, { flow: flowId }, { fields: ['apiKey'] })).map((grant) => grant.apiKey);
     await removeGrantsOf(tx, { flowId });
     // Kept, marked deleted, so past runs keep what they ran (see prompt.service.ts).
