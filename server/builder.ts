@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
@@ -6,6 +7,7 @@ import { isObjectType } from 'graphql';
 import type { Permission } from './authz/permissions.ts';
 import type { Context } from './context.ts';
 import { forbidden, notFound, unauthenticated } from './errors.ts';
+import { fieldCost } from './graphql/query-cost.ts';
 import { typeOfId } from './ids.ts';
 
 /**
@@ -40,7 +42,14 @@ export type BuilderTypes = PothosSchemaTypes.ExtendDefaultTypes<PromptGateTypes>
 
 export const builder = new SchemaBuilder<PromptGateTypes>({
   // scope-auth first: it wraps the others, so no loading or id decoding runs before its checks.
-  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin, ComplexityPlugin],
+  complexity: {
+    // Each field's cost (graphql/query-cost.ts), read before execution with the request's real
+    // variables by useQueryCost (yoga.ts), which refuses per caller. The plugin's own check, run
+    // inside the root resolvers with one fixed limit, stays off.
+    fieldComplexity: fieldCost,
+    disabled: true,
+  },
   relay: {
     // Ids are PromptGate's own prefixed ids (server/ids.ts), in and out: the prefix names the type.
     encodeGlobalID: (_type, id) => String(id),
@@ -93,9 +102,13 @@ export const builder = new SchemaBuilder<PromptGateTypes>({
       if (cause) return cause;
       if (context.principal.kind === 'anonymous') return unauthenticated();
       if (context.principal.kind === 'apiKey') {
-        return forbidden('An API key may only run the prompts and flows it is granted; sign in as a user for this');
+        return forbidden('An API key may only run the prompts and flows it is granted; sign in as a user for this', {
+          reason: 'KEY_NOT_ALLOWED',
+          apiKeyId: context.principal.apiKeyId,
+        });
       }
-      return forbidden('You may not do this');
+      // Users pass `signedIn` and `authenticated`; their refusals come from `can`, with the role needed.
+      return forbidden('You may not do this', { reason: 'ROLE_TOO_LOW' });
     },
   },
   defaultFieldNullability: false,

@@ -1,3 +1,5 @@
+import { DEFAULT_QUERY_COST_LIMITS, type QueryCostLimits } from './graphql/query-cost.ts';
+
 /**
  * Server configuration, read once from the environment. Everything has a default that works on a
  * fresh clone: port 4000 and an embedded SQLite file under ./data.
@@ -24,6 +26,8 @@ export interface Config {
   runLimits: RunLimits;
   /** Failed sign-ins allowed per account and per client address in each window. */
   signInThrottle: SignInThrottleConfig;
+  /** The most one request may cost, per kind of caller (graphql/query-cost.ts says how it is counted). */
+  queryCost: QueryCostLimits;
 }
 
 /**
@@ -120,6 +124,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowSeconds: parsePositiveInt('SIGN_IN_WINDOW_SECONDS', env.SIGN_IN_WINDOW_SECONDS, DEFAULT_SIGN_IN_THROTTLE.windowSeconds),
       redisUrl: env.REDIS_URL || undefined,
       clientAddressHeader: env.CLIENT_ADDRESS_HEADER?.toLowerCase() || undefined,
+    },
+    queryCost: {
+      anonymous: parsePositiveInt('QUERY_MAX_COST_ANONYMOUS', env.QUERY_MAX_COST_ANONYMOUS, DEFAULT_QUERY_COST_LIMITS.anonymous),
+      apiKey: parsePositiveInt('QUERY_MAX_COST_API_KEY', env.QUERY_MAX_COST_API_KEY, DEFAULT_QUERY_COST_LIMITS.apiKey),
+      user: parsePositiveInt('QUERY_MAX_COST_USER', env.QUERY_MAX_COST_USER, DEFAULT_QUERY_COST_LIMITS.user),
     },
     port: parsePort(env.PORT),
     database: parseDatabaseUrl(env.DATABASE_URL),

@@ -41,7 +41,22 @@ export function unauthenticated(message = 'Sign in or pass an API key: Authoriza
   return new AppError('UNAUTHENTICATED', message);
 }
 
-export function forbidden(message: string, extensions: Record<string, unknown> = {}): AppError {
+/**
+ * Why a known caller is refused: every FORBIDDEN names one in `extensions.reason` (the README's
+ * error table says when each is given).
+ * - ROLE_TOO_LOW: the member's role is below the one the action needs (`requiredRole`).
+ * - PROTECTED_ROLE: an admin granting, changing or taking away ADMIN or OWNER, which only owners
+ *   do (`requiredRole: OWNER`).
+ * - KEY_NOT_ALLOWED: an API key asking for something no key may do (DESIGN.md rule 3: anything
+ *   but reading its organization and itself, and reading and running what it may run).
+ * - NOT_GRANTED, KEY_REVOKED, KEY_EXPIRED: the access rule's answer for a key and a prompt or flow.
+ */
+export const FORBIDDEN_REASONS = ['ROLE_TOO_LOW', 'PROTECTED_ROLE', 'KEY_NOT_ALLOWED', 'NOT_GRANTED', 'KEY_REVOKED', 'KEY_EXPIRED'] as const;
+
+export type ForbiddenReason = (typeof FORBIDDEN_REASONS)[number];
+
+/** A refusal of a known caller; the reason is required, so no FORBIDDEN goes out without one. */
+export function forbidden(message: string, extensions: { reason: ForbiddenReason } & Record<string, unknown>): AppError {
   return new AppError('FORBIDDEN', message, extensions);
 }
 

@@ -12,6 +12,7 @@ import { authzLookups } from './graphql/authz-lookups.ts';
 import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
+import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
 import { useStaticFiles } from './http/static.ts';
 import type { Logger } from './logger.ts';
@@ -23,7 +24,7 @@ import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost'>>;
   logger: Logger;
   /** Counts API key requests; none when absent. */
   rateLimiter?: RateLimiter;
@@ -35,8 +36,11 @@ export interface AppOptions {
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
 
-/** Limits that refuse hostile queries before they cost anything (issue: depth 10, 15 aliases). */
-export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxDirectives: 20, maxCost: 5000 };
+/**
+ * Limits that refuse hostile queries before they cost anything (issue: depth 10, 15 aliases). The
+ * cost ceiling is per caller (config.queryCost, graphql/query-cost.ts).
+ */
+export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxDirectives: 20 };
 
 /**
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
@@ -44,6 +48,7 @@ export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, max
  */
 export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle, consoleDir }: AppOptions): App {
   const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
+  const queryCost = config.queryCost ?? DEFAULT_QUERY_COST_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
   const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
@@ -95,7 +100,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
         maxAliases: { n: QUERY_LIMITS.maxAliases },
         maxTokens: { n: QUERY_LIMITS.maxTokens },
         maxDirectives: { n: QUERY_LIMITS.maxDirectives },
-        costLimit: { maxCost: QUERY_LIMITS.maxCost },
+        // Cost is useQueryCost's, with the real variables: armor's multiplies only a literal `first`.
+        costLimit: { enabled: false },
         // Field suggestions stay on: they help engineers in GraphiQL and the schema is public.
         blockFieldSuggestion: { enabled: false },
       }),
@@ -104,6 +110,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
           addValidationRule(maxDirectivesInDocument(QUERY_LIMITS.maxDirectives));
         },
       },
+      // Before execution, with the request's variables and defaults: over the caller's ceiling, nothing runs.
+      useQueryCost<Context>({ limitOf: (ctx) => costLimitFor(ctx.principal, queryCost) }),
       useContractErrorCodes(),
     ],
   });

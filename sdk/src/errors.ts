@@ -66,17 +66,34 @@ export class UnauthenticatedError extends PromptGateError {
   override name = 'UnauthenticatedError';
 }
 
+/**
+ * Why a known caller was refused (`extensions.reason` of every FORBIDDEN): a member's role too low
+ * (ROLE_TOO_LOW, with `requiredRole`), an admin managing admins or owners (PROTECTED_ROLE), an
+ * API key asking for what no key may do (KEY_NOT_ALLOWED), or the access rule's answer for a key
+ * and a prompt or flow (NOT_GRANTED, KEY_REVOKED, KEY_EXPIRED). A reason a newer server adds
+ * arrives unchanged.
+ */
+export type ForbiddenReason =
+  | 'ROLE_TOO_LOW'
+  | 'PROTECTED_ROLE'
+  | 'KEY_NOT_ALLOWED'
+  | Exclude<AccessReason, 'GRANTED' | 'ORGANIZATION_WIDE'>
+  | (string & {});
+
+/** Why a request was rate limited: the API key's requests per minute, or failed sign-ins. */
+export type RateLimitedReason = 'RATE_LIMIT' | 'SIGN_IN_THROTTLED' | (string & {});
+
 /** The caller is known but may not do this: a role too low, or a key not granted the prompt or flow. */
 export class ForbiddenError extends PromptGateError {
   override name = 'ForbiddenError';
-  /** Why a key was refused a prompt or flow (`NOT_GRANTED`, `KEY_REVOKED`, …); absent for role refusals. */
-  readonly reason: AccessReason | undefined;
+  /** Why: `NOT_GRANTED`, `ROLE_TOO_LOW`, `KEY_NOT_ALLOWED`, … (see ForbiddenReason). */
+  readonly reason: ForbiddenReason | undefined;
   /** The role the action needs, when a member's role was too low. */
   readonly requiredRole: MemberRole | undefined;
 
   constructor(code: string, message: string, details: ErrorDetails = {}) {
     super(code, message, details);
-    this.reason = stringOrUndefined(this.extensions.reason) as AccessReason | undefined;
+    this.reason = stringOrUndefined(this.extensions.reason);
     this.requiredRole = stringOrUndefined(this.extensions.requiredRole) as MemberRole | undefined;
   }
 }
@@ -103,14 +120,17 @@ export class ConflictError extends PromptGateError {
   override name = 'ConflictError';
 }
 
-/** Too many requests for this API key in the current window. */
+/** Too many requests for this API key in the current window, or too many failed sign-ins. */
 export class RateLimitedError extends PromptGateError {
   override name = 'RateLimitedError';
   /** Seconds until the key may make requests again. */
   readonly retryAfterSeconds: number | undefined;
+  /** Which limit: `RATE_LIMIT` (the key's requests per minute) or `SIGN_IN_THROTTLED`. */
+  readonly reason: RateLimitedReason | undefined;
 
   constructor(code: string, message: string, details: ErrorDetails = {}) {
     super(code, message, details);
+    this.reason = stringOrUndefined(this.extensions.reason);
     const retryAfter = this.extensions.retryAfterSeconds;
     this.retryAfterSeconds = typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
   }

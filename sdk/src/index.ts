@@ -16,7 +16,9 @@ export {
   RateLimitedError,
   UnauthenticatedError,
   type ErrorCode,
+  type ForbiddenReason,
   type GraphQLErrorEntry,
+  type RateLimitedReason,
 } from './errors.js';
 export type { IterateOptions, Page, PageArgs } from './pagination.js';
 export type { RetryEvent, RetryOptions } from './retry.js';

@@ -1,5 +1,5 @@
 import type { KeyFacts, KeyPrincipal, Principal } from '../auth/principal.ts';
-import { AppError, forbidden, notFound, unauthenticated } from '../errors.ts';
+import { AppError, forbidden, notFound, unauthenticated, type ForbiddenReason } from '../errors.ts';
 import { typeOfId } from '../ids.ts';
 import { ACTION_PHRASE, MINIMUM_ROLE, roleAtLeast, type Permission, type Resource, type Role, type Target } from './permissions.ts';
 
@@ -76,6 +76,7 @@ export class Authz {
     const minimum = MINIMUM_ROLE[action];
     if (!roleAtLeast(role, minimum)) {
       throw forbidden(`Your role (${role}) may not ${ACTION_PHRASE[action]}; it needs ${minimum} or above`, {
+        reason: 'ROLE_TOO_LOW',
         requiredRole: minimum,
       });
     }
@@ -87,33 +88,36 @@ export class Authz {
    */
   private async requireForKey(principal: KeyPrincipal, action: Permission['action'], located: Located, target: Target): Promise<void> {
     if (principal.organizationId !== located.organizationId) throw this.notFound(target);
+    // What no key may do is KEY_NOT_ALLOWED, naming the key as NOT_GRANTED does.
+    const keyNotAllowed = (message: string) => forbidden(message, { reason: 'KEY_NOT_ALLOWED', apiKeyId: principal.apiKeyId });
     switch (action) {
       case 'organization:read':
         return;
       case 'apiKey:read':
         if (located.apiKeyId === principal.apiKeyId) return;
-        throw forbidden(located.apiKeyId ? 'An API key may read only itself' : 'An API key cannot list API keys');
+        throw keyNotAllowed(located.apiKeyId ? 'An API key may read only itself' : 'An API key cannot list API keys');
       case 'run:read':
       case 'run:rate':
         // Organization-wide, a key's run list is narrowed to its own runs by the resolver.
         if (!located.run && action === 'run:read') return;
         if (located.run?.apiKeyId === principal.apiKeyId) return;
-        throw forbidden(`An API key may ${ACTION_PHRASE[action]} of its own only`);
+        throw keyNotAllowed(`An API key may ${ACTION_PHRASE[action]} of its own only`);
       case 'prompt:read':
       case 'prompt:run':
       case 'flow:read':
       case 'flow:run': {
-        if (!located.resource) throw forbidden(`An API key cannot ${ACTION_PHRASE[action].replace('read', 'list')}; ask for one by id`);
+        if (!located.resource) throw keyNotAllowed(`An API key cannot ${ACTION_PHRASE[action].replace('read', 'list')}; ask for one by id`);
         const decision = await this.keyDecision(principal, located.resource);
         if (decision.allowed) return;
         throw forbidden(`API key ${principal.apiKeyId} is not granted ${located.resource.kind} ${located.resource.id}`, {
-          reason: decision.reason,
+          // A refused decision's reason is NOT_GRANTED, KEY_REVOKED or KEY_EXPIRED (access/rule.ts).
+          reason: decision.reason as ForbiddenReason,
           apiKeyId: principal.apiKeyId,
           [`${located.resource.kind}Id`]: located.resource.id,
         });
       }
       default:
-        throw forbidden(`An API key cannot ${ACTION_PHRASE[action]}; sign in as a member of the organization`);
+        throw keyNotAllowed(`An API key cannot ${ACTION_PHRASE[action]}; sign in as a member of the organization`);
     }
   }
 
@@ -134,7 +138,9 @@ export class Authz {
     if (principal.kind === 'anonymous') throw unauthenticated();
     if (principal.kind === 'apiKey') {
       // FORBIDDEN for a member of the key's organization, NOT_FOUND for anyone else (rule 4).
-      if (await this.lookups.role(principal.organizationId, userId)) throw forbidden('An API key cannot read users');
+      if (await this.lookups.role(principal.organizationId, userId)) {
+        throw forbidden('An API key cannot read users', { reason: 'KEY_NOT_ALLOWED', apiKeyId: principal.apiKeyId });
+      }
       throw notFound('User', userId);
     }
     if (principal.userId === userId) return;

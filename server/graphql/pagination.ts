@@ -3,14 +3,14 @@ import type { ObjectRef } from '@pothos/core';
 import { builder, type BuilderTypes } from '../builder.ts';
 import { badInput } from '../errors.ts';
 import { typeOfId, type IdType } from '../ids.ts';
+// The page sizes live with the query cost, which counts a page by them (builder.ts imports that module).
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './query-cost.ts';
 
 /**
  * Relay connections by keyset. The relay plugin declares the Connection, Edge and PageInfo types
  * (`connectionType`); this module pages: a cursor holds the sort values of a row, so a page costs
  * the same wherever it is. DESIGN.md rule 10: 20 items unless asked, never more than 100 at once.
  */
-const DEFAULT_PAGE_SIZE = 20;
-const MAX_PAGE_SIZE = 100;
 
 export interface PageArgs {
   first?: number | null;

@@ -18,6 +18,7 @@ const WINDOW_MS = 60_000;
 function refusal(limit: number, now: Date): AppError {
   const retryAfterSeconds = Math.max(1, Math.ceil((WINDOW_MS - (now.getTime() % WINDOW_MS)) / 1000));
   return new AppError('RATE_LIMITED', `This API key made more than ${limit} requests this minute; retry in ${retryAfterSeconds} s`, {
+    reason: 'RATE_LIMIT',
     retryAfterSeconds,
   });
 }

@@ -66,7 +66,13 @@ describe('errors chosen by the contract code', () => {
     const member = s.client({ token: w.member.token });
     const tooLow = await failure(member.createApiKey({ organizationId: w.organizationId, name: 'Not mine to make' }));
     expect(tooLow).toBeInstanceOf(ForbiddenError);
-    expect(tooLow).toMatchObject({ code: 'FORBIDDEN', reason: undefined, requiredRole: 'ADMIN' });
+    expect(tooLow).toMatchObject({ code: 'FORBIDDEN', reason: 'ROLE_TOO_LOW', requiredRole: 'ADMIN' });
+
+    // A key's own (fresh: this file's keys may make two requests a minute).
+    const other = await createApiKey(s.h, w.owner, w.organizationId, { name: 'Not a writer' });
+    const keyAction = await failure(s.client({ apiKey: other.secret }).createPrompt({ organizationId: w.organizationId, name: 'Not for keys', template: 'x' }));
+    expect(keyAction).toBeInstanceOf(ForbiddenError);
+    expect(keyAction).toMatchObject({ code: 'FORBIDDEN', reason: 'KEY_NOT_ALLOWED', requiredRole: undefined });
   });
 
   it('NOT_FOUND: an id that names nothing, and one of another organization, alike', async () => {
@@ -110,7 +116,8 @@ describe('errors chosen by the contract code', () => {
     const error = await failure(busy.viewer());
     expect(error).toBeInstanceOf(RateLimitedError);
     expect(error.status).toBe(429);
-    const { retryAfterSeconds } = error as RateLimitedError;
+    const { retryAfterSeconds, reason } = error as RateLimitedError;
+    expect(reason).toBe('RATE_LIMIT');
     expect(retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(retryAfterSeconds).toBeLessThanOrEqual(60);
     expect(error.message).toMatch(/more than 2 requests this minute/);

@@ -194,7 +194,8 @@ describe('UNMATCHABLE_PASSWORD_HASH', () => {
     expect(Buffer.from(unmatchable[5]!, 'base64')).toHaveLength(Buffer.from(real[5]!, 'base64').length);
   });
 
-  it('matches no password', async () => {
+  // 26 real scrypt checks: seconds on a quiet machine, more than the default 30 s on a busy one.
+  it('matches no password', { timeout: 120_000 }, async () => {
     for (const password of ['', ' ', 'password', 'correct horse battery staple', '\0'.repeat(32), 'AAAAAAAAAAAAAAAAAAAAAA==']) {
       expect(await verifyPassword(password, UNMATCHABLE_PASSWORD_HASH), JSON.stringify(password)).toBe(false);
     }

@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
+import { listBound } from '../../graphql/query-cost.ts';
 import { byName, connectionType, pageArgs, paginate, type Page } from '../../graphql/pagination.ts';
 import { keyStatus } from '../access/rule.ts';
 import { AuditEventRef } from '../audit/audit.schema.ts';
@@ -13,6 +14,7 @@ import { grantLoader, loadApiKeys } from './api-key.loaders.ts';
 import {
   createApiKey,
   keyFacts,
+  MAX_GRANTS_PER_KEY,
   revokeApiKey,
   rotateApiKey,
   updateApiKey,
@@ -28,6 +30,9 @@ const ApiKeyAccessEnum = builder.enumType('ApiKeyAccess', {
   } satisfies Record<(typeof API_KEY_ACCESS)[number], object>,
 });
 const ApiKeyStatusEnum = builder.enumType('ApiKeyStatus', { values: ['ACTIVE', 'EXPIRED', 'REVOKED'] as const });
+
+/** The query cost counts a key's grants as many as a key may hold. */
+const GRANT_LIST_COST = listBound(MAX_GRANTS_PER_KEY);
 
 /** A node loaded in batches: fields may return a key's id, and node(id) finds it. */
 export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {
@@ -48,11 +53,13 @@ ApiKeyRef.implement({
     prompts: t.field({
       type: [PromptRef],
       description: 'Prompts granted to the key; empty when access is ORGANIZATION.',
+      complexity: GRANT_LIST_COST,
       resolve: async (key, _args, ctx) => loadAll(PromptRef.getDataloader(ctx), (await grantLoader(ctx).load(key.id)).promptIds),
     }),
     flows: t.field({
       type: [FlowRef],
       description: 'Flows granted to the key; empty when access is ORGANIZATION.',
+      complexity: GRANT_LIST_COST,
       resolve: async (key, _args, ctx) => loadAll(FlowRef.getDataloader(ctx), (await grantLoader(ctx).load(key.id)).flowIds),
     }),
     status: t.field({

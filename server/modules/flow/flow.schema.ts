@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
+import { listBound } from '../../graphql/query-cost.ts';
 import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { historicPrompts } from '../prompt/prompt.loaders.ts';
@@ -8,7 +9,7 @@ import { PromptRef } from '../prompt/prompt.schema.ts';
 import { flowVariables } from '../prompt/template.ts';
 import { FlowSchema, type Flow, type FlowStep } from './flow.entity.ts';
 import { flowLoaders, loadFlows } from './flow.loaders.ts';
-import { createFlow, deleteFlow, updateFlow } from './flow.service.ts';
+import { createFlow, deleteFlow, MAX_FLOW_STEPS, updateFlow } from './flow.service.ts';
 
 /** A node loaded in batches: fields may return a flow's id, and node(id) finds it. */
 export const FlowRef = builder.loadableNodeRef('Flow', {
@@ -38,7 +39,12 @@ FlowRef.implement({
     organization: t.field({ type: OrganizationRef, resolve: (flow) => flow.organization }),
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
-    steps: t.field({ type: [FlowStepRef], resolve: (flow, _args, ctx) => flowLoaders(ctx).steps.load(flow.id) }),
+    steps: t.field({
+      type: [FlowStepRef],
+      // The query cost counts as many steps as a flow may hold.
+      complexity: listBound(MAX_FLOW_STEPS),
+      resolve: (flow, _args, ctx) => flowLoaders(ctx).steps.load(flow.id),
+    }),
     variables: t.stringList({
       description:
         "Inputs the flow needs from its caller: step 1's variables, then each later step's variables but its first, which receives the previous result.",

@@ -31,7 +31,7 @@ export async function createOrganization(em: EntityManager, actor: UserPrincipal
  */
 function requireRoleManagement(actorRole: MemberRole, ...roles: MemberRole[]): void {
   if (actorRole !== 'OWNER' && roles.some((role) => roleAtLeast(role, 'ADMIN'))) {
-    throw forbidden('Only owners may manage admins and owners', { requiredRole: 'OWNER' });
+    throw forbidden('Only owners may manage admins and owners', { reason: 'PROTECTED_ROLE', requiredRole: 'OWNER' });
   }
 }
 
@@ -49,7 +49,7 @@ async function lockedRole(em: EntityManager, organizationId: string, actor: User
 /** As lockedRole, for changes to other members: those take an admin or an owner. */
 async function managerRole(em: EntityManager, organizationId: string, actor: UserPrincipal): Promise<MemberRole> {
   const role = await lockedRole(em, organizationId, actor);
-  if (!roleAtLeast(role, 'ADMIN')) throw forbidden('Only admins and owners may manage members', { requiredRole: 'ADMIN' });
+  if (!roleAtLeast(role, 'ADMIN')) throw forbidden('Only admins and owners may manage members', { reason: 'ROLE_TOO_LOW', requiredRole: 'ADMIN' });
   return role;
 }
 

@@ -3,9 +3,11 @@ import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { forbidden } from '../../errors.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
+import { listBound } from '../../graphql/query-cost.ts';
 import { connectionType, newestFirst, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { ApiKeyRef } from '../api-key/api-key.schema.ts';
 import { flowLoaders } from '../flow/flow.loaders.ts';
+import { MAX_FLOW_STEPS } from '../flow/flow.service.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { historicPrompts } from '../prompt/prompt.loaders.ts';
@@ -84,6 +86,8 @@ RunRef.implement({
     endUserId: t.exposeString('endUserId', { nullable: true }),
     steps: t.loadableList({
       type: RunStepRef,
+      // A run has one step per step of its flow (one for a prompt): the query cost counts that many.
+      complexity: listBound(MAX_FLOW_STEPS),
       load: (runIds: string[], ctx: Context) => loadRunSteps(ctx.em, runIds),
       resolve: (run) => run.id,
     }),
@@ -114,7 +118,9 @@ builder.objectField(OrganizationRef, 'runs', (t) =>
     resolve: (organization, args, ctx) => {
       let apiKeyId = args.apiKeyId;
       if (ctx.principal.kind === 'apiKey') {
-        if (apiKeyId && apiKeyId !== ctx.principal.apiKeyId) throw forbidden('An API key may read runs of its own only');
+        if (apiKeyId && apiKeyId !== ctx.principal.apiKeyId) {
+          throw forbidden('An API key may read runs of its own only', { reason: 'KEY_NOT_ALLOWED', apiKeyId: ctx.principal.apiKeyId });
+        }
         apiKeyId = ctx.principal.apiKeyId;
       }
       const where: FilterQuery<Run> = { organization: organization.id };

@@ -120,6 +120,7 @@ export function createSignInThrottle(config: SignInThrottleConfig, logger?: Logg
       throw new GraphQLError(`Sign-in refused after ${over} within ${config.windowSeconds} s; retry in ${retryAfterSeconds} s`, {
         extensions: {
           code: 'RATE_LIMITED' satisfies ErrorCode,
+          reason: 'SIGN_IN_THROTTLED',
           retryAfterSeconds,
           http: { status: 429, headers: { 'Retry-After': String(retryAfterSeconds) } },
         },

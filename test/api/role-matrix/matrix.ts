@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { parseCredential } from '../../../server/auth/credentials.ts';
-import type { ErrorCode } from '../../../server/errors.ts';
+import type { ErrorCode, ForbiddenReason } from '../../../server/errors.ts';
 import { newId, type IdType } from '../../../server/ids.ts';
 import { RunSchema } from '../../../server/modules/run/run.entity.ts';
 import {
@@ -175,6 +175,14 @@ export const BAD = 'BAD_USER_INPUT';
  */
 export const DEAD = { malformed: U, malformedKey: U, revokedKey: U, expiredKey: U } as const;
 
+/**
+ * The reason a FORBIDDEN cell must carry: the row's, or by the caller's kind: a key is refused
+ * what no key may do (KEY_NOT_ALLOWED), a member what its role does not reach (ROLE_TOO_LOW).
+ */
+export function expectedReason(row: Pick<Row, 'reason'>, callerName: CallerName, caller: Caller): ForbiddenReason {
+  return row.reason?.[callerName] ?? (caller.apiKey ? 'KEY_NOT_ALLOWED' : 'ROLE_TOO_LOW');
+}
+
 export interface CellContext {
   caller: Caller;
   callerName: CallerName;
@@ -200,8 +208,11 @@ export interface Row {
   /** A change the audit log records: an allowed call writes exactly one event. */
   audited?: boolean;
   expect: Record<CallerName, Outcome>;
-  /** The `extensions.reason` a refusal must carry, for the callers whose refusal names one. */
-  reason?: Partial<Record<CallerName, string>>;
+  /**
+   * The `extensions.reason` of this row's FORBIDDEN cells, for the callers whose reason is not the
+   * default of their kind (expectedReason): NOT_GRANTED for a key, PROTECTED_ROLE for an admin.
+   */
+  reason?: Partial<Record<CallerName, ForbiddenReason>>;
   prepare(cell: CellContext): Promise<Cell> | Cell;
 }
 

@@ -18,6 +18,11 @@ import {
   removeMemberRow,
 } from './matrix.ts';
 
+/** Only owners grant, change or take away ADMIN and OWNER: an admin trying is PROTECTED_ROLE. */
+function ownersOnly(row: Row): Row {
+  return { ...row, reason: { ...row.reason, admin: 'PROTECTED_ROLE' } };
+}
+
 export const rows: Row[] = [
   // ── Query: the organization and what it holds ──
   {
@@ -88,15 +93,15 @@ export const rows: Row[] = [
 
   // ── Mutation: members ──
   addMemberRow('MEMBER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: 'ok', owner: 'ok' }),
-  addMemberRow('ADMIN', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' }),
-  addMemberRow('OWNER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' }),
-  updateMemberRoleRow('MEMBER', 'ADMIN', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' }),
-  updateMemberRoleRow('ADMIN', 'MEMBER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' }),
-  updateMemberRoleRow('MEMBER', 'OWNER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' }),
-  updateMemberRoleRow('OWNER', 'MEMBER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' }),
+  ownersOnly(addMemberRow('ADMIN', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' })),
+  ownersOnly(addMemberRow('OWNER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' })),
+  ownersOnly(updateMemberRoleRow('MEMBER', 'ADMIN', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' })),
+  ownersOnly(updateMemberRoleRow('ADMIN', 'MEMBER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' })),
+  ownersOnly(updateMemberRoleRow('MEMBER', 'OWNER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' })),
+  ownersOnly(updateMemberRoleRow('OWNER', 'MEMBER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' })),
   removeMemberRow('MEMBER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: 'ok', owner: 'ok' }),
-  removeMemberRow('ADMIN', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' }),
-  removeMemberRow('OWNER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' }),
+  ownersOnly(removeMemberRow('ADMIN', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' })),
+  ownersOnly(removeMemberRow('OWNER', { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: F, owner: 'ok' })),
   {
     field: 'Mutation.removeMember',
     name: 'removeMember(self)',

@@ -30,7 +30,7 @@ import { rows as apiKeyRows } from './api-keys.rows.ts';
 import { rows as auditRows } from './audit.rows.ts';
 import { rows as flowRows } from './flows.rows.ts';
 import { HIDDEN } from './hidden.cases.ts';
-import { CALLERS, callers, count, h, setUpMatrix, w, type CallerName, type Row } from './matrix.ts';
+import { CALLERS, callers, count, expectedReason, h, setUpMatrix, w, type CallerName, type Row } from './matrix.ts';
 import { rows as nodeRows } from './nodes.rows.ts';
 import { rows as organizationRows } from './organizations.rows.ts';
 import { rows as promptRows } from './prompts.rows.ts';
@@ -74,9 +74,14 @@ describe('role matrix', () => {
             expect(response.data ?? null).toBeNull();
             expect(response.status).toBe(401);
           }
-          // A key's refusal names why, and which key (rule 4).
-          const reason = row.reason?.[callerName];
-          if (reason) expect(response.errors![0]!.extensions).toMatchObject({ reason, apiKeyId: sender.apiKey!.id });
+          // Every FORBIDDEN names why; a key's names which key (rule 4), a role's the role needed.
+          if (expected === 'FORBIDDEN') {
+            const reason = expectedReason(row, callerName, sender);
+            const extensions = response.errors![0]!.extensions!;
+            expect(extensions.reason, JSON.stringify(response.errors)).toBe(reason);
+            if (sender.apiKey) expect(extensions.apiKeyId).toBe(sender.apiKey.id);
+            if (reason === 'ROLE_TOO_LOW' || reason === 'PROTECTED_ROLE') expect(['MEMBER', 'ADMIN', 'OWNER']).toContain(extensions.requiredRole);
+          }
         }
         if (cell.changed) expect(await cell.changed(), 'whether the change happened').toBe(expected === 'ok');
         const written = (await auditEvents()) - auditBefore;
