@@ -312,8 +312,8 @@ async function main(): Promise<number> {
       (await captureQueries(db.orm, fn)).queries.map((q) => q.sql).find(pick);
     const verifySql = await captured(() => authenticateApiKey(em(), seed.keys.viaFlow.secret, now()), (sql) => /api_key_secrets/.test(sql));
     const grantedSql = await captured(() => decideAccess(em(), viaFlowKey, viaFlowPrompt, now()), (sql) => /api_key_flow_grants/.test(sql));
-    const popularSql = await captured(() => availableApiKeys(em(), popular, { first: 20 }, now()), (sql) => /with eligible/.test(sql));
-    const rareSql = await captured(() => availableApiKeys(em(), rare, { first: 20 }, now()), (sql) => /with eligible/.test(sql));
+    const popularSql = await captured(() => availableApiKeys(em(), popular, { first: 20 }, now()), (sql) => /with eligible|from key_access a/.test(sql));
+    const rareSql = await captured(() => availableApiKeys(em(), rare, { first: 20 }, now()), (sql) => /with eligible|from key_access a/.test(sql));
     const plans: Plan[] = [];
     for (const [title, sql] of [
       ['key verification (authenticateApiKey)', verifySql],

@@ -4,6 +4,7 @@ import {
   ApiKeySchema,
   ApiKeySecretSchema,
 } from '../modules/api-key/api-key.entity.ts';
+import { KeyAccessCountSchema, KeyAccessSchema } from '../modules/access/access-index.entity.ts';
 import { RunSchema, RunStepSchema } from '../modules/run/run.entity.ts';
 import { AuditEventSchema } from '../modules/audit/audit.entity.ts';
 import { FlowSchema, FlowStepSchema } from '../modules/flow/flow.entity.ts';
@@ -24,6 +25,8 @@ export const entities = [
   ApiKeySecretSchema,
   ApiKeyPromptGrantSchema,
   ApiKeyFlowGrantSchema,
+  KeyAccessSchema,
+  KeyAccessCountSchema,
   RunSchema,
   RunStepSchema,
   AuditEventSchema,

@@ -46,6 +46,12 @@ export class ModelProviders {
     }
   }
 
+  /** Whether the model's provider answers in this process (see ModelProvider.inProcess). */
+  answersInProcess(model: string): boolean {
+    const parsed = parseModel(model);
+    return !!parsed && !!this.providers.get(parsed.provider)?.inProcess;
+  }
+
   /**
    * Runs a model; a provider that is not configured or fails throws ProviderError. The answer and
    * any error text come back storable and with no configured credential in them.

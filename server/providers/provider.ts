@@ -15,6 +15,11 @@ export interface CompletionRequest {
 export interface ModelProvider {
   /** The provider's name, the part of a model name before the colon ("openai" in "openai:gpt-4o-mini"). */
   readonly name: string;
+  /**
+   * True when it answers in this process, at once, with no network call: a run of it is recorded
+   * finished in one transaction (nothing can crash between its start and its end worth recording).
+   */
+  readonly inProcess?: boolean;
   complete(request: CompletionRequest): Promise<Completion>;
 }
 

@@ -1,11 +1,14 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from '../../graphql/pagination.ts';
 import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
+import { promptPage } from './access-index.ts';
 import { availableKeysQuery, type Resource } from './rule.ts';
 
 /**
  * The keys that may run a prompt or flow now, ordered by name: the Integrate tab. One SQL
- * statement (rule.ts) gives the page and the total count together. Ordered like
+ * statement gives the page and the total count together: for a prompt, walks of the access index
+ * that stop at the page (access-index.ts); for a flow, the rule's statement over the flow's direct
+ * grants (rule.ts), whose size follows the keys granted that one flow. Ordered like
  * Organization.apiKeys (name, then id), so the two share one cursor shape.
  */
 const order = byName('ApiKey');
@@ -15,9 +18,17 @@ export async function availableApiKeys(em: EntityManager, resource: Resource, ar
   const decoded = decodeCursor(args.after, order);
   const after = decoded && { name: decoded.values[0] as string, id: decoded.id };
   // One more row than asked tells whether there is a next page.
-  const { sql, params } = availableKeysQuery(em, resource, now, { limit: first + 1, after });
-  const rows: Record<string, unknown>[] = await em.getConnection().execute(sql, params);
-  const totalCount = Number(rows[0]?.total_count ?? 0);
+  const page = { limit: first + 1, after };
+  const { rows, totalCount } =
+    resource.kind === 'prompt'
+      ? await promptPage(em, resource, now, page)
+      : await flowPage(em, resource, now, page);
   const keys = rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => em.map(ApiKeySchema, row));
   return pageOf(order, keys, first, args, totalCount);
+}
+
+async function flowPage(em: EntityManager, resource: Resource, now: Date, page: { limit: number; after?: { name: string; id: string } }) {
+  const { sql, params } = availableKeysQuery(em, resource, now, page);
+  const rows: Record<string, unknown>[] = await em.getConnection().execute(sql, params);
+  return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
 }

@@ -27,8 +27,10 @@ export const ApiKeySchema = defineEntity({
   indexes: [
     // Key lists and availableApiKeys are ordered by name within an organization.
     { properties: ['organization', 'name', 'id'] },
-    // availableApiKeys starts from the organization-wide keys.
-    { properties: ['organization', 'access'] },
+    // availableApiKeys walks the active organization-wide keys in name order, stopping at the page…
+    { properties: ['organization', 'access', 'revokedAt', 'name', 'id', 'expiresAt'] },
+    // …and counts those with an expiry still ahead (the others are counted in key_access_counts).
+    { properties: ['organization', 'access', 'revokedAt', 'expiresAt'] },
   ],
 });
 export type ApiKey = InferEntity<typeof ApiKeySchema>;

@@ -4,6 +4,7 @@ import type { KeyFacts, Principal } from '../../auth/principal.ts';
 import { forShare, forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { invalidateAccess } from '../access/invalidation.ts';
+import { keyChanged, type KeyCountState } from '../access/access-index.ts';
 import { keyStatus } from '../access/rule.ts';
 import { recordAudit, recordEdit, recordUpdate } from '../audit/audit.service.ts';
 import { FlowSchema } from '../flow/flow.entity.ts';
@@ -108,6 +109,17 @@ function issueSecret(em: EntityManager, key: ApiKey): string {
   return secret;
 }
 
+/** What the access index needs to know of a key, as it is at this moment. */
+function countState(key: ApiKey): KeyCountState {
+  return { organizationId: key.organization, access: key.access, expiresAt: key.expiresAt, revokedAt: key.revokedAt };
+}
+
+/** Writes the key's changes and brings the access index up to date with them, in the same transaction. */
+async function flushAndIndex(em: EntityManager, key: ApiKey, before: KeyCountState | undefined): Promise<void> {
+  await em.flush();
+  await keyChanged(em, key.id, before, countState(key));
+}
+
 function requireNotRevoked(key: ApiKey): void {
   if (key.revokedAt) throw conflict(`API key ${key.id} is revoked; revocation is final, create a new key instead`);
 }
@@ -141,6 +153,7 @@ export async function createApiKey(
     });
     const secret = issueSecret(tx, apiKey);
     writeGrants(tx, apiKey.id, grants);
+    await flushAndIndex(tx, apiKey, undefined);
     recordAudit(tx, actor, {
       organizationId: apiKey.organization,
       action: 'api_key.created',
@@ -167,10 +180,12 @@ export async function updateApiKeyPermissions(
     const update = { organizationId: key.organization, action: 'api_key.permissions_updated', targetId: key.id, before, after, stamp: key };
     // The same grants again: no row is written, not even the grants.
     if (!recordUpdate(tx, actor, update)) return key;
+    const was = countState(key);
     await tx.nativeDelete(ApiKeyPromptGrantSchema, { apiKey: key.id });
     await tx.nativeDelete(ApiKeyFlowGrantSchema, { apiKey: key.id });
     writeGrants(tx, key.id, after);
     key.access = after.access;
+    await flushAndIndex(tx, key, was);
     return key;
   });
 }
@@ -191,10 +206,16 @@ export async function updateApiKey(
     const key = await getApiKeyForUpdate(tx, input.apiKeyId);
     await invalidateAccess(tx, `key:${key.id}`);
     requireNotRevoked(key);
-    return recordEdit(tx, actor, key, { action: 'api_key.updated', view: () => settingsView(key) }, () => {
+    const was = countState(key);
+    const before = settingsView(key);
+    await recordEdit(tx, actor, key, { action: 'api_key.updated', view: () => settingsView(key) }, () => {
       if (input.name != null) key.name = checkName('name', input.name);
       if (input.expiresAt !== undefined) key.expiresAt = checkExpiresAt(input.expiresAt, now);
     });
+    // The index copies the name and the expiry: only a change of either touches it.
+    const after = settingsView(key);
+    if (after.name !== before.name || after.expiresAt !== before.expiresAt) await flushAndIndex(tx, key, was);
+    return key;
   });
 }
 
@@ -205,6 +226,7 @@ export async function revokeApiKey(em: EntityManager, actor: Principal, apiKeyId
     await invalidateAccess(tx, `key:${key.id}`);
     if (key.revokedAt) return key;
     const now = new Date();
+    const was = countState(key);
     key.revokedAt = now;
     recordAudit(tx, actor, {
       organizationId: key.organization,
@@ -212,6 +234,7 @@ export async function revokeApiKey(em: EntityManager, actor: Principal, apiKeyId
       targetId: key.id,
       changes: { before: { status: keyStatus(keyFacts({ ...key, revokedAt: null }), now) }, after: { status: 'REVOKED' } },
     });
+    await flushAndIndex(tx, key, was);
     return key;
   });
 }

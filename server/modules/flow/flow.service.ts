@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../../auth/principal.ts';
 import { forShare, forUpdate } from '../../db/dialect.ts';
 import { badInput, notFound } from '../../errors.ts';
+import { flowStepsChanged, keysReindexed } from '../access/access-index.ts';
+import { ApiKeyFlowGrantSchema } from '../api-key/api-key.entity.ts';
 import { removeGrantsOf } from '../api-key/grants.ts';
 import { recordAudit, recordEdit } from '../audit/audit.service.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
@@ -86,6 +88,9 @@ export async function updateFlow(
         // Positions are unique per flow: clear the old steps before the new ones are inserted.
         await tx.nativeDelete(FlowStepSchema, { flow: flow.id });
         writeSteps(tx, flow.id, newSteps);
+        await tx.flush();
+        // Every key granted the flow now reaches the new steps' prompts and no longer the old ones'.
+        await flowStepsChanged(tx, flow.id, [...steps, ...newSteps]);
       }
       steps = newSteps;
     });
@@ -96,15 +101,20 @@ export async function deleteFlow(em: EntityManager, actor: Principal, flowId: st
   return em.transactional(async (tx) => {
     const flow = await getFlowForUpdate(tx, flowId);
     await invalidateAccess(tx, `flow:${flow.id}`);
+    const steps = await stepPromptIds(tx, flow.id);
     recordAudit(tx, actor, {
       organizationId: flow.organization,
       action: 'flow.deleted',
       targetId: flow.id,
-      changes: { before: auditView(flow, await stepPromptIds(tx, flow.id)) },
+      changes: { before: auditView(flow, steps) },
     });
+    const grantedKeys = (await tx.find(ApiKeyFlowGrantSchema, { flow: flowId }, { fields: ['apiKey'] })).map((grant) => grant.apiKey);
     await removeGrantsOf(tx, { flowId });
     // Kept, marked deleted, so past runs keep what they ran (see prompt.service.ts).
     flow.deletedAt = new Date();
+    await tx.flush();
+    // The keys it was granted to reach its prompts now only through their other grants, if any.
+    await keysReindexed(tx, grantedKeys, steps);
     return flowId;
   });
 }

@@ -4,6 +4,7 @@ import { forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { KNOWN_PROVIDERS, parseModel } from '../../providers/index.ts';
 import { recordAudit, recordEdit } from '../audit/audit.service.ts';
+import { promptDeleted } from '../access/access-index.ts';
 import { removeGrantsOf } from '../api-key/grants.ts';
 import { FlowSchema, FlowStepSchema } from '../flow/flow.entity.ts';
 import { checkDescription, checkName } from '../../validation.ts';
@@ -101,6 +102,7 @@ export async function deletePrompt(em: EntityManager, actor: Principal, promptId
       );
     }
     await removeGrantsOf(tx, { promptId });
+    await promptDeleted(tx, promptId);
     prompt.deletedAt = new Date();
     recordAudit(tx, actor, {
       organizationId: prompt.organization,

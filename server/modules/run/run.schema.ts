@@ -215,6 +215,15 @@ builder.objectFields(ApiKeyRef, (t) => ({
 
 // ---- mutations -----------------------------------------------------------------------------------
 
+/**
+ * The run a mutation answers, already in hand: the request's run loader is given it, so reading it
+ * back (its authorization, its fields) costs no statement.
+ */
+function answered(ctx: Context, run: Run): Run {
+  RunRef.getDataloader(ctx).prime(run.id, run);
+  return run;
+}
+
 function environment(ctx: Context): RunEnvironment {
   return { em: ctx.em, principal: ctx.principal, authz: ctx.authz, providers: ctx.providers, logger: ctx.logger, modelTimeoutMs: ctx.settings.modelTimeoutMs, limits: ctx.settings.runLimits };
 }
@@ -243,20 +252,22 @@ builder.mutationFields((t) => ({
     description: 'Runs a prompt. A provider failure returns the run FAILED; a refused or invalid request records no run.',
     args: { input: t.arg({ type: RunPromptInput, required: true }) },
     authScopes: (_root, { input }) => ({ can: { action: 'prompt:run', target: { promptId: input.promptId } } }),
-    resolve: async (_root, { input }, ctx) => runPrompt(environment(ctx), (await PromptRef.getDataloader(ctx).load(input.promptId))!, input),
+    resolve: async (_root, { input }, ctx) =>
+      answered(ctx, await runPrompt(environment(ctx), (await PromptRef.getDataloader(ctx).load(input.promptId))!, input)),
   }),
   runFlow: t.field({
     type: RunRef,
     description: 'Runs a flow, step after step. A provider failure returns the run FAILED at the step that failed.',
     args: { input: t.arg({ type: RunFlowInput, required: true }) },
     authScopes: (_root, { input }) => ({ can: { action: 'flow:run', target: { flowId: input.flowId } } }),
-    resolve: async (_root, { input }, ctx) => runFlow(environment(ctx), (await FlowRef.getDataloader(ctx).load(input.flowId))!, input),
+    resolve: async (_root, { input }, ctx) =>
+      answered(ctx, await runFlow(environment(ctx), (await FlowRef.getDataloader(ctx).load(input.flowId))!, input)),
   }),
   rateRun: t.field({
     type: RunRef,
     description: '1 to 5 stars for a finished run. A key rates its own runs only.',
     args: { input: t.arg({ type: RateRunInput, required: true }) },
     authScopes: (_root, { input }) => ({ can: { action: 'run:rate', target: { runId: input.runId } } }),
-    resolve: (_root, { input }, ctx) => rateRun(ctx.em, input.runId, input.stars),
+    resolve: async (_root, { input }, ctx) => answered(ctx, await rateRun(ctx.em, input.runId, input.stars)),
   }),
 }));

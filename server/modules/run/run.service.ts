@@ -125,9 +125,17 @@ function startRun(env: RunEnvironment, fields: { organizationId: string; kind: '
  * Runs the steps in order, recording each as it goes (DESIGN.md rule 7): step 1 takes the
  * inputs; each later step receives the previous result as its first variable. A provider failure
  * ends the run FAILED with its error; nothing leaves it RUNNING.
+ *
+ * What is written: when every step's model answers in this process (echo), nothing is written
+ * until the run has finished, and then the run and its steps in one transaction of inserts. A model
+ * behind the network is recorded RUNNING first (one transaction: the run and its first step), so
+ * a crash during the call leaves a row the deadline sweep ends FAILED; each later phase (a step
+ * done and the next begun, the run finished) is one transaction. No usage counter is written: usage
+ * is read from the runs themselves (usage.ts).
  */
 async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs: Record<string, unknown>): Promise<Run> {
   let previous: string | null = null;
+  const inProcess = prompts.every((prompt) => env.providers.answersInProcess(prompt.model));
   try {
     for (const [index, prompt] of prompts.entries()) {
       const variables = stepVariables(prompt, index, inputs, previous ?? '');
@@ -143,7 +151,7 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
         promptTokens: 0,
         completionTokens: 0,
       });
-      await env.em.flush();
+      if (!inProcess) await env.em.flush();
       const started = Date.now();
       try {
         const rendered = renderTemplate(prompt.template, variables, env.limits.maxRenderedBytes);
@@ -173,6 +181,7 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
     // A failure of our own (the database) still ends the run, so it never stays RUNNING.
     env.logger.error('run failed unexpectedly', error);
     const failure = { status: 'FAILED' as const, error: 'the run failed unexpectedly' };
+    // (A run of in-process models was never written: these touch no row, and the error is thrown.)
     await env.em.nativeUpdate(RunStepSchema, { run: run.id, status: 'RUNNING' }, failure);
     await env.em.nativeUpdate(RunSchema, { id: run.id }, { ...failure, finishedAt: new Date() });
     throw error;

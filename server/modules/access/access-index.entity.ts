@@ -1,0 +1,46 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { ApiKeySchema } from '../api-key/api-key.entity.ts';
+import { PromptSchema } from '../prompt/prompt.entity.ts';
+
+/**
+ * The access index (access-index.ts maintains it, in the transaction of every change that can
+ * alter it): one row per prompt and SPECIFIC, non-revoked key a grant reaches, directly or through
+ * a flow that runs the prompt. The key's name and expiry are copied so that the Integrate tab's page
+ * is an ordered walk of this table that stops at the page; expiry is still checked at read time.
+ * Organization-wide keys are not in it: they reach every prompt and are walked from api_keys.
+ */
+export const KeyAccessSchema = defineEntity({
+  name: 'KeyAccess',
+  tableName: 'key_access',
+  properties: (p) => ({
+    prompt: p.manyToOne(PromptSchema).primary().mapToPk().deleteRule('cascade'),
+    apiKey: p.manyToOne(ApiKeySchema).primary().mapToPk().deleteRule('cascade').index(),
+    keyName: p.string().length(200),
+    expiresAt: p.datetime().nullable(),
+    /** How many grants reach the pair: 1 for a direct grant, 1 per granted flow step running the prompt. */
+    paths: p.integer(),
+  }),
+  indexes: [
+    // The page: the keys of a prompt in (name, id) order, with the expiry to skip expired ones in the index.
+    { name: 'key_access_page', properties: ['prompt', 'keyName', 'apiKey', 'expiresAt'] },
+    // The total: the keys with an expiry still ahead, counted as a range of this index.
+    { name: 'key_access_expiring', properties: ['prompt', 'expiresAt'] },
+  ],
+});
+export type KeyAccess = InferEntity<typeof KeyAccessSchema>;
+
+/**
+ * Counts kept with the index: for a prompt, its index rows whose key never expires; for an
+ * organization, its active organization-wide keys that never expire. Keys with an expiry are
+ * counted at read time (time moves them out without any write), so only those cost a count.
+ */
+export const KeyAccessCountSchema = defineEntity({
+  name: 'KeyAccessCount',
+  tableName: 'key_access_counts',
+  properties: (p) => ({
+    /** A prompt id or an organization id (their prefixes keep them apart). */
+    scopeId: p.string().primary().length(32),
+    nonExpiring: p.integer(),
+  }),
+});
+export type KeyAccessCount = InferEntity<typeof KeyAccessCountSchema>;

@@ -1,0 +1,231 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { sqlDate } from '../../db/dialect.ts';
+import type { ApiKeyAccess } from '../api-key/api-key.entity.ts';
+
+/**
+ * The access index (access-index.entity.ts): the rule of rule.ts precomputed per prompt, so that the
+ * Integrate tab reads a page by walking it and stopping, and a total from maintained counts.
+ *
+ * Every change that can alter who reaches a prompt calls one function here, in its own transaction,
+ * after its rows are flushed: a key's grants, access, name, expiry or revocation (`keyChanged`), a
+ * flow's steps or its deletion (`keysReindexed`), a prompt's deletion (`promptDeleted`). Each one
+ * recomputes the affected rows from the grants themselves (delete, then insert … select), so the
+ * index can only ever be what the grants say, and adjusts the counts by the difference.
+ *
+ * The reads (`promptPage`) are here too: the index and its statements change together.
+ */
+
+/** Which keys to recompute: a list, or every key granted a flow (a subquery, no id list to send). */
+type KeySelector = { keyIds: readonly string[] } | { flowId: string };
+
+/** What decides whether an organization-wide key counts in its organization's maintained count. */
+export interface KeyCountState {
+  organizationId: string;
+  access: ApiKeyAccess;
+  expiresAt: Date | null | undefined;
+  revokedAt: Date | null | undefined;
+}
+
+function run(em: EntityManager, sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
+  // The request's (or transaction's) EntityManager: statements join the open transaction.
+  return (em as SqlEntityManager).execute(sql, params);
+}
+
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+function keyCondition(column: string, keys: KeySelector): { sql: string; params: unknown[] } {
+  return 'flowId' in keys
+    ? { sql: `${column} in (select fg.api_key_id from api_key_flow_grants fg where fg.flow_id = ?)`, params: [keys.flowId] }
+    : { sql: `${column} in (${placeholders(keys.keyIds)})`, params: [...keys.keyIds] };
+}
+
+function promptCondition(column: string, promptIds: readonly string[] | undefined): { sql: string; params: unknown[] } {
+  return promptIds ? { sql: ` and ${column} in (${placeholders(promptIds)})`, params: [...promptIds] } : { sql: '', params: [] };
+}
+
+/** Index rows of keys that never expire, per prompt, among the selected rows. */
+async function nonExpiringByPrompt(em: EntityManager, keys: KeySelector, promptIds?: readonly string[]): Promise<Map<string, number>> {
+  const key = keyCondition('a.api_key_id', keys);
+  const prompt = promptCondition('a.prompt_id', promptIds);
+  const rows = await run(
+    em,
+    `select a.prompt_id, count(*) as n from key_access a where ${key.sql}${prompt.sql} and a.expires_at is null group by a.prompt_id`,
+    [...key.params, ...prompt.params],
+  );
+  return new Map(rows.map((row) => [row.prompt_id as string, Number(row.n)]));
+}
+
+/**
+ * Adds to the maintained counts, in id order: two transactions adding to the same rows on
+ * PostgreSQL lock them in the same order and never deadlock.
+ */
+async function addToCounts(em: EntityManager, deltas: Map<string, number>): Promise<void> {
+  const changed = [...deltas].filter(([, delta]) => delta !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!changed.length) return;
+  await run(
+    em,
+    `insert into key_access_counts (scope_id, non_expiring) values ${changed.map(() => '(?, ?)').join(', ')}
+     on conflict (scope_id) do update set non_expiring = key_access_counts.non_expiring + excluded.non_expiring`,
+    changed.flatMap(([scope, delta]) => [scope, delta]),
+  );
+}
+
+/**
+ * Recomputes the index rows of the selected keys (only those of the given prompts, if given) from
+ * the grants as they now stand, and moves the counts by the difference.
+ */
+async function reindex(em: EntityManager, keys: KeySelector, promptIds?: readonly string[]): Promise<void> {
+  if ('keyIds' in keys && !keys.keyIds.length) return;
+  if (promptIds && !promptIds.length) return;
+  const before = await nonExpiringByPrompt(em, keys, promptIds);
+  const key = keyCondition('api_key_id', keys);
+  const prompt = promptCondition('prompt_id', promptIds);
+  await run(em, `delete from key_access where ${key.sql}${prompt.sql}`, [...key.params, ...prompt.params]);
+  const direct = keyCondition('g.api_key_id', keys);
+  const directPrompt = promptCondition('g.prompt_id', promptIds);
+  const viaFlow = keyCondition('g.api_key_id', keys);
+  const viaFlowPrompt = promptCondition('s.prompt_id', promptIds);
+  await run(
+    em,
+    `insert into key_access (prompt_id, api_key_id, key_name, expires_at, paths)
+     select x.prompt_id, k.id, k.name, k.expires_at, count(*)
+     from (select g.api_key_id, g.prompt_id from api_key_prompt_grants g where ${direct.sql}${directPrompt.sql}
+           union all
+           select g.api_key_id, s.prompt_id from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id
+           where ${viaFlow.sql}${viaFlowPrompt.sql}) x
+     join api_keys k on k.id = x.api_key_id
+     join prompts p on p.id = x.prompt_id
+     where k.access = 'SPECIFIC' and k.revoked_at is null and p.deleted_at is null
+     group by x.prompt_id, k.id, k.name, k.expires_at`,
+    [...direct.params, ...directPrompt.params, ...viaFlow.params, ...viaFlowPrompt.params],
+  );
+  const after = await nonExpiringByPrompt(em, keys, promptIds);
+  const deltas = new Map<string, number>();
+  for (const id of new Set([...before.keys(), ...after.keys()])) deltas.set(id, (after.get(id) ?? 0) - (before.get(id) ?? 0));
+  await addToCounts(em, deltas);
+}
+
+/** Whether an organization-wide key is in its organization's maintained count. */
+function countedOrganizationWide(state: KeyCountState | undefined): boolean {
+  return !!state && state.access === 'ORGANIZATION' && !state.revokedAt && !state.expiresAt;
+}
+
+/**
+ * A key was created or changed (grants, access, name, expiry, revocation): its index rows are
+ * recomputed and its organization's count of organization-wide keys follows. `before` is the key as
+ * it was (absent for a new key), `after` as it is now; the key's rows must be flushed.
+ */
+export async function keyChanged(em: EntityManager, keyId: string, before: KeyCountState | undefined, after: KeyCountState): Promise<void> {
+  await reindex(em, { keyIds: [keyId] });
+  const delta = Number(countedOrganizationWide(after)) - Number(countedOrganizationWide(before));
+  if (delta) await addToCounts(em, new Map([[after.organizationId, delta]]));
+}
+
+/**
+ * The steps of a flow changed: the rows of every key granted the flow are recomputed for the
+ * prompts the flow ran before or runs now (the others cannot have changed).
+ */
+export async function flowStepsChanged(em: EntityManager, flowId: string, promptIds: readonly string[]): Promise<void> {
+  await reindex(em, { flowId }, [...new Set(promptIds)]);
+}
+
+/**
+ * Grants were taken from these keys (a flow was deleted): their rows for these prompts are
+ * recomputed from the grants that remain.
+ */
+export async function keysReindexed(em: EntityManager, keyIds: readonly string[], promptIds: readonly string[]): Promise<void> {
+  await reindex(em, { keyIds }, [...new Set(promptIds)]);
+}
+
+/** A prompt was deleted: no key reaches it any more. */
+export async function promptDeleted(em: EntityManager, promptId: string): Promise<void> {
+  await run(em, 'delete from key_access where prompt_id = ?', [promptId]);
+  await run(em, 'delete from key_access_counts where scope_id = ?', [promptId]);
+}
+
+/**
+ * Builds the whole index and its counts from the grants: what a migration runs on a database that
+ * already has grants. (The services keep it from then on.)
+ */
+export const BUILD_INDEX_SQL = [
+  `insert into key_access (prompt_id, api_key_id, key_name, expires_at, paths)
+   select x.prompt_id, k.id, k.name, k.expires_at, count(*)
+   from (select g.api_key_id, g.prompt_id from api_key_prompt_grants g
+         union all
+         select g.api_key_id, s.prompt_id from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id) x
+   join api_keys k on k.id = x.api_key_id
+   join prompts p on p.id = x.prompt_id
+   where k.access = 'SPECIFIC' and k.revoked_at is null and p.deleted_at is null
+   group by x.prompt_id, k.id, k.name, k.expires_at`,
+  `insert into key_access_counts (scope_id, non_expiring)
+   select prompt_id, count(*) from key_access where expires_at is null group by prompt_id`,
+  `insert into key_access_counts (scope_id, non_expiring)
+   select organization_id, count(*) from api_keys
+   where access = 'ORGANIZATION' and revoked_at is null and expires_at is null group by organization_id`,
+];
+
+/**
+ * A page of the keys that may run a prompt now, ordered by (name, id), after the keyset cursor if
+ * any, at most `limit`, and the total, in one statement:
+ * - the page merges two ordered walks that each stop after `limit` rows: the prompt's index rows
+ *   (key_access_page) and the organization's active organization-wide keys (their api_keys index);
+ * - the total adds the maintained counts (keys that never expire) to a count of only the keys with
+ *   an expiry still ahead, each a range of an index.
+ * Its cost follows the page and the number of keys with an expiry, not the number of keys.
+ */
+export async function promptPage(
+  em: EntityManager,
+  prompt: { id: string; organizationId: string },
+  now: Date,
+  page: { limit: number; after?: { name: string; id: string } },
+): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
+  const at = sqlDate(em, now);
+  // Row values compare (name, id) as the cursor does, and both stores seek an index with them.
+  const indexAfter = page.after ? ' and (a.key_name, a.api_key_id) > (?, ?)' : '';
+  const orgAfter = page.after ? ' and (o.name, o.id) > (?, ?)' : '';
+  const afterParams = page.after ? [page.after.name, page.after.id] : [];
+  const rows = await run(
+    em,
+    `select k.*, t.total_count from
+       (select (select coalesce(sum(c.non_expiring), 0) from key_access_counts c where c.scope_id in (?, ?))
+             + (select count(*) from key_access a where a.prompt_id = ? and a.expires_at > ?)
+             + (select count(*) from api_keys o where o.organization_id = ? and o.access = 'ORGANIZATION'
+                  and o.revoked_at is null and o.expires_at > ?) as total_count) t
+     left join (
+       select id, name from (
+         select a.api_key_id as id, a.key_name as name from key_access a
+         where a.prompt_id = ? and (a.expires_at is null or a.expires_at > ?)${indexAfter}
+         order by a.key_name, a.api_key_id limit ?) x
+       union all
+       select id, name from (
+         select o.id, o.name from api_keys o
+         where o.organization_id = ? and o.access = 'ORGANIZATION' and o.revoked_at is null
+           and (o.expires_at is null or o.expires_at > ?)${orgAfter}
+         order by o.name, o.id limit ?) y
+     ) e on 1 = 1
+     left join api_keys k on k.id = e.id
+     order by e.name, e.id
+     limit ?`,
+    [
+      prompt.id,
+      prompt.organizationId,
+      prompt.id,
+      at,
+      prompt.organizationId,
+      at,
+      prompt.id,
+      at,
+      ...afterParams,
+      page.limit,
+      prompt.organizationId,
+      at,
+      ...afterParams,
+      page.limit,
+      page.limit,
+    ],
+  );
+  return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
+}
