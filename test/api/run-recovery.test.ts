@@ -1,20 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DatabaseConfig } from '../../server/config.ts';
 import { openDatabase } from '../../server/db/orm.ts';
 import { newId } from '../../server/ids.ts';
 import { RunSchema, RunStepSchema, type Run, type RunStep } from '../../server/modules/run/run.entity.ts';
 import { failInterruptedRuns } from '../../server/modules/run/run.service.ts';
 import { buildWorld, createApiKey, createFlow, createPrompt, TEST_PASSWORD, type TestKey, type World } from '../fixtures.ts';
-import { dataOf, startHarness, type GraphQLResponse, type Harness } from '../harness.ts';
+import { dataOf, startHarness, type Harness } from '../harness.ts';
 import { startModelServer, type ModelServer } from '../model-server.ts';
-import { createScratchPostgres } from '../postgres.ts';
+import { gqlAt, scratchDatabase, startServerProcess, waitFor, type ServerProcess } from '../server-process.ts';
 
 /**
  * Runs left RUNNING by a crash (DESIGN.md rule 7: nothing stays RUNNING): failInterruptedRuns, the
@@ -43,16 +36,6 @@ const RUN_READ = 'id status result error startedAt finishedAt durationMs steps {
 
 async function readRun(id: string) {
   return dataOf(await h.gql(`query($id: ID!) { run(id: $id) { ${RUN_READ} } }`, { id }, { token: w.owner.token })).run;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, limitMs = 20_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('failInterruptedRuns', () => {
@@ -219,106 +202,6 @@ describe('failInterruptedRuns', () => {
 });
 
 // ---- the start-up path of the real server process ----------------------------------------------
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** `node --import tsx server/index.ts` on the given database, ready once /health answers. */
-async function startServerProcess(databaseUrl: string, env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      PROMPTGATE_SEED_DEMO: 'false',
-      KEY_RATE_LIMIT_PER_MINUTE: '0',
-      REDIS_URL: '',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const server: ServerProcess = {
-    url,
-    child,
-    output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
-  try {
-    await waitFor(
-      'the server to answer /health',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${output}`);
-        try {
-          return (await fetch(`${url}/health`)).ok ? true : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      30_000,
-    );
-  } catch (error) {
-    await server.stop('SIGKILL');
-    throw error;
-  }
-  return server;
-}
-
-async function gqlAt(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GraphQLResponse> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json, application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, ...((await response.json()) as object) } as GraphQLResponse;
-}
-
-/** The store of the process test: a temporary SQLite file, or a scratch PostgreSQL database with TEST_DATABASE_URL. */
-async function scratchDatabase(): Promise<{ url: string; config: DatabaseConfig; drop(): Promise<void> }> {
-  if (process.env.TEST_DATABASE_URL) {
-    const scratch = await createScratchPostgres(process.env.TEST_DATABASE_URL);
-    return { url: scratch.url, config: { dialect: 'postgresql', url: scratch.url }, drop: () => scratch.drop() };
-  }
-  const path = join(tmpdir(), `promptgate-process-${randomBytes(6).toString('hex')}.sqlite`);
-  return {
-    url: `sqlite:${path}`,
-    config: { dialect: 'sqlite', path },
-    drop: async () => {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
-    },
-  };
-}
 
 describe(`the server process on start (${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite'})`, () => {
   const started: ServerProcess[] = [];
