@@ -19,6 +19,9 @@ export class Migration20261201202455_access_index extends Migration {
     this.addSql(`create index "api_keys_organization_id_access_revoked_at_expires_at_index" on "api_keys" ("organization_id", "access", "revoked_at", "expires_at");`);
     // Build the index and its counts from the grants already there (the services keep it from now
     // on). Frozen here rather than imported: a migration runs the SQL of its own time.
+    // Current statistics before the build's joins, so a database whose tables grew since its last
+    // ANALYZE is not planned as if they were small.
+    this.addSql(`analyze "prompts", "flow_steps", "api_keys", "api_key_prompt_grants", "api_key_flow_grants";`);
     this.addSql(`insert into key_access (prompt_id, api_key_id, key_name, expires_at, paths)
       select x.prompt_id, k.id, k.name, k.expires_at, count(*)
       from (select g.api_key_id, g.prompt_id from api_key_prompt_grants g
