@@ -1,31 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../../server/http/rate-limit.ts';
+import { describe, expect, it } from 'vitest';
+import { redisRateLimiter } from '../../server/http/rate-limit.ts';
 import { createLogger } from '../../server/logger.ts';
-import { codeOf, startHarness, type Harness } from '../harness.ts';
-import { buildWorld, createApiKey, type World } from '../fixtures.ts';
+import { codeOf, startHarness } from '../harness.ts';
+import { limitedWorld, limitersUnderTest } from '../limiters.ts';
+import { buildWorld, createApiKey } from '../fixtures.ts';
 
 const LIMIT = 5;
 
-// The shared (Redis) limiter runs when REDIS_URL is set, as in CI; the per-process one always.
-const limiters: [string, () => RateLimiter][] = [['in memory', () => memoryRateLimiter(LIMIT)]];
-if (process.env.REDIS_URL) limiters.push(['in Redis', () => redisRateLimiter(LIMIT, process.env.REDIS_URL!)]);
+const limiters = limitersUnderTest(LIMIT);
 
 describe.each(limiters)('rate limit per API key, counted %s', (_name, makeLimiter) => {
-  let h: Harness;
-  let w: World;
-  let limiter: RateLimiter;
-  beforeAll(async () => {
-    limiter = makeLimiter();
-    h = await startHarness({ rateLimiter: limiter });
-    w = await buildWorld(h);
-  });
-  afterAll(async () => {
-    await h.close();
-    await limiter.close();
-  });
+  const world = limitedWorld(makeLimiter);
 
   it('answers RATE_LIMITED with HTTP 429 and retryAfterSeconds past the limit, per key, and never limits users', async () => {
+    const { h, w } = world;
     const key = await createApiKey(h, w.owner, w.organizationId, { name: `limited ${randomBytes(3).toString('hex')}` });
     const other = await createApiKey(h, w.owner, w.organizationId);
     const ask = (token: string) => h.gql('{ viewer { apiKey { id } user { id } } }', {}, { token });

@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../../server/http/rate-limit.ts';
+import { describe, expect, it } from 'vitest';
 import { MAX_RUNS_PER_REQUEST } from '../../server/graphql/limits.ts';
-import { codeOf, dataOf, startHarness, type Harness } from '../harness.ts';
-import { buildWorld, countRows, createApiKey, type World } from '../fixtures.ts';
+import { codeOf, dataOf } from '../harness.ts';
+import { limitedWorld, limitersUnderTest } from '../limiters.ts';
+import { countRows, createApiKey } from '../fixtures.ts';
 
 // Rate limiting counts what is done: each run a request asks for counts against its key's limit,
 // under whatever alias, and a request may ask for at most MAX_RUNS_PER_REQUEST runs.
 const LIMIT = 12;
 
-const limiters: [string, () => RateLimiter][] = [['in memory', () => memoryRateLimiter(LIMIT)]];
-if (process.env.REDIS_URL) limiters.push(['in Redis', () => redisRateLimiter(LIMIT, process.env.REDIS_URL!)]);
+const limiters = limitersUnderTest(LIMIT);
 
 /** A mutation running the prompt `count` times, each under its own alias. */
 function aliasedRuns(count: number, promptId: string): string {
@@ -24,20 +23,10 @@ async function startOfMinute(): Promise<void> {
 }
 
 describe.each(limiters)('runs counted against the key, %s', (_name, makeLimiter) => {
-  let h: Harness;
-  let w: World;
-  let limiter: RateLimiter;
-  beforeAll(async () => {
-    limiter = makeLimiter();
-    h = await startHarness({ rateLimiter: limiter });
-    w = await buildWorld(h);
-  });
-  afterAll(async () => {
-    await h.close();
-    await limiter.close();
-  });
+  const world = limitedWorld(makeLimiter);
 
   it(`refuses more than ${MAX_RUNS_PER_REQUEST} runs in one request before running any, whoever asks`, async () => {
+    const { h, w } = world;
     const key = await createApiKey(h, w.owner, w.organizationId);
     const runsBefore = await countRows(h, 'runs');
     for (const token of [key.secret, w.member.token]) {
@@ -55,6 +44,7 @@ describe.each(limiters)('runs counted against the key, %s', (_name, makeLimiter)
   });
 
   it('counts each aliased run of a request against the key, so the limit is reached in runs, not requests', async () => {
+    const { h, w } = world;
     await startOfMinute();
     const key = await createApiKey(h, w.owner, w.organizationId);
     // 12 runs allowed a minute: two requests of 5 runs and one of 2 use them all.
