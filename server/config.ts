@@ -31,6 +31,12 @@ export interface Config {
   queryCost: QueryCostLimits;
   /** Origins whose pages may call the API from a browser (CORS_ORIGINS); none when empty. */
   corsOrigins: string[];
+  /**
+   * Prometheus metrics: `/metrics` on the API's port behind `Authorization: Bearer <token>`
+   * (METRICS_TOKEN), and/or on a port of their own (METRICS_PORT, meant to be reachable only from
+   * inside: a token is asked there too when both are set). Neither: no metrics are served.
+   */
+  metrics: { token?: string; port?: number };
 }
 
 /**
@@ -83,11 +89,11 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
   );
 }
 
-function parsePort(value: string | undefined): number {
+function parsePort(value: string | undefined, name = 'PORT'): number {
   if (value === undefined || value === '') return 4000;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`PORT must be a whole number from 0 to 65535, not "${value}"`);
+    throw new ConfigError(`${name} must be a whole number from 0 to 65535, not "${value}"`);
   }
   return port;
 }
@@ -97,6 +103,14 @@ function parsePositiveInt(name: string, value: string | undefined, fallback: num
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive whole number, not "${value}"`);
   return n;
+}
+
+function parseMetrics(env: NodeJS.ProcessEnv): Config['metrics'] {
+  const token = env.METRICS_TOKEN || undefined;
+  if (token !== undefined && token.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters (the value is not shown)');
+  if (token !== undefined && /\s/.test(token)) throw new ConfigError('METRICS_TOKEN must not contain spaces (the value is not shown)');
+  const port = env.METRICS_PORT ? parsePort(env.METRICS_PORT, 'METRICS_PORT') : undefined;
+  return { ...(token ? { token } : {}), ...(port !== undefined ? { port } : {}) };
 }
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -138,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: parsePositiveInt('SESSION_TTL_SECONDS', env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     seedEmbeddedDemo: env.PROMPTGATE_SEED_DEMO !== 'false',
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    metrics: parseMetrics(env),
     logLevel,
   };
 }

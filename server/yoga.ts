@@ -25,12 +25,13 @@ import { verifyApiKey, type KeyAuthentication } from './modules/api-key/api-key.
 import { primeVerifiedKey } from './modules/api-key/api-key.schema.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { principalForSession } from './modules/user/user.service.ts';
+import { useGraphQLMetrics, useMetricsEndpoint, useRefusalMetrics } from './metrics.ts';
 import { ModelProviders } from './providers/index.ts';
 import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'metrics'>>;
   logger: Logger;
   /** Counts API key requests; none when absent. */
   rateLimiter?: RateLimiter;
@@ -109,6 +110,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
     plugins: [
       // /health (liveness) is yoga's own; /ready asks the database and Redis.
       useReadiness(readinessChecks),
+      // /metrics here only with METRICS_TOKEN (Bearer); requests, runs, keys counted (server/metrics.ts).
+      useMetricsEndpoint(config.metrics?.token),
       // First: a console page or asset is answered before any GraphQL work.
       ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
       useBodyLimit(),
@@ -125,6 +128,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       // Form and text POSTs need x-graphql-yoga-csrf; GET queries and JSON POSTs pass (http/csrf.ts says why).
       useFormPostRefusal(),
       useRetryAfter(),
+      useRefusalMetrics(),
+      useGraphQLMetrics(),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },
         maxAliases: { n: QUERY_LIMITS.maxAliases },
