@@ -214,5 +214,7 @@ export function useMetricsEndpoint(token: string | undefined) {
 
 /** In a worker of WORKERS>1: answer the primary's requests for metrics from this registry. */
 export function shareMetricsWithPrimary(): void {
+  // Making one is what starts a worker's answering (prom-client adds its listener then).
+  new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
 }
