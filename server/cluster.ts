@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, routeConsole } from './logger.ts';
 import { serveMetrics } from './http/metrics-server.ts';
 import { AggregatorRegistry } from 'prom-client';
 
@@ -36,6 +36,7 @@ export async function serveWithWorkers(serve: () => Promise<void>): Promise<void
     throw new ConfigError('with WORKERS above 1, set METRICS_PORT: the primary serves every worker\'s metrics summed there (METRICS_TOKEN alone would answer one worker\'s)');
   }
   const logger = createLogger(config.logLevel);
+  routeConsole(logger);
   const orm = await openDatabase(config.database);
   if (config.database.dialect === 'sqlite' && config.seedEmbeddedDemo && (await isEmpty(orm.em.fork()))) {
     await orm.em.fork().transactional((em) => seedDemo(em));

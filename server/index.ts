@@ -9,7 +9,7 @@ import { loadEnvFile } from './env-file.ts';
 import { openDatabase } from './db/orm.ts';
 import { databaseCheck, redisCheck } from './http/readiness.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, routeConsole } from './logger.ts';
 import { serveMetrics } from './http/metrics-server.ts';
 import { collectProcessMetrics, shareMetricsWithPrimary } from './metrics.ts';
 import cluster from 'node:cluster';
@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   loadEnvFile();
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Library output (knex's pool, the pg driver) as log lines, redacted like the rest.
+  routeConsole(logger);
   const orm = await openDatabase(config.database);
   collectProcessMetrics(orm);
   // In a worker of WORKERS>1 the primary serves METRICS_PORT, summing every worker's (cluster.ts).

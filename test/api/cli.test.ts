@@ -34,7 +34,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe(`npx promptgate (${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite'})`, { timeout: 180_000 }, () => {
+describe(`npx promptgate (${process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite'})`, { timeout: 600_000 }, () => {
   it('migrate: brings the database up to date and says so', async () => {
     const answer = await json(['migrate']);
     expect(answer).toEqual({ migrated: true, applied: expect.any(Number) });
