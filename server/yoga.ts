@@ -1,4 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -115,6 +116,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       // First: a console page or asset is answered before any GraphQL work.
       ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
       useBodyLimit(),
+      // Automatic persisted queries (Apollo's link): a hash sent alone is answered from this process's store (1000 documents).
+      useAPQ(),
       // After useBodyLimit, which hands the rest a new Request: the state is kept per Request.
       useRequestLog(logger),
       // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).

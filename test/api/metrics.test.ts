@@ -47,7 +47,7 @@ describe('METRICS_TOKEN: /metrics on the API port', () => {
 
   beforeAll(async () => {
     key = await createApiKey(h, w.owner, w.organizationId, { name: 'Counted' });
-    narrow = await createApiKey(h, w.owner, w.organizationId, { name: 'Narrow', promptIds: [] , access: 'SPECIFIC' });
+    narrow = await createApiKey(h, w.owner, w.organizationId, { name: 'Narrow', promptIds: [], access: 'SPECIFIC' });
     revoked = await createApiKey(h, w.owner, w.organizationId, { name: 'Revoked' });
     dataOf(await h.gql('mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { id } }', { id: revoked.id }, { token: w.owner.token }));
     server = await startServerProcess(databaseUrl, { METRICS_TOKEN: TOKEN, KEY_RATE_LIMIT_PER_MINUTE: '3', WORKERS: '1' });
