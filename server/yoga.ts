@@ -15,6 +15,7 @@ import { useNoInputEcho } from './graphql/no-echo.ts';
 import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
 import { useStaticFiles } from './http/static.ts';
+import { useGraphiQLPage } from './http/graphiql-page.ts';
 import { corsOptions } from './http/cors.ts';
 import { useFormPostRefusal } from './http/csrf.ts';
 import { useRetryAfter } from './http/retry-after.ts';
@@ -51,6 +52,14 @@ export type App = YogaServerInstance<Record<string, never>, Context>;
  * cost ceiling is per caller (config.queryCost, graphql/query-cost.ts).
  */
 export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxDirectives: 20 };
+
+/** GraphiQL's page: served from this process, no script or style is fetched from anywhere else. */
+const GRAPHIQL_OPTIONS = {
+  title: 'PromptGate',
+  defaultQuery: EXAMPLE_OPERATION,
+  // Ready to fill: paste a session token or key secret after "Bearer ". Empty, it is anonymous.
+  headers: JSON.stringify({ Authorization: 'Bearer ' }, null, 2),
+};
 
 /**
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
@@ -97,20 +106,15 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       if (verifiedKey) primeVerifiedKey(context, verifiedKey.row);
       return context;
     },
-    graphiql: {
-      title: 'PromptGate',
-      defaultQuery: EXAMPLE_OPERATION,
-      // Ready to fill: paste a session token or key secret after "Bearer ". Empty, it is anonymous.
-      headers: JSON.stringify({ Authorization: 'Bearer ' }, null, 2),
-    },
-    // Served from this process: no script or style is fetched from anywhere else.
-    renderGraphiQL,
+    // GraphiQL is served by useGraphiQLPage: rendered once, compressed, with an ETag.
+    graphiql: false,
     maskedErrors: {
       maskError,
     },
     plugins: [
       // /health (liveness) is yoga's own; /ready asks the database and Redis.
       useReadiness(readinessChecks),
+      useGraphiQLPage('/graphql', () => renderGraphiQL(GRAPHIQL_OPTIONS)),
       // /metrics here only with METRICS_TOKEN (Bearer); requests, runs, keys counted (server/metrics.ts).
       useMetricsEndpoint(config.metrics?.token),
       // First: a console page or asset is answered before any GraphQL work.
