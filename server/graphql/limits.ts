@@ -1,4 +1,4 @@
-import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /**
@@ -44,6 +44,10 @@ export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
         return;
       }
       if (!request.body) return;
+      // A declared length within the limit is all there is to read: node's HTTP parser ends the body
+      // at Content-Length (and refuses a request that also says chunked), so only a body with no
+      // declared length needs counting here. Not copying the body keeps a small request cheap.
+      if (request.headers.has('content-length')) return;
       const reader = request.body.getReader();
       const chunks: Uint8Array[] = [];
       let read = 0;
@@ -90,6 +94,25 @@ function variableProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+// Yoga parses a document once and hands the same DocumentNode to every request that sends it, so
+// what depends on the document alone is worked out once per document (and freed with it).
+const literalProblems = new WeakMap<DocumentNode, string | null>();
+
+/** The document's string literals' problem, if any: walked once per document. */
+function literalProblem(document: DocumentNode): string | undefined {
+  let problem = literalProblems.get(document);
+  if (problem === undefined) {
+    problem = null;
+    visit(document, {
+      StringValue(node) {
+        if (!problem && UNSTORABLE.test(node.value)) problem = 'a string holds a NUL character or half of a surrogate pair, which cannot be stored';
+      },
+    });
+    literalProblems.set(document, problem);
+  }
+  return problem ?? undefined;
+}
+
 /**
  * Refuses, before execution, text no store can keep (NUL, lone surrogates) anywhere in the
  * variables or the document's string literals, and variables nested absurdly deep: they would
@@ -98,14 +121,7 @@ function variableProblem(value: unknown): string | undefined {
 export function useStorableText(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      let problem = variableProblem(args.variableValues ?? {});
-      if (!problem) {
-        visit(args.document, {
-          StringValue(node) {
-            if (!problem && UNSTORABLE.test(node.value)) problem = 'a string holds a NUL character or half of a surrogate pair, which cannot be stored';
-          },
-        });
-      }
+      const problem = variableProblem(args.variableValues ?? {}) ?? literalProblem(args.document);
       if (problem) {
         setResultAndStopExecution({ errors: [new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })] });
       }
@@ -118,6 +134,9 @@ export const MAX_RUNS_PER_REQUEST = 5;
 
 const RUN_FIELDS = new Set(['runPrompt', 'runFlow']);
 
+/** Per operation of a cached document (see literalProblems): its runs are counted once. */
+const runCounts = new WeakMap<OperationDefinitionNode, number>();
+
 /**
  * How many runs an operation asks for: every runPrompt or runFlow at its root, under any alias,
  * through fragments and inline fragments alike (@skip and @include are not weighed: counted anyway).
@@ -125,6 +144,12 @@ const RUN_FIELDS = new Set(['runPrompt', 'runFlow']);
 export function countRuns(document: DocumentNode, operationName?: string | null): number {
   const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation !== 'mutation') return 0;
+  let runs = runCounts.get(operation);
+  if (runs === undefined) runCounts.set(operation, (runs = countRunsOf(document, operation)));
+  return runs;
+}
+
+function countRunsOf(document: DocumentNode, operation: OperationDefinitionNode): number {
   const fragments = new Map(
     document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])),
   );
