@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors.ts';
+import { pathParameters, REST_ROUTES, type RestRoute } from './routes.ts';
 import { restSchemas } from './schemas.ts';
 
 /**
@@ -38,14 +39,19 @@ const refusals = {
   '500': json(ref('ErrorEnvelope'), 'INTERNAL_SERVER_ERROR: unexpected; error.requestId identifies the request.'),
 };
 
-function post(summary: string, request: string, answer: string, extra: Record<string, unknown> = {}) {
+function operation(route: RestRoute) {
+  const parameters = pathParameters(route.path).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
   return {
     post: {
-      summary,
+      operationId: route.operation,
+      summary: route.summary,
       security: [{ bearer: [] }],
-      requestBody: { required: true, content: { 'application/json': { schema: ref(request) } } },
-      responses: { '200': json(ref(answer), 'Done. A run whose model call failed is also 200: error.code RUN_FAILED, message the run’s error.'), ...refusals },
-      ...extra,
+      ...(parameters.length ? { parameters } : {}),
+      requestBody: { required: true, content: { 'application/json': { schema: ref(route.bodySchema) } } },
+      responses: {
+        '200': json(ref(route.answerSchema), 'Done. A run whose model call failed is also 200: error.code RUN_FAILED, message the run’s error.'),
+        ...refusals,
+      },
     },
   };
 }
@@ -60,13 +66,14 @@ export function openApiDocument(): Record<string, unknown> {
     },
     servers: [{ url: '/' }],
     paths: {
-      '/v1/generate': post('Run a prompt', 'GenerateRequest', 'RunEnvelope'),
-      '/v1/flows/{flowId}/generate': post('Run a flow', 'FlowGenerateRequest', 'RunEnvelope', {
-        parameters: [{ name: 'flowId', in: 'path', required: true, schema: { type: 'string' }, description: 'The id of the flow (flw_…).' }],
-      }),
-      '/v1/rate': post('Rate a run', 'RateRequest', 'RateEnvelope'),
+      ...Object.fromEntries(REST_ROUTES.map((route) => [route.path, operation(route)])),
       '/v1/openapi.json': {
-        get: { summary: 'This document', responses: { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': {} } } } },
+        get: {
+          operationId: 'openapi',
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'The OpenAPI 3.1 document.', content: { 'application/json': {} } } },
+        },
       },
     },
     components: {

@@ -1,5 +1,4 @@
 import type { Plugin } from 'graphql-yoga';
-import type { z } from 'zod';
 import type { Context } from '../context.ts';
 import { badInput, unauthenticated } from '../errors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
@@ -7,8 +6,7 @@ import { noteOperation, noteOutcome, requestIdOf, requestLogger } from '../http/
 import type { Logger } from '../logger.ts';
 import { errorResponse, refusal } from './envelope.ts';
 import { openApiDocument } from './openapi.ts';
-import { generate, generateFlow, rate } from './runs.ts';
-import { FlowGenerateBody, GenerateBody, RateBody } from './schemas.ts';
+import { pathParameters, pathPattern, REST_ROUTES } from './routes.ts';
 
 /**
  * The Promptitude-compatible REST face (/v1), answered before yoga looks at the request. It sits
@@ -25,24 +23,7 @@ export interface RestOptions {
   logger: Logger;
 }
 
-interface Route<T extends z.ZodType> {
-  operation: string;
-  body: T;
-  /** The run service's field names as this endpoint's body spells them, so a BAD_USER_INPUT names the field the caller sent. */
-  fields: Record<string, string>;
-  handle(ctx: Context, body: z.infer<T>, params: string[]): Promise<Response>;
-}
-
-const route = <T extends z.ZodType>(r: Route<T>) => r as unknown as Route<z.ZodType>;
-
-const ROUTES: { pattern: RegExp; route: Route<z.ZodType> }[] = [
-  { pattern: /^\/v1\/generate$/, route: route({ operation: 'generate', body: GenerateBody, fields: { inputs: 'prompt.inputs' }, handle: (ctx, body) => generate(ctx, body) }) },
-  {
-    pattern: /^\/v1\/flows\/([^/]+)\/generate$/,
-    route: route({ operation: 'flowGenerate', body: FlowGenerateBody, fields: { inputs: 'flow.inputs', endUserId: 'userId' }, handle: (ctx, body, [flowId]) => generateFlow(ctx, body, flowId!) }),
-  },
-  { pattern: /^\/v1\/rate$/, route: route({ operation: 'rate', body: RateBody, fields: { runId: 'logId' }, handle: (ctx, body) => rate(ctx, body) }) },
-];
+const MATCHERS = REST_ROUTES.map((route) => ({ route, pattern: pathPattern(route.path), names: pathParameters(route.path) }));
 
 export const REST_PREFIX = '/v1/';
 
@@ -56,9 +37,9 @@ function isJson(request: Request): boolean {
   return type === 'application/json';
 }
 
-function decodeParams(match: RegExpExecArray): string[] | undefined {
+function decodeParams(names: string[], match: RegExpExecArray): Record<string, string> | undefined {
   try {
-    return match.slice(1).map((part) => decodeURIComponent(part));
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
   } catch {
     return undefined;
   }
@@ -75,8 +56,8 @@ async function handle(request: Request, serverContext: unknown, options: RestOpt
     openApiText ??= JSON.stringify(openApiDocument());
     return new Response(openApiText, { headers: { 'content-type': 'application/json; charset=utf-8' } });
   }
-  const found = ROUTES.map(({ pattern, route }) => ({ route, match: pattern.exec(path) })).find(({ match }) => match);
-  const params = found?.match && decodeParams(found.match);
+  const found = MATCHERS.map(({ route, pattern, names }) => ({ route, names, match: pattern.exec(path) })).find(({ match }) => match);
+  const params = found?.match && decodeParams(found.names, found.match);
   if (!found || !params) return refusal(404, 'NOT_FOUND', `No endpoint ${path}: see /v1/openapi.json`);
   const { route } = found;
   noteOperation(request, route.operation);
