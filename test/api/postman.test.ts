@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { print } from 'graphql';
@@ -18,6 +19,7 @@ import { ROOT, scratchDatabase, startServerProcess, type ServerProcess } from '.
  * The Postman collection under postman/, run by newman against a real server on a fresh store: an
  * organization whose SPECIFIC key is granted one prompt of two (and a flow of the granted one).
  * This is the check Promptitude's docs tell teams to make of a key; CI makes it on both stores.
+ * The README's curl examples run against the same server, so they cannot go stale.
  */
 
 const collection = JSON.parse(readFileSync(join(ROOT, 'postman/promptgate.postman_collection.json'), 'utf8'));
@@ -88,5 +90,36 @@ describe('the Postman collection, run by newman', () => {
       'verify permissions',
     );
     expect(failuresOf(summary)).toEqual([expect.stringContaining('The key is refused the other prompt: answers 403 FORBIDDEN, NOT_GRANTED')]);
+  });
+});
+
+/** The ```sh blocks of README.md's "Coming from Promptitude", in order. */
+function readmeCurlBlocks(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Coming from Promptitude');
+  expect(start, 'README.md has a "Coming from Promptitude" section').toBeGreaterThanOrEqual(0);
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!);
+}
+
+function bash(script: string, env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('bash', ['-euo', 'pipefail', '-c', script], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+describe('README "Coming from Promptitude"', () => {
+  it('runs each curl example as written, each answered 200 in the envelope', async () => {
+    const blocks = readmeCurlBlocks();
+    expect(blocks).toHaveLength(3);
+    const env = { PROMPTGATE_URL: server.url, PROMPTGATE_KEY: seeded.specificKey, PROMPT_ID: seeded.grantedPromptId, FLOW_ID: seeded.flowId, LOG_ID: '' };
+    for (const block of blocks) {
+      const answer = JSON.parse(await bash(block, env));
+      expect(answer, block).toMatchObject({ code: 200, message: 'OK', error: null });
+      // The rate example rates the run the first example made.
+      if (answer.results.status) env.LOG_ID ||= answer.results.logId;
+    }
   });
 });
