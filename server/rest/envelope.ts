@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
-import { AppError, type ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import { redactCredentials } from '../http/redact.ts';
+import { retryAfterOf } from '../http/retry-after.ts';
 import type { Envelope } from './schemas.ts';
 
 /**
@@ -35,12 +36,6 @@ export function refusal(status: number, code: ErrorCode, message: string, extra:
   return envelopeResponse({ code: status, message, error: { code, ...extra }, results: null }, headers);
 }
 
-/** The seconds a RATE_LIMITED names, a minute (the longest window any limit counts in) when none. */
-function retryAfterOf(error: AppError): number {
-  const seconds = Number(error.extensions.retryAfterSeconds);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 60;
-}
-
 /**
  * The answer for an error a handler threw: an AppError (or a GraphQLError carrying a contract
  * code) becomes its status and code; anything else is unexpected, answered 500 with only the
@@ -63,7 +58,7 @@ export function errorResponse(error: unknown, requestId: string): { response: Re
     code,
     ...(typeof extensions.reason === 'string' && code === 'FORBIDDEN' ? { reason: extensions.reason as NonNullable<Envelope['error']>['reason'] } : {}),
     ...(typeof extensions.field === 'string' ? { field: extensions.field } : {}),
-    ...(code === 'RATE_LIMITED' ? { retryAfterSeconds: retryAfterOf(error as AppError) } : {}),
+    ...(code === 'RATE_LIMITED' ? { retryAfterSeconds: retryAfterOf(error) } : {}),
   };
   const headers: Record<string, string> = code === 'RATE_LIMITED' ? { 'retry-after': String(detail.retryAfterSeconds) } : {};
   const response = envelopeResponse({ code: status, message: redactCredentials(error.message), error: detail, results: null }, headers);

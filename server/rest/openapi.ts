@@ -30,6 +30,8 @@ const refusals = {
   '401': json(ref('ErrorEnvelope'), 'UNAUTHENTICATED: no API key, or one that is unknown, revoked or expired.'),
   '403': json(ref('ErrorEnvelope'), 'FORBIDDEN: the key may not do this; error.reason says why (NOT_GRANTED, …).'),
   '404': json(ref('ErrorEnvelope'), "NOT_FOUND: no such id, or one of another organization's."),
+  '405': json(ref('ErrorEnvelope'), 'BAD_USER_INPUT: another method than POST.'),
+  '409': json(ref('ErrorEnvelope'), 'CONFLICT: e.g. rating a run still running, or a flow whose step was deleted.'),
   '413': json(ref('ErrorEnvelope'), 'BAD_USER_INPUT: the body is larger than 1 MiB.'),
   '415': json(ref('ErrorEnvelope'), 'BAD_USER_INPUT: the body is not sent as application/json.'),
   '429': {

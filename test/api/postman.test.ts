@@ -35,7 +35,8 @@ async function op(document: Parameters<typeof print>[0], variables: Record<strin
 
 beforeAll(async () => {
   database = await scratchDatabase();
-  server = await startServerProcess(database.url);
+  // A fresh store is migrated on start: on a busy machine that takes a while.
+  server = await startServerProcess(database.url, {}, 180_000);
   const { signUp } = await op(SignUpDocument, { input: { email: `postman-${Date.now()}@example.com`, password: TEST_PASSWORD, name: 'Postman' } });
   const token = signUp.token as string;
   const organizationId = (await op(CreateOrganizationDocument, { input: { name: 'Postman Co' } }, token)).createOrganization.id;
@@ -47,7 +48,7 @@ beforeAll(async () => {
   const specificKey = await key({ name: 'Partner app', access: 'SPECIFIC', promptIds: [grantedPromptId], flowIds: [flowId] });
   const organizationKey = await key({ name: 'Everything', access: 'ORGANIZATION' });
   seeded = { grantedPromptId, otherPromptId, flowId, specificKey, organizationKey };
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   await server?.stop();
