@@ -31,7 +31,10 @@ export function isRestRequest(request: Request): boolean {
   return new URL(request.url).pathname.startsWith(REST_PREFIX);
 }
 
-/** A body is JSON when it says so (with or without a charset), as Promptitude's clients send it. */
+/**
+ * A body is JSON when it says so (with or without a charset), as Promptitude's clients send it.
+ * Requiring it also means no page on another site can post here without a CORS preflight.
+ */
 function isJson(request: Request): boolean {
   const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   return type === 'application/json';
@@ -58,10 +61,11 @@ async function handle(request: Request, serverContext: unknown, options: RestOpt
   }
   const found = MATCHERS.map(({ route, pattern, names }) => ({ route, names, match: pattern.exec(path) })).find(({ match }) => match);
   const params = found?.match && decodeParams(found.names, found.match);
-  if (!found || !params) return refusal(404, 'NOT_FOUND', `No endpoint ${path}: see /v1/openapi.json`);
+  if (!found || !params) // The path is not repeated: like every refusal, this one echoes nothing the caller sent.
+  if (!found || !params) return refusal(404, 'NOT_FOUND', 'No such endpoint: /v1/openapi.json lists them');
   const { route } = found;
   noteOperation(request, route.operation);
-  if (request.method !== 'POST') return refusal(405, 'BAD_USER_INPUT', `Use POST for ${path}`, {}, { allow: 'POST' });
+  if (request.method !== 'POST') return refusal(405, 'BAD_USER_INPUT', `Use POST for ${route.path}`, {}, { allow: 'POST' });
   if (!isJson(request)) {
     return refusal(415, 'BAD_USER_INPUT', 'Send the body as JSON, with Content-Type: application/json', { field: 'content-type' });
   }

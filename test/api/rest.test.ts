@@ -327,7 +327,9 @@ describe('HTTP conventions', () => {
   });
 
   it('answers an unknown path 404 and a wrong method 405, in the envelope', async () => {
-    expectRefused(await rest(h, '/v1/prompts', {}, { token: specific.secret }), 404, 'NOT_FOUND');
+    const unknown = await rest(h, '/v1/pgk_pasted-secret-here', {}, { token: specific.secret });
+    expectRefused(unknown, 404, 'NOT_FOUND');
+    expect(unknown.body.message).not.toContain('pasted');
     const wrongMethod = await rest(h, '/v1/generate', undefined, { token: specific.secret, method: 'GET' });
     expectRefused(wrongMethod, 405, 'BAD_USER_INPUT');
     expect(wrongMethod.headers.get('allow')).toBe('POST');
