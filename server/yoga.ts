@@ -9,7 +9,7 @@ import type { Orm } from './db/orm.ts';
 import { EXAMPLE_OPERATION } from './graphiql-example.ts';
 import { authzLookups } from './graphql/authz-lookups.ts';
 import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
-import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
+import { graphqlTooLarge, MAX_BODY_BYTES, MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
 import { unlimited, type RateLimiter } from './http/rate-limit.ts';
@@ -26,6 +26,8 @@ import { primeVerifiedKey } from './modules/api-key/api-key.schema.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { principalForSession } from './modules/user/user.service.ts';
 import { ModelProviders } from './providers/index.ts';
+import { bodyTooLarge } from './rest/envelope.ts';
+import { isRestRequest, useRestApi } from './rest/router.ts';
 import { schema } from './schema.ts';
 
 export interface AppOptions {
@@ -62,6 +64,25 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
   // Made before any request or transaction (and, on PostgreSQL, listening for changes).
   accessCache(orm.em, logger);
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
+  // The context of one request, GraphQL's and the REST face's alike: one authentication for both.
+  const contextOf = async (request: Request, req?: { socket?: { remoteAddress?: string } }): Promise<Context> => {
+    // One EntityManager per request: nothing here shares an identity map with another request.
+    const em = orm.em.fork();
+    const now = new Date();
+    const log = requestLogger(request, logger);
+    let verifiedKey: KeyAuthentication | undefined;
+    const principal = await authenticate(request.headers.get('authorization'), {
+      session: (token) => principalForSession(em, token, now),
+      apiKey: async (secret) => (verifiedKey = await verifyApiKey(em, secret, now, log)).principal,
+    });
+    noteCaller(request, principal);
+    // node:http puts `req` in the server context; a proxy header counts only when configured.
+    const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
+    const context = buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
+    // The key's row was read with its secret: its loader need not read it again.
+    if (verifiedKey) primeVerifiedKey(context, verifiedKey.row);
+    return context;
+  };
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -77,24 +98,7 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
       error: () => undefined,
     },
-    context: async ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => {
-      // One EntityManager per request: nothing here shares an identity map with another request.
-      const em = orm.em.fork();
-      const now = new Date();
-      const log = requestLogger(request, logger);
-      let verifiedKey: KeyAuthentication | undefined;
-      const principal = await authenticate(request.headers.get('authorization'), {
-        session: (token) => principalForSession(em, token, now),
-        apiKey: async (secret) => (verifiedKey = await verifyApiKey(em, secret, now, log)).principal,
-      });
-      noteCaller(request, principal);
-      // node:http puts `req` in the server context; a proxy header counts only when configured.
-      const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
-      const context = buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
-      // The key's row was read with its secret: its loader need not read it again.
-      if (verifiedKey) primeVerifiedKey(context, verifiedKey.row);
-      return context;
-    },
+    context: ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => contextOf(request, req),
     graphiql: {
       title: 'PromptGate',
       defaultQuery: EXAMPLE_OPERATION,
@@ -111,9 +115,12 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       useReadiness(readinessChecks),
       // First: a console page or asset is answered before any GraphQL work.
       ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
-      useBodyLimit(),
+      // A body over the limit is refused in the answer's own shape: GraphQL's, or the REST envelope.
+      useBodyLimit(MAX_BODY_BYTES, (request, message) => (isRestRequest(request) ? bodyTooLarge(request, message) : graphqlTooLarge(request, message))),
       // After useBodyLimit, which hands the rest a new Request: the state is kept per Request.
       useRequestLog(logger),
+      // The Promptitude-compatible /v1 endpoints: same context, rate limiter and services as GraphQL.
+      useRestApi({ context: (request, serverContext) => contextOf(request, (serverContext as { req?: { socket?: { remoteAddress?: string } } }).req), rateLimiter, logger }),
       // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).
       useRunBudget<Context>({
         maxRunsPerRequest: MAX_RUNS_PER_REQUEST,

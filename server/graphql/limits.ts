@@ -23,9 +23,12 @@ export function maxDirectivesInDocument(max: number): ValidationRule {
 /** The largest request body PromptGate reads: far above any real operation with its inputs. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function tooLarge(fetchAPI: { Response: typeof Response }, message: string): Response {
+/** How a body over the limit is answered: a GraphQL error by default; the REST face answers its own envelope. */
+export type TooLargeAnswer = (request: Request, message: string) => Response;
+
+export function graphqlTooLarge(_request: Request, message: string): Response {
   const error = { message, extensions: { code: 'BAD_USER_INPUT' } };
-  return new fetchAPI.Response(JSON.stringify({ errors: [error] }), { status: 413, headers: { 'content-type': 'application/json', connection: 'close' } });
+  return new Response(JSON.stringify({ errors: [error] }), { status: 413, headers: { 'content-type': 'application/json', connection: 'close' } });
 }
 
 /**
@@ -35,12 +38,12 @@ function tooLarge(fetchAPI: { Response: typeof Response }, message: string): Res
  * refused at the limit, so at most MAX_BODY_BYTES of it is ever held. The body read is handed on
  * to yoga as it came.
  */
-export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
+export function useBodyLimit(maxBytes = MAX_BODY_BYTES, tooLarge: TooLargeAnswer = graphqlTooLarge): Plugin {
   return {
     async onRequest({ request, setRequest, endResponse, fetchAPI }) {
       const length = Number(request.headers.get('content-length') ?? 0);
       if (length > maxBytes) {
-        endResponse(tooLarge(fetchAPI, `The request body is ${length} bytes; at most ${maxBytes} are read`));
+        endResponse(tooLarge(request, `The request body is ${length} bytes; at most ${maxBytes} are read`));
         return;
       }
       if (!request.body) return;
@@ -58,7 +61,7 @@ export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
         if (read > maxBytes) {
           // Stop reading: the rest of the body is never taken in, and the connection is closed.
           await reader.cancel().catch(() => undefined);
-          endResponse(tooLarge(fetchAPI, `The request body is over ${maxBytes} bytes, the most that is read`));
+          endResponse(tooLarge(request, `The request body is over ${maxBytes} bytes, the most that is read`));
           return;
         }
         chunks.push(value);
