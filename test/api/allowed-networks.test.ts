@@ -49,7 +49,7 @@ beforeAll(async () => {
   h = await startHarness();
   w = await buildWorld(h);
   const url = h.dialect === 'postgresql' ? h.orm.config.get('clientUrl')! : `sqlite:${h.orm.config.get('dbName')}`;
-  const shared = sharedCounter ? { REDIS_URL: process.env.REDIS_URL! } : {};
+  const shared: Record<string, string> = sharedCounter ? { REDIS_URL: process.env.REDIS_URL! } : {};
   [direct, proxied] = await Promise.all([
     startServerProcess(url, { WORKERS: '1', ...shared }),
     startServerProcess(url, { WORKERS: '1', TRUST_PROXY: '127.0.0.1, ::1, 10.0.0.0/8', ...shared }),

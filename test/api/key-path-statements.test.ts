@@ -59,11 +59,13 @@ describe('statements per key request', () => {
     expect(await statementsOf(VIEWER)).toEqual([]);
   });
 
-  it('runPrompt reads the key and the prompt with its grant bit once, as checkAccess does', async () => {
+  it('runPrompt reads the key and the prompt with its grant bit once, as checkAccess does, and counts the run in its month', async () => {
     await cold();
     const reads = (await statementsOf('mutation($p: ID!) { runPrompt(input: { promptId: $p, inputs: { text: "x" } }) { status } }', { p: w.promptId })).filter(
       (statement) => !statement.startsWith('orm: '),
     );
-    expect(reads).toEqual(['verify_api_key', 'prompt_and_grant']);
+    // The one write before the run: its count against the key's monthly quotas (run/quota.ts),
+    // made for every key so that quotaUsage is right whenever a quota is set.
+    expect(reads).toEqual(['verify_api_key', 'prompt_and_grant', 'count_run_in_quota']);
   });
 });
