@@ -104,6 +104,15 @@ describe('managing a key’s limits', () => {
     });
   });
 
+  it('refuses a key with allowed networks when the address is unknown (no socket), and lets the same key in once its ranges are cleared', async () => {
+    const key = await keyWithLimits(h, w, { allowedCidrs: ['127.0.0.1/32'] });
+    const { response, body } = await post(h, VIEWER, {}, key.secret);
+    expect(body.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'IP_NOT_ALLOWED', apiKeyId: key.id });
+    expect(response.status).toBe(200);
+    dataOf(await h.gql(UPDATE_LIMITS, { input: { apiKeyId: key.id } }, { token: w.admin.token }));
+    expect(dataOf(await h.gql(VIEWER, {}, { token: key.secret })).viewer.apiKey.id).toBe(key.id);
+  });
+
   it('refuses to change the limits of a revoked key (CONFLICT)', async () => {
     const key = await keyWithLimits(h, w, {});
     dataOf(await h.gql('mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { id } }', { id: key.id }, { token: w.admin.token }));
