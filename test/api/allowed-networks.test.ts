@@ -65,7 +65,9 @@ describe('allowed networks, the client address from the socket', () => {
     const loopback = await keyFrom({ allowedCidrs: ['127.0.0.0/8', '::1/128'] });
     const elsewhere = await keyFrom({ allowedCidrs: ['10.0.0.0/8', '2001:db8::/32'] });
     const anywhere = await keyFrom({});
-    expect(dataOf((await call(direct, VIEWER, loopback.secret)).body).viewer.apiKey.id).toBe(loopback.id);
+    // The key reads its own limits (its row as authentication read it).
+    const own = '{ viewer { apiKey { id allowedCidrs monthlyTokenQuota } } }';
+    expect(dataOf((await call(direct, own, loopback.secret)).body).viewer.apiKey).toEqual({ id: loopback.id, allowedCidrs: ['127.0.0.0/8', '::1/128'], monthlyTokenQuota: null });
     expect(dataOf((await call(direct, VIEWER, anywhere.secret)).body).viewer.apiKey.id).toBe(anywhere.id);
     expectRefused(await call(direct, VIEWER, elsewhere.secret), elsewhere.id);
     // A refused key runs nothing and records nothing.
