@@ -187,6 +187,18 @@ describe('monthly run quota', () => {
     expect(dataOf(await h.gql(QUOTA_USAGE, { id: key.id }, { token: key.secret })).apiKey.quotaUsage.runs).toBe(3);
   });
 
+  it('counts the runs a key made this month before it was given a quota', async () => {
+    const key = await keyWithLimits(h, w, {});
+    for (let i = 0; i < 3; i++) expect(dataOf(await h.gql(RUN, runInput(w), { token: key.secret })).runPrompt.status).toBe('SUCCEEDED');
+    // A key without a quota keeps no count of its own; quotaUsage reads its runs.
+    expect(await countRows(h, 'api_key_monthly_usage', { api_key_id: key.id })).toBe(0);
+    expect(dataOf(await h.gql(QUOTA_USAGE, { id: key.id }, { token: w.admin.token })).apiKey.quotaUsage.runs).toBe(3);
+    dataOf(await h.gql(UPDATE_LIMITS, { input: { apiKeyId: key.id, monthlyRunQuota: 4 } }, { token: w.admin.token }));
+    expect(dataOf(await h.gql(RUN, runInput(w), { token: key.secret })).runPrompt.status).toBe('SUCCEEDED');
+    expect((await h.gql(RUN, runInput(w), { token: key.secret })).errors![0]!.extensions).toMatchObject({ reason: 'QUOTA_EXHAUSTED', quota: 'MONTHLY_RUNS' });
+    expect(await countRows(h, 'runs', { api_key_id: key.id })).toBe(4);
+  });
+
   it('refuses a run with invalid input before it counts against the quota', async () => {
     const key = await keyWithLimits(h, w, { monthlyRunQuota: 1 });
     expect(codeOf(await h.gql(RUN, { input: { promptId: w.promptId, inputs: {} } }, { token: key.secret }))).toBe('BAD_USER_INPUT');

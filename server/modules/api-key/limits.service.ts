@@ -5,6 +5,7 @@ import { invalidateAccess } from '../access/invalidation.ts';
 import { recordUpdate } from '../audit/audit.service.ts';
 import type { ApiKey } from './api-key.entity.ts';
 import { getApiKeyForUpdate } from './api-key.service.ts';
+import { seedMonthlyCount } from '../run/quota.ts';
 import { applyLimits, checkLimits, limitsOf, type LimitsInput } from './limits.ts';
 
 /**
@@ -24,6 +25,9 @@ export async function updateApiKeyLimits(em: EntityManager, actor: Principal, in
     await invalidateAccess(tx, `key:${key.id}`);
     applyLimits(key, next);
     await tx.flush();
+    // A quota where there was none: count this month's runs so far (run/quota.ts).
+    const hadQuota = before.monthlyRunQuota != null || before.monthlyTokenQuota != null;
+    if (!hadQuota && (next.monthlyRunQuota != null || next.monthlyTokenQuota != null)) await seedMonthlyCount(tx, key.id, new Date());
     return key;
   });
 }

@@ -1,13 +1,15 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Principal } from '../../auth/principal.ts';
+import { sqlDate } from '../../db/dialect.ts';
 import { preparedDb, statement } from '../../db/prepared.ts';
 import { AppError } from '../../errors.ts';
-import { ApiKeyMonthlyUsageSchema } from '../api-key/api-key.entity.ts';
 
 /**
  * Monthly quotas of a key (calendar month, UTC), counted in one row per key and month
- * (api_key_monthly_usage). Every run of a key counts, quota or not, so quotaUsage shows the month
- * so far whenever a quota is set.
+ * (api_key_monthly_usage) for the keys that have a quota. A key without one writes nothing more
+ * per run (measured: one commit per run on PostgreSQL); when a quota is set, the row is seeded
+ * from the month's runs (seedMonthlyCount), so a quota set mid-month counts the runs already made.
+ * quotaUsage reads the runs themselves, so it is right for every key.
  *
  * - Runs: a run is counted before it starts by ONE conditional upsert that adds it only while the
  *   key is under both quotas. The row is the lock: concurrent runs on any number of replicas are
@@ -87,6 +89,7 @@ function exhausted(principal: Extract<Principal, { kind: 'apiKey' }>, which: 'ru
 export async function reserveRun(em: EntityManager, principal: Principal, now: Date): Promise<QuotaReservation | undefined> {
   if (principal.kind !== 'apiKey') return undefined;
   const { monthlyRunQuota, monthlyTokenQuota } = principal.limits;
+  if (monthlyRunQuota == null && monthlyTokenQuota == null) return undefined;
   if (monthlyRunQuota === 0) throw exhausted(principal, 'runs', 0, now);
   if (monthlyTokenQuota === 0) throw exhausted(principal, 'tokens', 0, now);
   const month = monthOf(now);
@@ -110,8 +113,37 @@ export async function addRunTokens(em: EntityManager, reservation: QuotaReservat
   return quotaThresholdCrossed(reservation.monthlyTokenQuota, after - tokens, after);
 }
 
-/** What keys counted this month, for ApiKey.quotaUsage: one read for a page of keys. */
+/** When the month of `now` began (UTC). */
+export function monthStart(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+}
+
+/**
+ * Sets a key's count for the month to its runs so far (the runs table is the truth): called in
+ * the transaction that gives a key a quota it did not have, so the quota counts from the start of
+ * the month, not from the moment it was set.
+ */
+export async function seedMonthlyCount(tx: EntityManager, apiKeyId: string, now: Date): Promise<void> {
+  // `where` before `on conflict`: SQLite needs it to read an INSERT … SELECT with an upsert clause.
+  await tx.getConnection().execute(
+    `insert into api_key_monthly_usage (api_key_id, month, runs, tokens)
+     select ?, ?, count(*), coalesce(sum(prompt_tokens + completion_tokens), 0) from runs where api_key_id = ? and started_at >= ?
+     on conflict (api_key_id, month) do update set runs = excluded.runs, tokens = excluded.tokens`,
+    [apiKeyId, monthOf(now), apiKeyId, sqlDate(tx, monthStart(now))],
+    'run',
+    tx.getTransactionContext(),
+  );
+}
+
+/**
+ * What keys ran this month, for ApiKey.quotaUsage: one grouped read of their runs for a page of
+ * keys, on the (api_key_id, started_at) index.
+ */
 export async function monthlyUsage(em: EntityManager, apiKeyIds: readonly string[], now: Date): Promise<Map<string, { runs: number; tokens: number }>> {
-  const rows = await em.find(ApiKeyMonthlyUsageSchema, { apiKey: { $in: [...apiKeyIds] }, month: monthOf(now) });
-  return new Map(rows.map((row) => [row.apiKey, { runs: Number(row.runs), tokens: Number(row.tokens) }]));
+  const rows: { api_key_id: string; runs: number | string; tokens: number | string }[] = await em.getConnection().execute(
+    `select api_key_id, count(*) as runs, coalesce(sum(prompt_tokens + completion_tokens), 0) as tokens from runs
+     where api_key_id in (${apiKeyIds.map(() => '?').join(', ')}) and started_at >= ? group by api_key_id`,
+    [...apiKeyIds, sqlDate(em, monthStart(now))],
+  );
+  return new Map(rows.map((row) => [row.api_key_id, { runs: Number(row.runs), tokens: Number(row.tokens) }]));
 }
