@@ -1,4 +1,5 @@
 import { DEFAULT_QUERY_COST_LIMITS, type QueryCostLimits } from './graphql/query-cost.ts';
+import { parseCidr } from './http/client-address.ts';
 import { parseCorsOrigins } from './http/cors.ts';
 
 /**
@@ -31,6 +32,11 @@ export interface Config {
   queryCost: QueryCostLimits;
   /** Origins whose pages may call the API from a browser (CORS_ORIGINS); none when empty. */
   corsOrigins: string[];
+  /**
+   * The reverse proxies (CIDRs, TRUST_PROXY) whose X-Forwarded-For is believed for a key's
+   * allowedCidrs (http/client-address.ts); empty: the socket's peer address is the client.
+   */
+  trustProxy: string[];
 }
 
 /**
@@ -99,6 +105,14 @@ function parsePositiveInt(name: string, value: string | undefined, fallback: num
   return n;
 }
 
+/** TRUST_PROXY: comma-separated CIDRs (or single addresses) of the proxies in front. */
+export function parseTrustProxy(value: string | undefined): string[] {
+  const cidrs = (value ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  const bad = cidrs.find((cidr) => !parseCidr(cidr));
+  if (bad !== undefined) throw new ConfigError(`TRUST_PROXY must list CIDRs or addresses separated by commas (e.g. 10.0.0.0/8,::1); "${bad}" is not one`);
+  return cidrs;
+}
+
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -138,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: parsePositiveInt('SESSION_TTL_SECONDS', env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     seedEmbeddedDemo: env.PROMPTGATE_SEED_DEMO !== 'false',
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     logLevel,
   };
 }

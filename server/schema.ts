@@ -7,6 +7,7 @@ import './modules/prompt/prompt.schema.ts';
 import './modules/flow/flow.schema.ts';
 import './modules/audit/audit.schema.ts';
 import './modules/api-key/api-key.schema.ts';
+import './modules/api-key/limits.schema.ts';
 import './modules/access/access.schema.ts';
 import './modules/run/run.schema.ts';
 

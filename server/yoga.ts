@@ -12,7 +12,8 @@ import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { graphqlTooLarge, MAX_BODY_BYTES, MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
-import { unlimited, type RateLimiter } from './http/rate-limit.ts';
+import { CidrSet, clientAddressFrom } from './http/client-address.ts';
+import { memoryRateLimiter, type RateLimiter } from './http/rate-limit.ts';
 import { useStaticFiles } from './http/static.ts';
 import { corsOptions } from './http/cors.ts';
 import { useFormPostRefusal } from './http/csrf.ts';
@@ -32,9 +33,9 @@ import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'trustProxy'>>;
   logger: Logger;
-  /** Counts API key requests; none when absent. */
+  /** Counts API key requests; when absent, one in this process that counts only keys with a limit of their own. */
   rateLimiter?: RateLimiter;
   /** Counts failed sign-ins; one in this process (from config.signInThrottle) when absent. */
   signInThrottle?: SignInThrottle;
@@ -56,13 +57,14 @@ export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, max
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
  * `app.fetch` directly.
  */
-export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle, consoleDir, readinessChecks = [databaseCheck(orm)] }: AppOptions): App {
+export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter(0), signInThrottle, consoleDir, readinessChecks = [databaseCheck(orm)] }: AppOptions): App {
   const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
   const queryCost = config.queryCost ?? DEFAULT_QUERY_COST_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
   const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
   // Made before any request or transaction (and, on PostgreSQL, listening for changes).
   accessCache(orm.em, logger);
+  const trustedProxies = config.trustProxy?.length ? new CidrSet(config.trustProxy) : undefined;
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
   // The context of one request, GraphQL's and the REST face's alike: one authentication for both.
   const contextOf = async (request: Request, req?: { socket?: { remoteAddress?: string } }): Promise<Context> => {
@@ -71,9 +73,11 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
     const now = new Date();
     const log = requestLogger(request, logger);
     let verifiedKey: KeyAuthentication | undefined;
+    // Where a key's allowedCidrs look: the socket's peer, or what trusted proxies forwarded (TRUST_PROXY).
+    const keyAddress = () => clientAddressFrom(req?.socket?.remoteAddress, request.headers.get('x-forwarded-for'), trustedProxies);
     const principal = await authenticate(request.headers.get('authorization'), {
       session: (token) => principalForSession(em, token, now),
-      apiKey: async (secret) => (verifiedKey = await verifyApiKey(em, secret, now, log)).principal,
+      apiKey: async (secret) => (verifiedKey = await verifyApiKey(em, secret, now, log, keyAddress())).principal,
     });
     noteCaller(request, principal);
     // node:http puts `req` in the server context; a proxy header counts only when configured.
@@ -124,8 +128,8 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).
       useRunBudget<Context>({
         maxRunsPerRequest: MAX_RUNS_PER_REQUEST,
-        apiKeyOf: (ctx) => (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : undefined),
-        hit: (apiKeyId, now) => rateLimiter.hit(apiKeyId, now),
+        apiKeyOf: (ctx) => (ctx.principal.kind === 'apiKey' ? { apiKeyId: ctx.principal.apiKeyId, perMinute: ctx.principal.limits.rateLimitPerMinute } : undefined),
+        hit: (apiKeyId, now, perMinute) => rateLimiter.hit(apiKeyId, now, perMinute),
       }),
       useNoInputEcho(),
       useStorableText(),

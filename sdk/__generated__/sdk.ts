@@ -37,6 +37,8 @@ import * as Operations from './graphql.js';
 
 
 
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -60,6 +62,12 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     UpdateApiKey(variables: Operations.UpdateApiKeyMutationVariables, options?: C): Promise<Operations.UpdateApiKeyMutation> {
       return requester<Operations.UpdateApiKeyMutation, Operations.UpdateApiKeyMutationVariables>(Operations.UpdateApiKeyDocument, variables, options) as Promise<Operations.UpdateApiKeyMutation>;
+    },
+    UpdateApiKeyLimits(variables: Operations.UpdateApiKeyLimitsMutationVariables, options?: C): Promise<Operations.UpdateApiKeyLimitsMutation> {
+      return requester<Operations.UpdateApiKeyLimitsMutation, Operations.UpdateApiKeyLimitsMutationVariables>(Operations.UpdateApiKeyLimitsDocument, variables, options) as Promise<Operations.UpdateApiKeyLimitsMutation>;
+    },
+    ApiKeyQuotaUsage(variables: Operations.ApiKeyQuotaUsageQueryVariables, options?: C): Promise<Operations.ApiKeyQuotaUsageQuery> {
+      return requester<Operations.ApiKeyQuotaUsageQuery, Operations.ApiKeyQuotaUsageQueryVariables>(Operations.ApiKeyQuotaUsageDocument, variables, options) as Promise<Operations.ApiKeyQuotaUsageQuery>;
     },
     RevokeApiKey(variables: Operations.RevokeApiKeyMutationVariables, options?: C): Promise<Operations.RevokeApiKeyMutation> {
       return requester<Operations.RevokeApiKeyMutation, Operations.RevokeApiKeyMutationVariables>(Operations.RevokeApiKeyDocument, variables, options) as Promise<Operations.RevokeApiKeyMutation>;

@@ -9,6 +9,7 @@ import { execute, type TransportOptions } from './transport.js';
 import type {
   AccessDecision,
   ApiKey,
+  ApiKeyQuotaUsage,
   ApiKeyUsage,
   ApiKeyWithGrants,
   AuditEvent,
@@ -259,6 +260,19 @@ export class PromptGateClient {
   /** Renames a key or changes when it expires (`expiresAt: null` never expires). */
   async updateApiKey(input: G.UpdateApiKeyInput): Promise<ApiKey> {
     return (await this.operations.UpdateApiKey({ input })).updateApiKey;
+  }
+
+  /**
+   * Replaces the key's guardrails as a whole (admins and owners): requests per minute, monthly run
+   * and token quotas, allowed networks (CIDRs). An absent or null field clears that limit.
+   */
+  async updateApiKeyLimits(input: G.UpdateApiKeyLimitsInput): Promise<ApiKey> {
+    return (await this.operations.UpdateApiKeyLimits({ input })).updateApiKeyLimits;
+  }
+
+  /** The key's monthly quotas and its runs and tokens so far this month (UTC), with when they reset. */
+  async apiKeyQuotaUsage(id: string): Promise<ApiKeyQuotaUsage | null> {
+    return (await this.operations.ApiKeyQuotaUsage({ id })).apiKey;
   }
 
   /** Ends the key for good, at once. */

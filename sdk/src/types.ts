@@ -30,6 +30,8 @@ export type AccessDecision = G.CheckAccessQuery['checkAccess'];
 /** A key's usage in a time window, overall and per prompt or flow. */
 export type ApiKeyUsage = NonNullable<G.ApiKeyUsageQuery['apiKey']>;
 export type ResourceUsage = ApiKeyUsage['usageByResource'][number];
+/** A key's monthly quotas and what it counted against them this month (UTC). */
+export type ApiKeyQuotaUsage = NonNullable<G.ApiKeyQuotaUsageQuery['apiKey']>;
 
 /** Exactly one prompt or one flow. */
 export type ResourceRef = { promptId: string; flowId?: undefined } | { flowId: string; promptId?: undefined };

@@ -2,6 +2,7 @@ import {
   ApiKeyFlowGrantSchema,
   ApiKeyPromptGrantSchema,
   ApiKeySchema,
+  ApiKeyMonthlyUsageSchema,
   ApiKeySecretSchema,
 } from '../modules/api-key/api-key.entity.ts';
 import { KeyAccessCountSchema, KeyAccessSchema } from '../modules/access/access-index.entity.ts';
@@ -25,6 +26,7 @@ export const entities = [
   ApiKeySecretSchema,
   ApiKeyPromptGrantSchema,
   ApiKeyFlowGrantSchema,
+  ApiKeyMonthlyUsageSchema,
   KeyAccessSchema,
   KeyAccessCountSchema,
   RunSchema,

@@ -178,9 +178,9 @@ function countRunsOf(document: DocumentNode, operation: OperationDefinitionNode)
 /** What useRunBudget needs: a request's caller and a rate limiter that counts one hit per call. */
 interface RunBudgetOptions<TContext> {
   maxRunsPerRequest: number;
-  /** The API key whose rate limit the request counts against; undefined for other callers. */
-  apiKeyOf(context: TContext): string | undefined;
-  hit(apiKeyId: string, now: Date): Promise<void>;
+  /** The API key whose rate limit the request counts against, and its own limit; undefined for other callers. */
+  apiKeyOf(context: TContext): { apiKeyId: string; perMinute: number | null } | undefined;
+  hit(apiKeyId: string, now: Date, perMinute: number | null): Promise<void>;
 }
 
 /**
@@ -202,11 +202,11 @@ export function useRunBudget<TContext>({ maxRunsPerRequest, apiKeyOf, hit }: Run
         });
         return;
       }
-      const apiKeyId = apiKeyOf(args.contextValue as TContext);
-      if (!apiKeyId) return;
+      const key = apiKeyOf(args.contextValue as TContext);
+      if (!key) return;
       const now = new Date();
       try {
-        for (let i = 0; i < Math.max(1, runs); i++) await hit(apiKeyId, now);
+        for (let i = 0; i < Math.max(1, runs); i++) await hit(key.apiKeyId, now, key.perMinute);
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
         setResultAndStopExecution({ errors: [error] });

@@ -7,7 +7,7 @@ import type { Envelope } from './schemas.ts';
 /**
  * Promptitude's answer shape, `{ code, message, error, results }`, for every answer of /v1: `code`
  * is the HTTP status, `error` null when all went well. A refusal carries the contract's code (and
- * for FORBIDDEN its reason, for BAD_USER_INPUT its field), never a stack or a database message.
+ * for FORBIDDEN and RATE_LIMITED its reason, for BAD_USER_INPUT its field), never a stack or a database message.
  */
 
 const STATUS: Record<ErrorCode, number> = {
@@ -56,7 +56,7 @@ export function errorResponse(error: unknown, requestId: string): { response: Re
   const status = STATUS[code];
   const detail = {
     code,
-    ...(typeof extensions.reason === 'string' && code === 'FORBIDDEN' ? { reason: extensions.reason as NonNullable<Envelope['error']>['reason'] } : {}),
+    ...(typeof extensions.reason === 'string' && (code === 'FORBIDDEN' || code === 'RATE_LIMITED') ? { reason: extensions.reason as NonNullable<Envelope['error']>['reason'] } : {}),
     ...(typeof extensions.field === 'string' ? { field: extensions.field } : {}),
     ...(code === 'RATE_LIMITED' ? { retryAfterSeconds: retryAfterOf(error) } : {}),
   };

@@ -28,14 +28,14 @@ const json = (schema: unknown, description: string) => ({ description, content: 
 const refusals = {
   '400': json(ref('ErrorEnvelope'), 'BAD_USER_INPUT: the body is not JSON, or a field is missing or wrong (error.field names it).'),
   '401': json(ref('ErrorEnvelope'), 'UNAUTHENTICATED: no API key, or one that is unknown, revoked or expired.'),
-  '403': json(ref('ErrorEnvelope'), 'FORBIDDEN: the key may not do this; error.reason says why (NOT_GRANTED, …).'),
+  '403': json(ref('ErrorEnvelope'), 'FORBIDDEN: the key may not do this; error.reason says why (NOT_GRANTED, IP_NOT_ALLOWED, …).'),
   '404': json(ref('ErrorEnvelope'), "NOT_FOUND: no such id, or one of another organization's."),
   '405': json(ref('ErrorEnvelope'), 'BAD_USER_INPUT: another method than POST.'),
   '409': json(ref('ErrorEnvelope'), 'CONFLICT: e.g. rating a run still running, or a flow whose step was deleted.'),
   '413': json(ref('ErrorEnvelope'), 'BAD_USER_INPUT: the body is larger than 1 MiB.'),
   '415': json(ref('ErrorEnvelope'), 'BAD_USER_INPUT: the body is not sent as application/json.'),
   '429': {
-    ...json(ref('ErrorEnvelope'), "RATE_LIMITED: over the key's limit; retry after the seconds Retry-After gives."),
+    ...json(ref('ErrorEnvelope'), "RATE_LIMITED: over the key's rate limit (error.reason RATE_LIMIT) or its monthly quota (QUOTA_EXHAUSTED); retry after the seconds Retry-After gives."),
     headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' } },
   },
   '500': json(ref('ErrorEnvelope'), 'INTERNAL_SERVER_ERROR: unexpected; error.requestId identifies the request.'),

@@ -79,7 +79,7 @@ async function handle(request: Request, serverContext: unknown, options: RestOpt
       throw badInput(issue.path.length ? issue.path.join('.') : 'body', issue.message);
     }
     // One call is one hit of the key's limit, as one run is in a GraphQL request (graphql/limits.ts).
-    if (ctx.principal.kind === 'apiKey') await options.rateLimiter.hit(ctx.principal.apiKeyId, new Date());
+    if (ctx.principal.kind === 'apiKey') await options.rateLimiter.hit(ctx.principal.apiKeyId, new Date(), ctx.principal.limits.rateLimitPerMinute);
     return await route.handle(ctx, parsed.data, params);
   } catch (error) {
     const requestId = requestIdOf(request) ?? 'unknown';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODES, FORBIDDEN_REASONS } from '../errors.ts';
+import { ERROR_CODES, FORBIDDEN_REASONS, RATE_LIMITED_REASONS } from '../errors.ts';
 
 /**
  * The bodies of the Promptitude-compatible endpoints, as the handlers validate them and as
@@ -42,7 +42,10 @@ export const RateBody = z
 export const EnvelopeError = z
   .object({
     code: z.enum([...ERROR_CODES, 'RUN_FAILED']),
-    reason: z.enum(FORBIDDEN_REASONS).optional().meta({ description: 'Why a FORBIDDEN was given (NOT_GRANTED, KEY_REVOKED, …).' }),
+    reason: z
+      .enum([...FORBIDDEN_REASONS, ...RATE_LIMITED_REASONS])
+      .optional()
+      .meta({ description: 'Why a FORBIDDEN (NOT_GRANTED, KEY_REVOKED, IP_NOT_ALLOWED, …) or a RATE_LIMITED (RATE_LIMIT, QUOTA_EXHAUSTED) was given.' }),
     field: z.string().optional().meta({ description: 'The body field a BAD_USER_INPUT is about, e.g. prompt.promptId.' }),
     retryAfterSeconds: z.number().int().optional().meta({ description: 'For RATE_LIMITED: also in the Retry-After header.' }),
     requestId: z.string().optional().meta({ description: 'For INTERNAL_SERVER_ERROR: quote it when reporting the failure.' }),

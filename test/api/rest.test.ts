@@ -240,6 +240,42 @@ describe.each(limitersUnderTest(LIMIT))('rate limits, %s', (_name, makeLimiter) 
   });
 });
 
+describe('key guardrails through REST, as through GraphQL', () => {
+  const setLimits = async (key: TestKey, limits: Record<string, unknown>) =>
+    dataOf(await h.gql('mutation($input: UpdateApiKeyLimitsInput!) { updateApiKeyLimits(input: $input) { id } }', { input: { apiKeyId: key.id, ...limits } }, { token: w.admin.token }));
+
+  it('holds a key to its own rate limit: 429, reason RATE_LIMIT, Retry-After, nothing run', async () => {
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    const key = await createApiKey(h, w.owner, w.organizationId, { name: 'Own limit', promptIds: [w.promptId] });
+    await setLimits(key, { rateLimitPerMinute: 2 });
+    for (let i = 0; i < 2; i++) expect((await generate(key.secret, w.promptId)).status).toBe(200);
+    const refused = await generate(key.secret, w.promptId);
+    expectRefused(refused, 429, 'RATE_LIMITED', { reason: 'RATE_LIMIT' });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await runsOf(key)).toBe(2);
+  });
+
+  it('refuses a run past the monthly run quota: 429, reason QUOTA_EXHAUSTED, nothing recorded', async () => {
+    const key = await createApiKey(h, w.owner, w.organizationId, { name: 'Quota', promptIds: [w.promptId], flowIds: [w.flowId] });
+    await setLimits(key, { monthlyRunQuota: 1 });
+    expect((await generate(key.secret, w.promptId)).status).toBe(200);
+    const refused = await generateFlow(key.secret, w.flowId);
+    expectRefused(refused, 429, 'RATE_LIMITED', { reason: 'QUOTA_EXHAUSTED' });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await runsOf(key)).toBe(1);
+  });
+
+  it('refuses a key called from outside its allowed networks: 403, reason IP_NOT_ALLOWED', async () => {
+    const key = await createApiKey(h, w.owner, w.organizationId, { name: 'Networks', promptIds: [w.promptId] });
+    await setLimits(key, { allowedCidrs: ['203.0.113.0/24'] });
+    expectRefused(await generate(key.secret, w.promptId), 403, 'FORBIDDEN', { reason: 'IP_NOT_ALLOWED' });
+    expect(await runsOf(key)).toBe(0);
+    await setLimits(key, {});
+    expect((await generate(key.secret, w.promptId)).status).toBe(200);
+  });
+});
+
 describe('the same request through REST and GraphQL', () => {
   /** Everything recorded about a run and its steps, less what differs between any two runs (ids, times). */
   async function recorded(runId: string) {

@@ -153,6 +153,11 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     promptIds: t.idList({ description: 'With access SPECIFIC: prompts of the same organization.' }),
     flowIds: t.idList({ description: 'With access SPECIFIC: flows of the same organization (and so the prompts they run).' }),
     expiresAt: t.field({ type: 'DateTime', description: 'In the future; absent: the key does not expire.' }),
+    // The key's guardrails (limits.ts, limits.schema.ts); absent: none.
+    rateLimitPerMinute: t.int(),
+    monthlyRunQuota: t.int(),
+    monthlyTokenQuota: t.int(),
+    allowedCidrs: t.stringList(),
   }),
 });
 const UpdateApiKeyPermissionsInput = builder.inputType('UpdateApiKeyPermissionsInput', {

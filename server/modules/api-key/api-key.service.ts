@@ -18,6 +18,7 @@ import {
   type ApiKey,
   type ApiKeyAccess,
 } from './api-key.entity.ts';
+import { applyLimits, checkLimits, type LimitsInput } from './limits.ts';
 
 /** The answer of createApiKey and rotateApiKey: the only time the whole secret is ever shown. */
 export interface IssuedKey {
@@ -134,11 +135,12 @@ export async function createApiKey(
     promptIds?: readonly string[] | null;
     flowIds?: readonly string[] | null;
     expiresAt?: Date | null;
-  },
+  } & LimitsInput,
 ): Promise<IssuedKey> {
   const now = new Date();
   const name = checkName('name', input.name);
   const expiresAt = checkExpiresAt(input.expiresAt, now);
+  const limits = checkLimits(input);
   return em.transactional(async (tx) => {
     const grants = await checkGrants(tx, input.organizationId, input);
     const apiKey = tx.create(ApiKeySchema, {
@@ -151,6 +153,7 @@ export async function createApiKey(
       lastUsedAt: null,
       createdBy: actor.kind === 'user' ? actor.userId : null,
     });
+    applyLimits(apiKey, limits);
     const secret = issueSecret(tx, apiKey);
     writeGrants(tx, apiKey.id, grants);
     await flushAndIndex(tx, apiKey, undefined);
@@ -158,7 +161,7 @@ export async function createApiKey(
       organizationId: apiKey.organization,
       action: 'api_key.created',
       targetId: apiKey.id,
-      changes: { after: { name, prefix: apiKey.prefix, expiresAt: expiresAt?.toISOString() ?? null, ...grants } },
+      changes: { after: { name, prefix: apiKey.prefix, expiresAt: expiresAt?.toISOString() ?? null, ...grants, ...limits } },
     });
     return { apiKey, secret };
   });

@@ -10,6 +10,7 @@ import type { Flow } from '../flow/flow.entity.ts';
 import { FlowStepSchema } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { flowVariables, hasInput, renderedBytes, renderTemplate, RenderTooLargeError, templateVariables } from '../prompt/template.ts';
+import { addRunTokens, reserveRun, type QuotaReservation } from './quota.ts';
 import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
 
 /** A step over one of the run limits: it ends the run FAILED with this message. */
@@ -201,13 +202,26 @@ async function finish(env: RunEnvironment, run: Run, outcome: { status: 'SUCCEED
   return run;
 }
 
+/**
+ * Adds a finished run's tokens to its key's month (quota.ts). Bookkeeping: a failure is logged,
+ * never turned into a failure of the run it counts.
+ */
+async function countTokens(env: RunEnvironment, reservation: QuotaReservation | undefined, run: Run): Promise<Run> {
+  if (reservation) {
+    await addRunTokens(env.em, reservation, run.promptTokens + run.completionTokens).catch((error: unknown) => env.logger.warn('could not count the run\'s tokens', error));
+  }
+  return run;
+}
+
 export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { inputs?: unknown; endUserId?: string | null }): Promise<Run> {
   const inputs = checkInputs(input.inputs);
   const endUserId = checkEndUserId(input.endUserId);
   requireVariables(templateVariables(prompt.template), inputs);
   requireRenderable([prompt], inputs, env.limits);
+  // Last, once nothing else can refuse it: a run counted against the key's quotas is a run that starts.
+  const reservation = await reserveRun(env.em, env.principal, new Date());
   const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 });
-  return execute(env, run, [prompt], inputs);
+  return countTokens(env, reservation, await execute(env, run, [prompt], inputs));
 }
 
 export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?: unknown; endUserId?: string | null }): Promise<Run> {
@@ -227,8 +241,9 @@ export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?:
   }
   requireVariables(flowVariables(prompts.map((p) => p.template)), inputs);
   requireRenderable(prompts, inputs, env.limits);
+  const reservation = await reserveRun(env.em, env.principal, new Date());
   const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length });
-  return execute(env, run, prompts, inputs);
+  return countTokens(env, reservation, await execute(env, run, prompts, inputs));
 }
 
 export async function rateRun(em: EntityManager, runId: string, stars: number): Promise<Run> {
