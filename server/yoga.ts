@@ -26,11 +26,12 @@ import { primeVerifiedKey } from './modules/api-key/api-key.schema.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { principalForSession } from './modules/user/user.service.ts';
 import { ModelProviders } from './providers/index.ts';
+import { webhookSecurity } from './modules/webhook/webhook-security.ts';
 import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'webhooks'>>;
   logger: Logger;
   /** Counts API key requests; none when absent. */
   rateLimiter?: RateLimiter;
@@ -58,7 +59,7 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
   const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
   const queryCost = config.queryCost ?? DEFAULT_QUERY_COST_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
-  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
+  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits, webhooks: webhookSecurity(config.webhooks) };
   // Made before any request or transaction (and, on PostgreSQL, listening for changes).
   accessCache(orm.em, logger);
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
