@@ -20,6 +20,8 @@ describe('the client', () => {
       'run', 'runs', 'iterateRuns', 'rateRun', 'apiKeyUsage', 'auditLog', 'iterateAuditLog', 'request',
       // What a console needs beyond that: a page of the Integrate tab, a key with its flows' steps.
       'availableApiKeysPage', 'apiKeyPermissions',
+      // Signed webhooks (admins and owners).
+      'webhooks', 'createWebhook', 'updateWebhook', 'deleteWebhook', 'testWebhook', 'webhookDeliveries',
     ];
     expect(methods.sort()).toEqual(required.sort());
   });
