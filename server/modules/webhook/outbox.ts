@@ -35,11 +35,7 @@ export async function enqueueWebhookEvent(
   options: { dedupeKey?: string; now?: Date; webhookIds?: string[] } = {},
 ): Promise<number> {
   const now = options.now ?? new Date();
-  const webhooks = options.webhookIds
-    ? options.webhookIds
-    : (await em.find(WebhookSchema, { organization: organizationId, enabled: true }, { fields: ['id', 'events'] }))
-        .filter((webhook) => webhook.events.includes(event))
-        .map((webhook) => webhook.id);
+  const webhooks = options.webhookIds ?? (await subscribedWebhooks(em, organizationId, event));
   if (webhooks.length === 0) return 0;
   const body = webhookBody(event, data, now);
   let written = 0;
@@ -55,6 +51,12 @@ export async function enqueueWebhookEvent(
     written += affectedRows(result);
   }
   return written;
+}
+
+/** The enabled webhooks of the organization that asked for `event` (an organization holds a few at most). */
+export async function subscribedWebhooks(em: EntityManager, organizationId: string, event: WebhookEvent): Promise<string[]> {
+  const webhooks = await em.find(WebhookSchema, { organization: organizationId, enabled: true }, { fields: ['id', 'events'] });
+  return webhooks.filter((webhook) => webhook.events.includes(event)).map((webhook) => webhook.id);
 }
 
 function affectedRows(result: unknown): number {
