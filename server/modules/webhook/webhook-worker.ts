@@ -7,7 +7,7 @@ import type { Logger } from '../../logger.ts';
 import { scanKeyExpiry } from './expiry-scan.ts';
 import type { SecretBox } from './webhook-crypto.ts';
 import { signatureHeaders } from './webhook-crypto.ts';
-import { WebhookDeliverySchema, WebhookSchema } from './webhook.entity.ts';
+import { WebhookDeliverySchema, WebhookSchema, type Webhook } from './webhook.entity.ts';
 import { sendWebhook } from './webhook-send.ts';
 
 /** Deliveries one replica takes per poll. */
@@ -67,9 +67,8 @@ export function startWebhookWorker(options: { orm: Orm; logger: Logger; config: 
   let running: Promise<void> | undefined;
   let stopped = false;
 
-  async function attempt(delivery: Claimed): Promise<void> {
+  async function attempt(delivery: Claimed, webhook: Webhook | undefined): Promise<void> {
     const em = orm.em.fork();
-    const webhook = await em.findOne(WebhookSchema, { id: delivery.webhookId });
     const now = new Date();
     if (!webhook || (!webhook.enabled && delivery.event !== 'PING')) {
       await em.nativeUpdate(WebhookDeliverySchema, { id: delivery.id }, { status: 'FAILED', nextAttemptAt: null, responseExcerpt: 'webhook disabled' });
@@ -98,7 +97,10 @@ export function startWebhookWorker(options: { orm: Orm; logger: Logger; config: 
     for (;;) {
       const claimed = await orm.em.fork().transactional((tx) => claimDue(tx, now, leaseMs));
       if (claimed.length === 0) return;
-      await Promise.all(claimed.map((delivery) => attempt(delivery).catch((error: unknown) => logger.error(`webhook delivery ${delivery.id} could not be attempted`, error))));
+      // The batch's webhooks in one read, each with its current URL and secret.
+      const webhookIds = [...new Set(claimed.map((delivery) => delivery.webhookId))];
+      const webhooks = new Map((await orm.em.fork().find(WebhookSchema, { id: { $in: webhookIds } })).map((webhook) => [webhook.id, webhook]));
+      await Promise.all(claimed.map((delivery) => attempt(delivery, webhooks.get(delivery.webhookId)).catch((error: unknown) => logger.error(`webhook delivery ${delivery.id} could not be attempted`, error))));
       if (claimed.length < BATCH || stopped) return;
       now = new Date();
     }
