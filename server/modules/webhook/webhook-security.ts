@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DatabaseConfig, WebhookConfig } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import { secretBox } from './webhook-crypto.ts';
@@ -14,14 +14,17 @@ export function webhookSecurity(config: Pick<WebhookConfig, 'allowInsecure' | 's
   return { allowInsecure: config?.allowInsecure ?? false, box: secretBox(config?.secretKey ?? randomBytes(32).toString('base64')) };
 }
 
+/** Where the development key is kept: the data directory of the working directory (gitignored). */
+const DATA_DIR = './data';
+
 /**
- * WEBHOOK_SECRET_KEY, or for development a random key generated once into the data directory
- * (beside the SQLite file, or ./data) and read from there on every start. Replicas on PostgreSQL
+ * WEBHOOK_SECRET_KEY, or for development a random key generated once into ./data and read from
+ * there on every start. Replicas on PostgreSQL
  * must share one key: set WEBHOOK_SECRET_KEY; the server warns when it falls back to the file.
  */
 export function resolveWebhookSecretKey(config: WebhookConfig, database: DatabaseConfig, logger: Logger): string {
   if (config.secretKey) return config.secretKey;
-  const dir = database.dialect === 'sqlite' && database.path !== ':memory:' ? dirname(database.path) : './data';
+  const dir = DATA_DIR;
   const file = join(dir, 'webhook-secret.key');
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
