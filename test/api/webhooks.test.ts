@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WEBHOOK_CONFIG } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
+import { enqueueWebhookEvent } from '../../server/modules/webhook/outbox.ts';
 import { secretBox } from '../../server/modules/webhook/webhook-crypto.ts';
 import { startWebhookWorker, type WebhookWorker } from '../../server/modules/webhook/webhook-worker.ts';
 import { buildWorld, countRows, createApiKey, type TestUser, type World } from '../fixtures.ts';
@@ -304,6 +305,24 @@ describe('ACCESS_DENIED', () => {
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]!.json).toMatchObject({ type: 'ACCESS_DENIED', data: { apiKey: { id: key.id, name: 'Narrow' }, reason: 'NOT_GRANTED', promptId: other } });
     expect(receiver.received[0]!.verified).toBe(true);
+  });
+});
+
+describe('the outbox', () => {
+  it('writes an event with a dedupe key once per webhook, as a second replica would write it again', async () => {
+    await noWebhooks();
+    const { webhook } = await createWebhook(['ACCESS_DENIED']);
+    const write = () =>
+      h.orm.em.fork().transactional((tx) => enqueueWebhookEvent(tx, w.organizationId, 'ACCESS_DENIED', { reason: 'NOT_GRANTED' }, { dedupeKey: 'denied:same' }));
+    expect(await write()).toBe(1);
+    expect(await write()).toBe(0);
+    expect(await countRows(h, 'webhook_deliveries', { webhook_id: webhook.id })).toBe(1);
+  });
+
+  it('writes nothing for an organization whose webhooks did not ask for the event', async () => {
+    await noWebhooks();
+    await createWebhook(['PING']);
+    expect(await h.orm.em.fork().transactional((tx) => enqueueWebhookEvent(tx, w.organizationId, 'API_KEY_QUOTA_WARNING', { percent: 80 }))).toBe(0);
   });
 });
 
