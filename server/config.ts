@@ -37,7 +37,38 @@ export interface Config {
    * allowedCidrs (http/client-address.ts); empty: the socket's peer address is the client.
    */
   trustProxy: string[];
+  /** Signed webhooks: the delivery worker and what a webhook URL may be (see WebhookConfig). */
+  webhooks: WebhookConfig;
 }
+
+export interface WebhookConfig {
+  /** WEBHOOKS_ALLOW_INSECURE=true: http and private, loopback or metadata addresses allowed (development, tests). */
+  allowInsecure: boolean;
+  /**
+   * WEBHOOK_SECRET_KEY: encrypts the webhooks' signing secrets at rest. Every replica needs the
+   * same one. Unset: a random key generated once into data/webhook-secret.key (index.ts).
+   */
+  secretKey?: string;
+  /** How often each replica's worker looks for due deliveries (WEBHOOK_POLL_MS). */
+  pollMs: number;
+  /** How often it looks for keys about to expire or just expired (WEBHOOK_EXPIRY_SCAN_MS). */
+  expiryScanMs: number;
+  /** How long one attempt may take (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** The first retry's delay, doubled on each later one up to an hour (WEBHOOK_RETRY_BASE_MS). */
+  retryBaseMs: number;
+  /** How long a delivery is retried before it ends FAILED (WEBHOOK_RETRY_FOR_MS; 24 hours). */
+  retryForMs: number;
+}
+
+export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = {
+  allowInsecure: false,
+  pollMs: 1000,
+  expiryScanMs: 60_000,
+  timeoutMs: 10_000,
+  retryBaseMs: 10_000,
+  retryForMs: 24 * 3600_000,
+};
 
 /**
  * Bounds on one run, so that no request can make the server build, send or store more than this
@@ -153,6 +184,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedEmbeddedDemo: env.PROMPTGATE_SEED_DEMO !== 'false',
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    webhooks: {
+      allowInsecure: env.WEBHOOKS_ALLOW_INSECURE === 'true',
+      secretKey: env.WEBHOOK_SECRET_KEY || undefined,
+      pollMs: parsePositiveInt('WEBHOOK_POLL_MS', env.WEBHOOK_POLL_MS, DEFAULT_WEBHOOK_CONFIG.pollMs),
+      expiryScanMs: parsePositiveInt('WEBHOOK_EXPIRY_SCAN_MS', env.WEBHOOK_EXPIRY_SCAN_MS, DEFAULT_WEBHOOK_CONFIG.expiryScanMs),
+      timeoutMs: parsePositiveInt('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, DEFAULT_WEBHOOK_CONFIG.timeoutMs),
+      retryBaseMs: parsePositiveInt('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, DEFAULT_WEBHOOK_CONFIG.retryBaseMs),
+      retryForMs: parsePositiveInt('WEBHOOK_RETRY_FOR_MS', env.WEBHOOK_RETRY_FOR_MS, DEFAULT_WEBHOOK_CONFIG.retryForMs),
+    },
     logLevel,
   };
 }

@@ -29,11 +29,12 @@ import { principalForSession } from './modules/user/user.service.ts';
 import { ModelProviders } from './providers/index.ts';
 import { bodyTooLarge } from './rest/envelope.ts';
 import { isRestRequest, useRestApi } from './rest/router.ts';
+import { webhookSecurity } from './modules/webhook/webhook-security.ts';
 import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'trustProxy'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'trustProxy' | 'webhooks'>>;
   logger: Logger;
   /** Counts API key requests; when absent, one in this process that counts only keys with a limit of their own. */
   rateLimiter?: RateLimiter;
@@ -61,7 +62,7 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
   const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
   const queryCost = config.queryCost ?? DEFAULT_QUERY_COST_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
-  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
+  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits, webhooks: webhookSecurity(config.webhooks) };
   // Made before any request or transaction (and, on PostgreSQL, listening for changes).
   accessCache(orm.em, logger);
   const trustedProxies = config.trustProxy?.length ? new CidrSet(config.trustProxy) : undefined;

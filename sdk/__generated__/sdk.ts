@@ -39,6 +39,12 @@ import * as Operations from './graphql.js';
 
 
 
+
+
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -155,6 +161,24 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     LogOut(variables?: Operations.LogOutMutationVariables, options?: C): Promise<Operations.LogOutMutation> {
       return requester<Operations.LogOutMutation, Operations.LogOutMutationVariables>(Operations.LogOutDocument, variables, options) as Promise<Operations.LogOutMutation>;
+    },
+    Webhooks(variables: Operations.WebhooksQueryVariables, options?: C): Promise<Operations.WebhooksQuery> {
+      return requester<Operations.WebhooksQuery, Operations.WebhooksQueryVariables>(Operations.WebhooksDocument, variables, options) as Promise<Operations.WebhooksQuery>;
+    },
+    WebhookDeliveries(variables: Operations.WebhookDeliveriesQueryVariables, options?: C): Promise<Operations.WebhookDeliveriesQuery> {
+      return requester<Operations.WebhookDeliveriesQuery, Operations.WebhookDeliveriesQueryVariables>(Operations.WebhookDeliveriesDocument, variables, options) as Promise<Operations.WebhookDeliveriesQuery>;
+    },
+    CreateWebhook(variables: Operations.CreateWebhookMutationVariables, options?: C): Promise<Operations.CreateWebhookMutation> {
+      return requester<Operations.CreateWebhookMutation, Operations.CreateWebhookMutationVariables>(Operations.CreateWebhookDocument, variables, options) as Promise<Operations.CreateWebhookMutation>;
+    },
+    UpdateWebhook(variables: Operations.UpdateWebhookMutationVariables, options?: C): Promise<Operations.UpdateWebhookMutation> {
+      return requester<Operations.UpdateWebhookMutation, Operations.UpdateWebhookMutationVariables>(Operations.UpdateWebhookDocument, variables, options) as Promise<Operations.UpdateWebhookMutation>;
+    },
+    DeleteWebhook(variables: Operations.DeleteWebhookMutationVariables, options?: C): Promise<Operations.DeleteWebhookMutation> {
+      return requester<Operations.DeleteWebhookMutation, Operations.DeleteWebhookMutationVariables>(Operations.DeleteWebhookDocument, variables, options) as Promise<Operations.DeleteWebhookMutation>;
+    },
+    TestWebhook(variables: Operations.TestWebhookMutationVariables, options?: C): Promise<Operations.TestWebhookMutation> {
+      return requester<Operations.TestWebhookMutation, Operations.TestWebhookMutationVariables>(Operations.TestWebhookDocument, variables, options) as Promise<Operations.TestWebhookMutation>;
     }
   };
 }

@@ -13,6 +13,7 @@ import type {
   ApiKeyUsage,
   ApiKeyWithGrants,
   AuditEvent,
+  CreatedWebhook,
   AuthPayload,
   Flow,
   IssuedApiKey,
@@ -25,6 +26,8 @@ import type {
   RunFilter,
   TimeWindow,
   Viewer,
+  Webhook,
+  WebhookDelivery,
 } from './types.js';
 
 interface CommonOptions {
@@ -314,6 +317,43 @@ export class PromptGateClient {
   /** Runs, failures, latency and tokens of a key, overall and per prompt or flow (all time unless a window is given). */
   async apiKeyUsage(apiKeyId: string, window: TimeWindow = {}): Promise<ApiKeyUsage | null> {
     return (await this.operations.ApiKeyUsage({ apiKeyId, ...window })).apiKey;
+  }
+
+  // Webhooks (admins and owners)
+
+  /** The organization's webhooks (never their secrets). */
+  async webhooks(organizationId: string): Promise<Webhook[]> {
+    return organizationOrThrow(organizationId, await this.operations.Webhooks({ organizationId })).webhooks;
+  }
+
+  /**
+   * Subscribes a URL to key events, signed per the Standard Webhooks specification. The answer
+   * holds the signing secret (`whsec_…`), this once: keep it to verify deliveries.
+   */
+  async createWebhook(input: G.CreateWebhookInput): Promise<CreatedWebhook> {
+    return (await this.operations.CreateWebhook({ input })).createWebhook;
+  }
+
+  /** Changes a webhook's URL, events or whether it is enabled; absent fields are unchanged. */
+  async updateWebhook(input: G.UpdateWebhookInput): Promise<Webhook> {
+    return (await this.operations.UpdateWebhook({ input })).updateWebhook;
+  }
+
+  /** Deletes a webhook and its deliveries; answers its id. */
+  async deleteWebhook(webhookId: string): Promise<string> {
+    return (await this.operations.DeleteWebhook({ webhookId })).deleteWebhook;
+  }
+
+  /** Queues a PING to the webhook now and answers its delivery. */
+  async testWebhook(webhookId: string): Promise<WebhookDelivery> {
+    return (await this.operations.TestWebhook({ webhookId })).testWebhook;
+  }
+
+  /** One page of a webhook's deliveries, newest first, each with its status and attempts. */
+  async webhookDeliveries(webhookId: string, page: PageArgs = {}): Promise<Page<WebhookDelivery>> {
+    const node = (await this.operations.WebhookDeliveries({ webhookId, ...page })).node;
+    if (!node || !('deliveries' in node)) throw new NotFoundError('NOT_FOUND', `Webhook ${webhookId} was not found`);
+    return toPage(node.deliveries);
   }
 }
 

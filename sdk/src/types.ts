@@ -16,6 +16,8 @@ export type Run = G.RunFieldsFragment;
 export type RunStep = G.RunStepFieldsFragment;
 export type Usage = G.UsageFieldsFragment;
 export type AuditEvent = G.AuditEventFieldsFragment;
+export type Webhook = G.WebhookFieldsFragment;
+export type WebhookDelivery = G.WebhookDeliveryFieldsFragment;
 
 /** Who is calling: a signed-in user with their memberships, an API key, or neither. */
 export type Viewer = G.ViewerQuery['viewer'];
@@ -25,6 +27,8 @@ export type AuthPayload = G.LogInMutation['logIn'];
 export type IssuedApiKey = G.CreateApiKeyMutation['createApiKey'];
 /** A key whose granted flows carry their steps, as `apiKeyPermissions(id)` answers it. */
 export type ApiKeyWithGrants = NonNullable<G.ApiKeyPermissionsQuery['apiKey']>;
+/** A new webhook: `secret` (whsec_…) signs its deliveries and is shown this once. */
+export type CreatedWebhook = G.CreateWebhookMutation['createWebhook'];
 /** Whether a key may run a prompt or flow, and why. */
 export type AccessDecision = G.CheckAccessQuery['checkAccess'];
 /** A key's usage in a time window, overall and per prompt or flow. */

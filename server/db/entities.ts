@@ -8,6 +8,7 @@ import {
 import { KeyAccessCountSchema, KeyAccessSchema } from '../modules/access/access-index.entity.ts';
 import { RunSchema, RunStepSchema } from '../modules/run/run.entity.ts';
 import { AuditEventSchema } from '../modules/audit/audit.entity.ts';
+import { WebhookDeliverySchema, WebhookSchema } from '../modules/webhook/webhook.entity.ts';
 import { FlowSchema, FlowStepSchema } from '../modules/flow/flow.entity.ts';
 import { MembershipSchema, OrganizationSchema } from '../modules/organization/organization.entity.ts';
 import { PromptSchema } from '../modules/prompt/prompt.entity.ts';
@@ -32,4 +33,6 @@ export const entities = [
   RunSchema,
   RunStepSchema,
   AuditEventSchema,
+  WebhookSchema,
+  WebhookDeliverySchema,
 ];

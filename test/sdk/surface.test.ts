@@ -22,6 +22,8 @@ describe('the client', () => {
       'availableApiKeysPage', 'apiKeyPermissions',
       // A key's guardrails.
       'updateApiKeyLimits', 'apiKeyQuotaUsage',
+      // Signed webhooks (admins and owners).
+      'webhooks', 'createWebhook', 'updateWebhook', 'deleteWebhook', 'testWebhook', 'webhookDeliveries',
     ];
     expect(methods.sort()).toEqual(required.sort());
   });

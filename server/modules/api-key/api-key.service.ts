@@ -10,6 +10,7 @@ import { recordAudit, recordEdit, recordUpdate } from '../audit/audit.service.ts
 import { FlowSchema } from '../flow/flow.entity.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
 import { checkName } from '../../validation.ts';
+import { enqueueWebhookEvent, keySummary } from '../webhook/outbox.ts';
 import {
   ApiKeyFlowGrantSchema,
   ApiKeyPromptGrantSchema,
@@ -189,6 +190,7 @@ export async function updateApiKeyPermissions(
     writeGrants(tx, key.id, after);
     key.access = after.access;
     await flushAndIndex(tx, key, was);
+    await enqueueWebhookEvent(tx, key.organization, 'API_KEY_PERMISSIONS_UPDATED', { apiKey: keySummary(key), before, after });
     return key;
   });
 }
@@ -237,6 +239,7 @@ export async function revokeApiKey(em: EntityManager, actor: Principal, apiKeyId
       targetId: key.id,
       changes: { before: { status: keyStatus(keyFacts({ ...key, revokedAt: null }), now) }, after: { status: 'REVOKED' } },
     });
+    await enqueueWebhookEvent(tx, key.organization, 'API_KEY_REVOKED', { apiKey: keySummary(key) });
     await flushAndIndex(tx, key, was);
     return key;
   });
@@ -277,6 +280,7 @@ export async function rotateApiKey(
       targetId: key.id,
       changes: { before: { prefix: previousPrefix }, after: { prefix: key.prefix }, gracePeriodSeconds: grace },
     });
+    await enqueueWebhookEvent(tx, key.organization, 'API_KEY_ROTATED', { apiKey: keySummary(key), previousPrefix, gracePeriodSeconds: grace });
     return { apiKey: key, secret };
   });
 }

@@ -10,7 +10,8 @@ import type { Flow } from '../flow/flow.entity.ts';
 import { FlowStepSchema } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { flowVariables, hasInput, renderedBytes, renderTemplate, RenderTooLargeError, templateVariables } from '../prompt/template.ts';
-import { addRunTokens, reserveRun, type QuotaReservation } from './quota.ts';
+import { recordQuotaWarning } from '../webhook/quota-warning.ts';
+import { addRunTokens, reserveRun, type QuotaReservation, type QuotaThreshold } from './quota.ts';
 import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
 
 /** A step over one of the run limits: it ends the run FAILED with this message. */
@@ -208,9 +209,31 @@ async function finish(env: RunEnvironment, run: Run, outcome: { status: 'SUCCEED
  */
 async function countTokens(env: RunEnvironment, reservation: QuotaReservation | undefined, run: Run): Promise<Run> {
   if (reservation) {
-    await addRunTokens(env.em, reservation, run.promptTokens + run.completionTokens).catch((error: unknown) => env.logger.warn('could not count the run\'s tokens', error));
+    try {
+      const crossed = await addRunTokens(env.em, reservation, run.promptTokens + run.completionTokens);
+      if (crossed) await warnQuota(env, reservation, 'MONTHLY_TOKENS', crossed);
+    } catch (error) {
+      env.logger.warn("could not count the run's tokens", error);
+    }
   }
   return run;
+}
+
+/** Counts a key's run against its month (quota.ts), and warns the organization's webhooks at 80% and 100%. */
+async function reserve(env: RunEnvironment): Promise<QuotaReservation | undefined> {
+  const reservation = await reserveRun(env.em, env.principal, new Date());
+  if (reservation?.runThreshold) {
+    await warnQuota(env, reservation, 'MONTHLY_RUNS', reservation.runThreshold).catch((error: unknown) => env.logger.warn('could not write a quota warning', error));
+  }
+  return reservation;
+}
+
+async function warnQuota(env: RunEnvironment, reservation: QuotaReservation, quota: 'MONTHLY_RUNS' | 'MONTHLY_TOKENS', threshold: QuotaThreshold): Promise<void> {
+  const principal = env.principal;
+  if (principal.kind !== 'apiKey') return;
+  const limit = quota === 'MONTHLY_RUNS' ? principal.limits.monthlyRunQuota : principal.limits.monthlyTokenQuota;
+  if (limit == null) return;
+  await recordQuotaWarning(env.em, { apiKeyId: reservation.apiKeyId, organizationId: principal.organizationId, quota, threshold, limit, month: reservation.month }, new Date());
 }
 
 export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { inputs?: unknown; endUserId?: string | null }): Promise<Run> {
@@ -219,7 +242,7 @@ export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { in
   requireVariables(templateVariables(prompt.template), inputs);
   requireRenderable([prompt], inputs, env.limits);
   // Last, once nothing else can refuse it: a run counted against the key's quotas is a run that starts.
-  const reservation = await reserveRun(env.em, env.principal, new Date());
+  const reservation = await reserve(env);
   const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 });
   return countTokens(env, reservation, await execute(env, run, [prompt], inputs));
 }
@@ -241,7 +264,7 @@ export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?:
   }
   requireVariables(flowVariables(prompts.map((p) => p.template)), inputs);
   requireRenderable(prompts, inputs, env.limits);
-  const reservation = await reserveRun(env.em, env.principal, new Date());
+  const reservation = await reserve(env);
   const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length });
   return countTokens(env, reservation, await execute(env, run, prompts, inputs));
 }

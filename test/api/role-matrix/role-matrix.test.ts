@@ -36,8 +36,9 @@ import { rows as organizationRows } from './organizations.rows.ts';
 import { rows as promptRows } from './prompts.rows.ts';
 import { rows as runRows } from './runs.rows.ts';
 import { rows as userRows } from './users.rows.ts';
+import { rows as webhookRows } from './webhooks.rows.ts';
 
-const ROWS: Row[] = [...userRows, ...nodeRows, ...organizationRows, ...auditRows, ...promptRows, ...flowRows, ...apiKeyRows, ...runRows];
+const ROWS: Row[] = [...userRows, ...nodeRows, ...organizationRows, ...auditRows, ...promptRows, ...flowRows, ...apiKeyRows, ...runRows, ...webhookRows];
 
 // ───────────────────────────── running the matrix ─────────────────────────────
 
