@@ -8,6 +8,9 @@ import './modules/flow/flow.schema.ts';
 import './modules/audit/audit.schema.ts';
 import './modules/api-key/api-key.schema.ts';
 import './modules/access/access.schema.ts';
+import './modules/access/runnable.schema.ts';
+import './modules/access/grant-use.schema.ts';
+import './modules/access/preview.schema.ts';
 import './modules/run/run.schema.ts';
 
 builder.queryType({ description: 'Reads. Anonymous callers may only introspect and ask `viewer`.' });

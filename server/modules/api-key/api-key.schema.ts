@@ -155,7 +155,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     expiresAt: t.field({ type: 'DateTime', description: 'In the future; absent: the key does not expire.' }),
   }),
 });
-const UpdateApiKeyPermissionsInput = builder.inputType('UpdateApiKeyPermissionsInput', {
+export const UpdateApiKeyPermissionsInput = builder.inputType('UpdateApiKeyPermissionsInput', {
   description: "Replaces the key's access and grants as a whole (the Manage Permissions panel).",
   fields: (t) => ({
     apiKeyId: t.id({ required: true }),

@@ -10,6 +10,7 @@ import type { Flow } from '../flow/flow.entity.ts';
 import { FlowStepSchema } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { flowVariables, hasInput, renderedBytes, renderTemplate, RenderTooLargeError, templateVariables } from '../prompt/template.ts';
+import { pathForRun, type RecordedPath } from '../access/paths.ts';
 import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
 
 /** A step over one of the run limits: it ends the run FAILED with this message. */
@@ -95,7 +96,11 @@ function resultTooLarge(text: string, limits: RunLimits): string | undefined {
     : undefined;
 }
 
-function startRun(env: RunEnvironment, fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number }): Run {
+function startRun(
+  env: RunEnvironment,
+  fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number },
+  path: RecordedPath,
+): Run {
   const now = new Date();
   const { actorUserId, actorApiKeyId } = actorIds(env.principal);
   return env.em.create(RunSchema, {
@@ -118,6 +123,9 @@ function startRun(env: RunEnvironment, fields: { organizationId: string; kind: '
     promptTokens: 0,
     completionTokens: 0,
     rating: null,
+    // Which grant let the key in (access/paths.ts): ApiKey.grants counts each grant's use from it.
+    accessVia: path.accessVia,
+    grantedBy: path.grantedBy,
   });
 }
 
@@ -206,7 +214,8 @@ export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { in
   const endUserId = checkEndUserId(input.endUserId);
   requireVariables(templateVariables(prompt.template), inputs);
   requireRenderable([prompt], inputs, env.limits);
-  const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 });
+  const path = await pathForRun(env.em, env.principal, { kind: 'prompt', id: prompt.id, organizationId: prompt.organization });
+  const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 }, path);
   return execute(env, run, [prompt], inputs);
 }
 
@@ -227,7 +236,8 @@ export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?:
   }
   requireVariables(flowVariables(prompts.map((p) => p.template)), inputs);
   requireRenderable(prompts, inputs, env.limits);
-  const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length });
+  const path = await pathForRun(env.em, env.principal, { kind: 'flow', id: flow.id, organizationId: flow.organization });
+  const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length }, path);
   return execute(env, run, prompts, inputs);
 }
 
