@@ -20,6 +20,8 @@ describe('the client', () => {
       'run', 'runs', 'iterateRuns', 'rateRun', 'apiKeyUsage', 'auditLog', 'iterateAuditLog', 'request',
       // What a console needs beyond that: a page of the Integrate tab, a key with its flows' steps.
       'availableApiKeysPage', 'apiKeyPermissions',
+      // Permission insight: what a key can run, its grants with their use, a change previewed.
+      'runnablePrompts', 'iterateRunnablePrompts', 'runnableFlows', 'iterateRunnableFlows', 'apiKeyGrants', 'previewApiKeyPermissions',
     ];
     expect(methods.sort()).toEqual(required.sort());
   });
