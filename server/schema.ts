@@ -9,6 +9,9 @@ import './modules/audit/audit.schema.ts';
 import './modules/api-key/api-key.schema.ts';
 import './modules/api-key/limits.schema.ts';
 import './modules/access/access.schema.ts';
+import './modules/access/runnable.schema.ts';
+import './modules/access/grant-use.schema.ts';
+import './modules/access/preview.schema.ts';
 import './modules/run/run.schema.ts';
 import './modules/webhook/webhook.schema.ts';
 

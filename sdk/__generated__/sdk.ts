@@ -45,6 +45,10 @@ import * as Operations from './graphql.js';
 
 
 
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -56,6 +60,18 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     CheckAccess(variables?: Operations.CheckAccessQueryVariables, options?: C): Promise<Operations.CheckAccessQuery> {
       return requester<Operations.CheckAccessQuery, Operations.CheckAccessQueryVariables>(Operations.CheckAccessDocument, variables, options) as Promise<Operations.CheckAccessQuery>;
+    },
+    RunnablePrompts(variables: Operations.RunnablePromptsQueryVariables, options?: C): Promise<Operations.RunnablePromptsQuery> {
+      return requester<Operations.RunnablePromptsQuery, Operations.RunnablePromptsQueryVariables>(Operations.RunnablePromptsDocument, variables, options) as Promise<Operations.RunnablePromptsQuery>;
+    },
+    RunnableFlows(variables: Operations.RunnableFlowsQueryVariables, options?: C): Promise<Operations.RunnableFlowsQuery> {
+      return requester<Operations.RunnableFlowsQuery, Operations.RunnableFlowsQueryVariables>(Operations.RunnableFlowsDocument, variables, options) as Promise<Operations.RunnableFlowsQuery>;
+    },
+    ApiKeyGrants(variables: Operations.ApiKeyGrantsQueryVariables, options?: C): Promise<Operations.ApiKeyGrantsQuery> {
+      return requester<Operations.ApiKeyGrantsQuery, Operations.ApiKeyGrantsQueryVariables>(Operations.ApiKeyGrantsDocument, variables, options) as Promise<Operations.ApiKeyGrantsQuery>;
+    },
+    PreviewApiKeyPermissions(variables: Operations.PreviewApiKeyPermissionsQueryVariables, options?: C): Promise<Operations.PreviewApiKeyPermissionsQuery> {
+      return requester<Operations.PreviewApiKeyPermissionsQuery, Operations.PreviewApiKeyPermissionsQueryVariables>(Operations.PreviewApiKeyPermissionsDocument, variables, options) as Promise<Operations.PreviewApiKeyPermissionsQuery>;
     },
     ApiKeyUsage(variables: Operations.ApiKeyUsageQueryVariables, options?: C): Promise<Operations.ApiKeyUsageQuery> {
       return requester<Operations.ApiKeyUsageQuery, Operations.ApiKeyUsageQueryVariables>(Operations.ApiKeyUsageDocument, variables, options) as Promise<Operations.ApiKeyUsageQuery>;

@@ -10,6 +10,7 @@ import type {
   AccessDecision,
   ApiKey,
   ApiKeyQuotaUsage,
+  ApiKeyGrant,
   ApiKeyUsage,
   ApiKeyWithGrants,
   AuditEvent,
@@ -20,8 +21,11 @@ import type {
   Membership,
   Organization,
   OrganizationWithMembers,
+  PermissionPreview,
   Prompt,
   ResourceRef,
+  RunnableFlow,
+  RunnablePrompt,
   Run,
   RunFilter,
   TimeWindow,
@@ -312,6 +316,50 @@ export class PromptGateClient {
    */
   async checkAccess(resource: ResourceRef, apiKeyId?: string): Promise<AccessDecision> {
     return (await this.operations.CheckAccess({ ...resourceArgs(resource), apiKeyId })).checkAccess;
+  }
+
+  /**
+   * One page of the prompts the key may run now, by name, each with every path that lets it (its
+   * own grant, each granted flow that runs it, or the whole organization). A key reads its own
+   * (its id is `viewer().apiKey.id`); members read any key of their organization.
+   */
+  async runnablePrompts(apiKeyId: string, page: PageArgs = {}): Promise<Page<RunnablePrompt>> {
+    const key = (await this.operations.RunnablePrompts({ apiKeyId, ...page })).apiKey;
+    if (!key) throw new NotFoundError('NOT_FOUND', `ApiKey ${apiKeyId} was not found`);
+    return toPage(key.runnablePrompts);
+  }
+
+  /** Every prompt of `runnablePrompts`, fetched page after page as it is read. */
+  iterateRunnablePrompts(apiKeyId: string, options?: IterateOptions): AsyncGenerator<RunnablePrompt, void, undefined> {
+    return iteratePages((page) => this.runnablePrompts(apiKeyId, page), options);
+  }
+
+  /** One page of the flows the key may run now, by name, with the path that lets it. */
+  async runnableFlows(apiKeyId: string, page: PageArgs = {}): Promise<Page<RunnableFlow>> {
+    const key = (await this.operations.RunnableFlows({ apiKeyId, ...page })).apiKey;
+    if (!key) throw new NotFoundError('NOT_FOUND', `ApiKey ${apiKeyId} was not found`);
+    return toPage(key.runnableFlows);
+  }
+
+  /** Every flow of `runnableFlows`, fetched page after page as it is read. */
+  iterateRunnableFlows(apiKeyId: string, options?: IterateOptions): AsyncGenerator<RunnableFlow, void, undefined> {
+    return iteratePages((page) => this.runnableFlows(apiKeyId, page), options);
+  }
+
+  /** The key's grants with their use: granted when, last used when, runs since `since` (default: the last 30 days). */
+  async apiKeyGrants(apiKeyId: string, since?: string | Date): Promise<ApiKeyGrant[]> {
+    const key = (await this.operations.ApiKeyGrants({ apiKeyId, since })).apiKey;
+    if (!key) throw new NotFoundError('NOT_FOUND', `ApiKey ${apiKeyId} was not found`);
+    return key.grants;
+  }
+
+  /**
+   * What `updateApiKeyPermissions(input)` would change, changing nothing (admins and owners):
+   * prompts and flows gained and lost, and the key's runs since `since` (default: the last 30
+   * days) it would refuse. Fails exactly as the change itself would.
+   */
+  async previewApiKeyPermissions(input: G.UpdateApiKeyPermissionsInput, since?: string | Date): Promise<PermissionPreview> {
+    return (await this.operations.PreviewApiKeyPermissions({ input, since })).previewApiKeyPermissions;
   }
 
   /** Runs, failures, latency and tokens of a key, overall and per prompt or flow (all time unless a window is given). */

@@ -31,6 +31,16 @@ export type ApiKeyWithGrants = NonNullable<G.ApiKeyPermissionsQuery['apiKey']>;
 export type CreatedWebhook = G.CreateWebhookMutation['createWebhook'];
 /** Whether a key may run a prompt or flow, and why. */
 export type AccessDecision = G.CheckAccessQuery['checkAccess'];
+/** One path by which a key reaches a prompt or flow (`AccessDecision.via`, `RunnablePrompt.via`). */
+export type AccessPath = AccessDecision['via'][number];
+/** A prompt a key may run, with every path that lets it. */
+export type RunnablePrompt = NonNullable<G.RunnablePromptsQuery['apiKey']>['runnablePrompts']['nodes'][number];
+/** A flow a key may run, with the path that lets it. */
+export type RunnableFlow = NonNullable<G.RunnableFlowsQuery['apiKey']>['runnableFlows']['nodes'][number];
+/** One grant of a SPECIFIC key with its use: when granted, last used, runs in the window. */
+export type ApiKeyGrant = NonNullable<G.ApiKeyGrantsQuery['apiKey']>['grants'][number];
+/** What `updateApiKeyPermissions` with the same input would change, computed without changing anything. */
+export type PermissionPreview = G.PreviewApiKeyPermissionsQuery['previewApiKeyPermissions'];
 /** A key's usage in a time window, overall and per prompt or flow. */
 export type ApiKeyUsage = NonNullable<G.ApiKeyUsageQuery['apiKey']>;
 export type ResourceUsage = ApiKeyUsage['usageByResource'][number];

@@ -24,6 +24,8 @@ describe('the client', () => {
       'updateApiKeyLimits', 'apiKeyQuotaUsage',
       // Signed webhooks (admins and owners).
       'webhooks', 'createWebhook', 'updateWebhook', 'deleteWebhook', 'testWebhook', 'webhookDeliveries',
+      // Permission insight: what a key can run, its grants with their use, a change previewed.
+      'runnablePrompts', 'iterateRunnablePrompts', 'runnableFlows', 'iterateRunnableFlows', 'apiKeyGrants', 'previewApiKeyPermissions',
     ];
     expect(methods.sort()).toEqual(required.sort());
   });

@@ -9,6 +9,8 @@ import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { availableApiKeys } from './available-keys.ts';
 import { decideForKey, resourceForKey } from './key-path.ts';
+import { accessPaths, type AccessPath } from './paths.ts';
+import { AccessPathRef } from './paths.schema.ts';
 import { decideAccess, type AccessReason, type Resource } from './rule.ts';
 
 /**
@@ -72,6 +74,8 @@ interface AccessDecisionShape {
   allowed: boolean;
   reason: AccessReason;
   apiKey: ApiKey;
+  /** Read only when asked for: most callers want the answer, not its paths. */
+  via: () => Promise<AccessPath[]>;
 }
 
 const AccessDecisionRef = builder.objectRef<AccessDecisionShape>('AccessDecision').implement({
@@ -79,6 +83,11 @@ const AccessDecisionRef = builder.objectRef<AccessDecisionShape>('AccessDecision
     allowed: t.exposeBoolean('allowed'),
     reason: t.field({ type: AccessReasonEnum, resolve: (decision) => decision.reason }),
     apiKey: t.field({ type: ApiKeyRef, resolve: (decision) => decision.apiKey }),
+    via: t.field({
+      type: [AccessPathRef],
+      description: 'Every path by which the key reaches the resource (all flows, not just one); empty when not allowed.',
+      resolve: (decision) => decision.via(),
+    }),
   }),
 });
 
@@ -104,7 +113,7 @@ builder.queryField('checkAccess', (t) =>
       const now = new Date();
       const facts = keyFacts(apiKey);
       const decision = await decideForKey(ctx, facts, resource, now, () => decideAccess(ctx.em, facts, resource, now));
-      return { ...decision, apiKey };
+      return { ...decision, apiKey, via: () => (decision.allowed ? accessPaths(ctx.em, facts, resource, now) : Promise.resolve([])) };
     },
   }),
 );

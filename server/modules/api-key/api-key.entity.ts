@@ -71,6 +71,8 @@ export const ApiKeyPromptGrantSchema = defineEntity({
     apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade'),
     // Deleting a prompt takes its grants with it.
     prompt: p.manyToOne(PromptSchema).mapToPk().deleteRule('cascade').index(),
+    /** When the key was given this prompt; an unchanged grant keeps it through permission updates. */
+    grantedAt: p.datetime().nullable().onCreate(() => new Date()),
   }),
   uniques: [{ properties: ['apiKey', 'prompt'] }],
 });
@@ -83,6 +85,8 @@ export const ApiKeyFlowGrantSchema = defineEntity({
     ...baseProperties('ApiKeyGrant'),
     apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade'),
     flow: p.manyToOne(FlowSchema).mapToPk().deleteRule('cascade').index(),
+    /** When the key was given this flow; an unchanged grant keeps it through permission updates. */
+    grantedAt: p.datetime().nullable().onCreate(() => new Date()),
   }),
   uniques: [{ properties: ['apiKey', 'flow'] }],
 });

@@ -160,7 +160,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     allowedCidrs: t.stringList(),
   }),
 });
-const UpdateApiKeyPermissionsInput = builder.inputType('UpdateApiKeyPermissionsInput', {
+export const UpdateApiKeyPermissionsInput = builder.inputType('UpdateApiKeyPermissionsInput', {
   description: "Replaces the key's access and grants as a whole (the Manage Permissions panel).",
   fields: (t) => ({
     apiKeyId: t.id({ required: true }),

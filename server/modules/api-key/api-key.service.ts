@@ -185,9 +185,16 @@ export async function updateApiKeyPermissions(
     // The same grants again: no row is written, not even the grants.
     if (!recordUpdate(tx, actor, update)) return key;
     const was = countState(key);
-    await tx.nativeDelete(ApiKeyPromptGrantSchema, { apiKey: key.id });
-    await tx.nativeDelete(ApiKeyFlowGrantSchema, { apiKey: key.id });
-    writeGrants(tx, key.id, after);
+    // Only the grants that change are written: a kept grant keeps its grantedAt (ApiKey.grants).
+    const removedPrompts = before.promptIds.filter((id) => !after.promptIds.includes(id));
+    const removedFlows = before.flowIds.filter((id) => !after.flowIds.includes(id));
+    if (removedPrompts.length) await tx.nativeDelete(ApiKeyPromptGrantSchema, { apiKey: key.id, prompt: { $in: removedPrompts } });
+    if (removedFlows.length) await tx.nativeDelete(ApiKeyFlowGrantSchema, { apiKey: key.id, flow: { $in: removedFlows } });
+    writeGrants(tx, key.id, {
+      ...after,
+      promptIds: after.promptIds.filter((id) => !before.promptIds.includes(id)),
+      flowIds: after.flowIds.filter((id) => !before.flowIds.includes(id)),
+    });
     key.access = after.access;
     await flushAndIndex(tx, key, was);
     await enqueueWebhookEvent(tx, key.organization, 'API_KEY_PERMISSIONS_UPDATED', { apiKey: keySummary(key), before, after });

@@ -10,6 +10,7 @@ import type { Flow } from '../flow/flow.entity.ts';
 import { FlowStepSchema } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { flowVariables, hasInput, renderedBytes, renderTemplate, RenderTooLargeError, templateVariables } from '../prompt/template.ts';
+import { pathForRun, type RecordedPath } from '../access/paths.ts';
 import { recordQuotaWarning } from '../webhook/quota-warning.ts';
 import { addRunTokens, reserveRun, type QuotaReservation, type QuotaThreshold } from './quota.ts';
 import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
@@ -97,7 +98,11 @@ function resultTooLarge(text: string, limits: RunLimits): string | undefined {
     : undefined;
 }
 
-function startRun(env: RunEnvironment, fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number }): Run {
+function startRun(
+  env: RunEnvironment,
+  fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number },
+  path: RecordedPath,
+): Run {
   const now = new Date();
   const { actorUserId, actorApiKeyId } = actorIds(env.principal);
   return env.em.create(RunSchema, {
@@ -120,6 +125,9 @@ function startRun(env: RunEnvironment, fields: { organizationId: string; kind: '
     promptTokens: 0,
     completionTokens: 0,
     rating: null,
+    // Which grant let the key in (access/paths.ts): ApiKey.grants counts each grant's use from it.
+    accessVia: path.accessVia,
+    grantedBy: path.grantedBy,
   });
 }
 
@@ -241,9 +249,10 @@ export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { in
   const endUserId = checkEndUserId(input.endUserId);
   requireVariables(templateVariables(prompt.template), inputs);
   requireRenderable([prompt], inputs, env.limits);
+  const path = await pathForRun(env.em, env.principal, { kind: 'prompt', id: prompt.id, organizationId: prompt.organization });
   // Last, once nothing else can refuse it: a run counted against the key's quotas is a run that starts.
   const reservation = await reserve(env);
-  const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 });
+  const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 }, path);
   return countTokens(env, reservation, await execute(env, run, [prompt], inputs));
 }
 
@@ -264,8 +273,9 @@ export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?:
   }
   requireVariables(flowVariables(prompts.map((p) => p.template)), inputs);
   requireRenderable(prompts, inputs, env.limits);
+  const path = await pathForRun(env.em, env.principal, { kind: 'flow', id: flow.id, organizationId: flow.organization });
   const reservation = await reserve(env);
-  const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length });
+  const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length }, path);
   return countTokens(env, reservation, await execute(env, run, prompts, inputs));
 }
 
