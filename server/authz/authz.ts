@@ -164,6 +164,9 @@ export class Authz {
       return { organizationId: organization.id, resource };
     }
     if ('apiKeyId' in target) {
+      // A key asking about itself: where it lives is known from authentication, nothing to read.
+      const principal = this.principal;
+      if (principal.kind === 'apiKey' && principal.apiKeyId === target.apiKeyId) return { organizationId: principal.organizationId, apiKeyId: principal.apiKeyId };
       const key = await this.lookups.apiKey(target.apiKeyId);
       if (!key) throw this.notFound(target);
       return { organizationId: key.organization, apiKeyId: key.id };
