@@ -147,6 +147,8 @@ const Q = {
   viewerKey: '{ viewer { apiKey { id access status } } }',
   checkAccess: 'query Check($promptId: ID!) { checkAccess(promptId: $promptId) { allowed reason } }',
   runPrompt: 'mutation Run($input: RunPromptInput!) { runPrompt(input: $input) { status } }',
+  runnable:
+    'query Runnable($id: ID!) { apiKey(id: $id) { runnablePrompts(first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { prompt { id name } via { kind flow { id } } } } } }',
   available:
     'query Available($promptId: ID!) { availableApiKeys(promptId: $promptId, first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { id name access status } } }',
 };
@@ -196,6 +198,16 @@ function rowsFor(seed: SeedResult): Row[] {
       token: seed.sessionToken,
       goal: 0.4,
       expect: (d) => (d.availableApiKeys as { totalCount: number }).totalCount === seed.shape.popularEligible,
+    },
+    {
+      key: 'runnablePrompts',
+      name: `\`runnablePrompts(first: 20)\` page of a key reaching ${seed.insight.reachable.toLocaleString('en-US')} prompts, by the key`,
+      body: body(Q.runnable, { id: seed.insight.key.id }),
+      token: seed.insight.key.secret,
+      expect: (d) => {
+        const page = (d.apiKey as { runnablePrompts: { totalCount: number; nodes: { via: { kind: string }[] }[] } }).runnablePrompts;
+        return page.totalCount === seed.insight.reachable && page.nodes.length === 20 && page.nodes.every((node) => node.via[0]?.kind === 'FLOW_GRANT');
+      },
     },
   ];
 }

@@ -36,6 +36,11 @@ export interface SeedOptions {
   popularPromptFlows: number;
   /** PRNG seed. */
   seed: number;
+  /**
+   * Prompts of a second organization, all reached by one SPECIFIC key through flows of
+   * MAX_FLOW_STEPS steps (ApiKey.runnablePrompts of a key that reaches this many prompts).
+   */
+  insightPrompts: number;
 }
 
 export const DEFAULT_SEED: SeedOptions = {
@@ -49,6 +54,7 @@ export const DEFAULT_SEED: SeedOptions = {
   flowGrants: 20_000,
   popularPromptFlows: 40,
   seed: 20261126,
+  insightPrompts: 10_000,
 };
 
 export interface KnownKey {
@@ -79,6 +85,11 @@ export interface SeedResult {
   };
   /** Rows written, by table. */
   counts: Record<string, number>;
+  /**
+   * A second organization whose one SPECIFIC key reaches `reachable` prompts, every one through a
+   * grant of a flow that runs it (ApiKey.runnablePrompts).
+   */
+  insight: { key: KnownKey; reachable: number; organizationId: string };
   /** What the popular and rare prompts look like, as the access rule sees them. */
   shape: { popularEligible: number; rareEligible: number; flowEligible: number };
   seconds: number;
@@ -357,6 +368,51 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
     throw new Error('seed: the options leave no key of some kind the benchmark needs');
   }
 
+  // ---- a second organization: one key reaching `insightPrompts` prompts through flows ----
+  // Deterministic, and after every draw of the main organization, which it leaves as it was.
+  const insightOrganizationId = seedId('Organization');
+  organizations.push({ id: insightOrganizationId, name: 'Insight Corp', created_at: at(now - 400 * DAY) });
+  memberships.push({ id: seedId('Membership'), organization_id: insightOrganizationId, user_id: ownerUserId, role: 'OWNER', created_at: at(now - 400 * DAY) });
+  const insightKeyId = seedId('ApiKey', now - 100 * DAY);
+  const insightSecret = generateCredential('apiKey');
+  apiKeys.push({
+    id: insightKeyId,
+    organization_id: insightOrganizationId,
+    name: 'catalogue reader',
+    prefix: insightSecret.slice(0, 12),
+    access: 'SPECIFIC',
+    expires_at: null,
+    revoked_at: null,
+    last_used_at: null,
+    created_by_id: ownerUserId,
+    created_at: at(now - 100 * DAY),
+    updated_at: at(now - 100 * DAY),
+  });
+  keySecrets.push({ id: seedId('ApiKeySecret', now - 100 * DAY), api_key_id: insightKeyId, secret_hash: hashCredential(insightSecret), expires_at: null, created_at: at(now - 100 * DAY) });
+  const STEPS = 20; // MAX_FLOW_STEPS: the fewest flows (and grants) that reach every prompt
+  for (let f = 0; f * STEPS < o.insightPrompts; f++) {
+    const flowId = seedId('Flow', now - 200 * DAY);
+    flows.push({ id: flowId, organization_id: insightOrganizationId, name: `catalogue ${String(f).padStart(4, '0')}`, description: null, created_at: at(now - 200 * DAY), updated_at: at(now - 200 * DAY), deleted_at: null });
+    flowGrantRows.push({ id: seedId('ApiKeyGrant'), api_key_id: insightKeyId, flow_id: flowId });
+    for (let step = 0; step < STEPS && f * STEPS + step < o.insightPrompts; step++) {
+      const promptId = seedId('Prompt', now - 200 * DAY);
+      const i = f * STEPS + step;
+      prompts.push({
+        id: promptId,
+        organization_id: insightOrganizationId,
+        // Names in another order than ids or flows: the page walks names.
+        name: `entry ${String((i * 7919) % o.insightPrompts).padStart(5, '0')}`,
+        description: null,
+        template: 'Look up {{question}}',
+        model: 'echo',
+        created_at: at(now - 200 * DAY),
+        updated_at: at(now - 200 * DAY),
+        deleted_at: null,
+      });
+      flowSteps.push({ id: seedId('FlowStep'), flow_id: flowId, position: step + 1, prompt_id: promptId });
+    }
+  }
+
   // ---- write ----
   const tables: [string, Record<string, unknown>[]][] = [
     ['organizations', organizations],
@@ -417,6 +473,7 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
       orgWide: { id: keyIds[orgKey]!, secret: secrets[orgKey]! },
       revoked: { id: keyIds[revokedKey]!, secret: secrets[revokedKey]! },
     },
+    insight: { key: { id: insightKeyId, secret: insightSecret }, reachable: o.insightPrompts, organizationId: insightOrganizationId },
     counts: Object.fromEntries(tables.map(([table, rows]) => [table, rows.length])),
     shape: { popularEligible: eligibleFor(popular), rareEligible: eligibleFor(rare), flowEligible },
     seconds: (performance.now() - started) / 1000,

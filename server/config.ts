@@ -1,4 +1,5 @@
 import { DEFAULT_QUERY_COST_LIMITS, type QueryCostLimits } from './graphql/query-cost.ts';
+import { parseCidr } from './http/client-address.ts';
 import { parseCorsOrigins } from './http/cors.ts';
 
 /**
@@ -37,7 +38,43 @@ export interface Config {
    * inside: a token is asked there too when both are set). Neither: no metrics are served.
    */
   metrics: { token?: string; port?: number };
+  /**
+   * The reverse proxies (CIDRs, TRUST_PROXY) whose X-Forwarded-For is believed for a key's
+   * allowedCidrs (http/client-address.ts); empty: the socket's peer address is the client.
+   */
+  trustProxy: string[];
+  /** Signed webhooks: the delivery worker and what a webhook URL may be (see WebhookConfig). */
+  webhooks: WebhookConfig;
 }
+
+export interface WebhookConfig {
+  /** WEBHOOKS_ALLOW_INSECURE=true: http and private, loopback or metadata addresses allowed (development, tests). */
+  allowInsecure: boolean;
+  /**
+   * WEBHOOK_SECRET_KEY: encrypts the webhooks' signing secrets at rest. Every replica needs the
+   * same one. Unset: a random key generated once into data/webhook-secret.key (index.ts).
+   */
+  secretKey?: string;
+  /** How often each replica's worker looks for due deliveries (WEBHOOK_POLL_MS). */
+  pollMs: number;
+  /** How often it looks for keys about to expire or just expired (WEBHOOK_EXPIRY_SCAN_MS). */
+  expiryScanMs: number;
+  /** How long one attempt may take (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** The first retry's delay, doubled on each later one up to an hour (WEBHOOK_RETRY_BASE_MS). */
+  retryBaseMs: number;
+  /** How long a delivery is retried before it ends FAILED (WEBHOOK_RETRY_FOR_MS; 24 hours). */
+  retryForMs: number;
+}
+
+export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = {
+  allowInsecure: false,
+  pollMs: 1000,
+  expiryScanMs: 60_000,
+  timeoutMs: 10_000,
+  retryBaseMs: 10_000,
+  retryForMs: 24 * 3600_000,
+};
 
 /**
  * Bounds on one run, so that no request can make the server build, send or store more than this
@@ -113,6 +150,14 @@ function parseMetrics(env: NodeJS.ProcessEnv): Config['metrics'] {
   return { ...(token ? { token } : {}), ...(port !== undefined ? { port } : {}) };
 }
 
+/** TRUST_PROXY: comma-separated CIDRs (or single addresses) of the proxies in front. */
+export function parseTrustProxy(value: string | undefined): string[] {
+  const cidrs = (value ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  const bad = cidrs.find((cidr) => !parseCidr(cidr));
+  if (bad !== undefined) throw new ConfigError(`TRUST_PROXY must list CIDRs or addresses separated by commas (e.g. 10.0.0.0/8,::1); "${bad}" is not one`);
+  return cidrs;
+}
+
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -153,6 +198,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedEmbeddedDemo: env.PROMPTGATE_SEED_DEMO !== 'false',
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     metrics: parseMetrics(env),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    webhooks: {
+      allowInsecure: env.WEBHOOKS_ALLOW_INSECURE === 'true',
+      secretKey: env.WEBHOOK_SECRET_KEY || undefined,
+      pollMs: parsePositiveInt('WEBHOOK_POLL_MS', env.WEBHOOK_POLL_MS, DEFAULT_WEBHOOK_CONFIG.pollMs),
+      expiryScanMs: parsePositiveInt('WEBHOOK_EXPIRY_SCAN_MS', env.WEBHOOK_EXPIRY_SCAN_MS, DEFAULT_WEBHOOK_CONFIG.expiryScanMs),
+      timeoutMs: parsePositiveInt('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, DEFAULT_WEBHOOK_CONFIG.timeoutMs),
+      retryBaseMs: parsePositiveInt('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, DEFAULT_WEBHOOK_CONFIG.retryBaseMs),
+      retryForMs: parsePositiveInt('WEBHOOK_RETRY_FOR_MS', env.WEBHOOK_RETRY_FOR_MS, DEFAULT_WEBHOOK_CONFIG.retryForMs),
+    },
     logLevel,
   };
 }

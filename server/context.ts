@@ -6,6 +6,7 @@ import type { Logger } from './logger.ts';
 import type { RunLimits } from './config.ts';
 import type { SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import type { ModelProviders } from './providers/index.ts';
+import type { WebhookSecurity } from './modules/webhook/webhook.service.ts';
 
 /** What every resolver gets: who is calling, what they may do, and this request's own EntityManager. */
 export interface Context {
@@ -13,7 +14,7 @@ export interface Context {
   authz: Authz;
   /** Forked for this request; nothing uses the ORM's global EntityManager. */
   em: EntityManager;
-  settings: { sessionTtlSeconds: number; modelTimeoutMs: number; runLimits: RunLimits };
+  settings: { sessionTtlSeconds: number; modelTimeoutMs: number; runLimits: RunLimits; webhooks: WebhookSecurity };
   signInThrottle: SignInThrottle;
   /** The address the request came from (the socket's peer), for the sign-in throttle. */
   clientAddress: string;

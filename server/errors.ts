@@ -50,10 +50,16 @@ export function unauthenticated(message = 'Sign in or pass an API key: Authoriza
  * - KEY_NOT_ALLOWED: an API key asking for something no key may do (DESIGN.md rule 3: anything
  *   but reading its organization and itself, and reading and running what it may run).
  * - NOT_GRANTED, KEY_REVOKED, KEY_EXPIRED: the access rule's answer for a key and a prompt or flow.
+ * - IP_NOT_ALLOWED: a key called from outside its allowedCidrs.
  */
-export const FORBIDDEN_REASONS = ['ROLE_TOO_LOW', 'PROTECTED_ROLE', 'KEY_NOT_ALLOWED', 'NOT_GRANTED', 'KEY_REVOKED', 'KEY_EXPIRED'] as const;
+export const FORBIDDEN_REASONS = ['ROLE_TOO_LOW', 'PROTECTED_ROLE', 'KEY_NOT_ALLOWED', 'NOT_GRANTED', 'KEY_REVOKED', 'KEY_EXPIRED', 'IP_NOT_ALLOWED'] as const;
 
 export type ForbiddenReason = (typeof FORBIDDEN_REASONS)[number];
+
+/** Why a RATE_LIMITED was given (with retryAfterSeconds): a rate limit, a used-up monthly quota, or sign-in failures. */
+export const RATE_LIMITED_REASONS = ['RATE_LIMIT', 'QUOTA_EXHAUSTED', 'SIGN_IN_THROTTLED'] as const;
+
+export type RateLimitedReason = (typeof RATE_LIMITED_REASONS)[number];
 
 /** A refusal of a known caller; the reason is required, so no FORBIDDEN goes out without one. */
 export function forbidden(message: string, extensions: { reason: ForbiddenReason } & Record<string, unknown>): AppError {

@@ -20,6 +20,8 @@ export const ID_PREFIXES = {
   Run: 'run',
   RunStep: 'rst',
   AuditEvent: 'aud',
+  Webhook: 'whk',
+  WebhookDelivery: 'msg',
 } as const;
 
 export type IdType = keyof typeof ID_PREFIXES;

@@ -15,6 +15,9 @@ import { collectProcessMetrics, shareMetricsWithPrimary } from './metrics.ts';
 import cluster from 'node:cluster';
 import { failInterruptedRuns } from './modules/run/run.service.ts';
 import { createSignInThrottle } from './modules/user/sign-in-throttle.ts';
+import { startWebhookWorker } from './modules/webhook/webhook-worker.ts';
+import { secretBox } from './modules/webhook/webhook-crypto.ts';
+import { resolveWebhookSecretKey } from './modules/webhook/webhook-security.ts';
 import { createApp } from './yoga.ts';
 
 async function main(): Promise<void> {
@@ -51,7 +54,13 @@ async function main(): Promise<void> {
   const hasConsole = existsSync(`${consoleDir}/index.html`);
   const redis = config.rateLimit.redisUrl ? redisCheck(config.rateLimit.redisUrl) : undefined;
   const readinessChecks = [databaseCheck(orm), ...(redis ? [redis] : [])];
-  const app = createApp({ orm, config, logger, rateLimiter, signInThrottle, readinessChecks, ...(hasConsole ? { consoleDir } : {}) });
+  if (config.webhooks.allowInsecure) {
+    logger.warn('WEBHOOKS_ALLOW_INSECURE=true: webhooks may use http and point at loopback, private and metadata addresses. For development and tests only; never in production.');
+  }
+  const webhooks = { ...config.webhooks, secretKey: resolveWebhookSecretKey(config.webhooks, config.database, logger) };
+  // Every replica runs a worker: they claim disjoint deliveries (webhook-worker.ts).
+  const webhookWorker = startWebhookWorker({ orm, logger, config: webhooks, box: secretBox(webhooks.secretKey) });
+  const app = createApp({ orm, config: { ...config, webhooks }, logger, rateLimiter, signInThrottle, readinessChecks, ...(hasConsole ? { consoleDir } : {}) });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -69,7 +78,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     logger.info(`${signal}: finishing requests in flight, then stopping`);
     metricsServer?.close();
-    server.close(() => void Promise.all([orm.close(), rateLimiter.close(), signInThrottle.close(), redis?.close()]).then(() => process.exit(0)));
+    server.close(() => void Promise.all([webhookWorker.stop().then(() => orm.close()), rateLimiter.close(), signInThrottle.close(), redis?.close()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));

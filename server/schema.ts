@@ -7,8 +7,13 @@ import './modules/prompt/prompt.schema.ts';
 import './modules/flow/flow.schema.ts';
 import './modules/audit/audit.schema.ts';
 import './modules/api-key/api-key.schema.ts';
+import './modules/api-key/limits.schema.ts';
 import './modules/access/access.schema.ts';
+import './modules/access/runnable.schema.ts';
+import './modules/access/grant-use.schema.ts';
+import './modules/access/preview.schema.ts';
 import './modules/run/run.schema.ts';
+import './modules/webhook/webhook.schema.ts';
 
 builder.queryType({ description: 'Reads. Anonymous callers may only introspect and ask `viewer`.' });
 builder.mutationType({ description: 'Changes. Each writes an audit event in the same transaction.' });

@@ -10,10 +10,11 @@ import type { Orm } from './db/orm.ts';
 import { EXAMPLE_OPERATION } from './graphiql-example.ts';
 import { authzLookups } from './graphql/authz-lookups.ts';
 import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
-import { MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
+import { graphqlTooLarge, MAX_BODY_BYTES, MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
-import { unlimited, type RateLimiter } from './http/rate-limit.ts';
+import { CidrSet, clientAddressFrom } from './http/client-address.ts';
+import { memoryRateLimiter, type RateLimiter } from './http/rate-limit.ts';
 import { useStaticFiles } from './http/static.ts';
 import { useGraphiQLPage } from './http/graphiql-page.ts';
 import { corsOptions } from './http/cors.ts';
@@ -29,13 +30,16 @@ import { clientAddress, createSignInThrottle, type SignInThrottle } from './modu
 import { principalForSession } from './modules/user/user.service.ts';
 import { useGraphQLMetrics, useMetricsEndpoint, useRefusalMetrics } from './metrics.ts';
 import { ModelProviders } from './providers/index.ts';
+import { bodyTooLarge } from './rest/envelope.ts';
+import { isRestRequest, useRestApi } from './rest/router.ts';
+import { webhookSecurity } from './modules/webhook/webhook-security.ts';
 import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'metrics'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'trustProxy' | 'webhooks' | 'metrics'>>;
   logger: Logger;
-  /** Counts API key requests; none when absent. */
+  /** Counts API key requests; when absent, one in this process that counts only keys with a limit of their own. */
   rateLimiter?: RateLimiter;
   /** Counts failed sign-ins; one in this process (from config.signInThrottle) when absent. */
   signInThrottle?: SignInThrottle;
@@ -65,14 +69,36 @@ const GRAPHIQL_OPTIONS = {
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
  * `app.fetch` directly.
  */
-export function createApp({ orm, config, logger, rateLimiter = unlimited, signInThrottle, consoleDir, readinessChecks = [databaseCheck(orm)] }: AppOptions): App {
+export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter(0), signInThrottle, consoleDir, readinessChecks = [databaseCheck(orm)] }: AppOptions): App {
   const runLimits = config.runLimits ?? DEFAULT_RUN_LIMITS;
   const queryCost = config.queryCost ?? DEFAULT_QUERY_COST_LIMITS;
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
-  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits };
+  const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits, webhooks: webhookSecurity(config.webhooks) };
   // Made before any request or transaction (and, on PostgreSQL, listening for changes).
   accessCache(orm.em, logger);
+  const trustedProxies = config.trustProxy?.length ? new CidrSet(config.trustProxy) : undefined;
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
+  // The context of one request, GraphQL's and the REST face's alike: one authentication for both.
+  const contextOf = async (request: Request, req?: { socket?: { remoteAddress?: string } }): Promise<Context> => {
+    // One EntityManager per request: nothing here shares an identity map with another request.
+    const em = orm.em.fork();
+    const now = new Date();
+    const log = requestLogger(request, logger);
+    let verifiedKey: KeyAuthentication | undefined;
+    // Where a key's allowedCidrs look: the socket's peer, or what trusted proxies forwarded (TRUST_PROXY).
+    const keyAddress = () => clientAddressFrom(req?.socket?.remoteAddress, request.headers.get('x-forwarded-for'), trustedProxies);
+    const principal = await authenticate(request.headers.get('authorization'), {
+      session: (token) => principalForSession(em, token, now),
+      apiKey: async (secret) => (verifiedKey = await verifyApiKey(em, secret, now, log, keyAddress())).principal,
+    });
+    noteCaller(request, principal);
+    // node:http puts `req` in the server context; a proxy header counts only when configured.
+    const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
+    const context = buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
+    // The key's row was read with its secret: its loader need not read it again.
+    if (verifiedKey) primeVerifiedKey(context, verifiedKey.row);
+    return context;
+  };
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -88,24 +114,7 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
       error: () => undefined,
     },
-    context: async ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => {
-      // One EntityManager per request: nothing here shares an identity map with another request.
-      const em = orm.em.fork();
-      const now = new Date();
-      const log = requestLogger(request, logger);
-      let verifiedKey: KeyAuthentication | undefined;
-      const principal = await authenticate(request.headers.get('authorization'), {
-        session: (token) => principalForSession(em, token, now),
-        apiKey: async (secret) => (verifiedKey = await verifyApiKey(em, secret, now, log)).principal,
-      });
-      noteCaller(request, principal);
-      // node:http puts `req` in the server context; a proxy header counts only when configured.
-      const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
-      const context = buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
-      // The key's row was read with its secret: its loader need not read it again.
-      if (verifiedKey) primeVerifiedKey(context, verifiedKey.row);
-      return context;
-    },
+    context: ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => contextOf(request, req),
     // GraphiQL is served by useGraphiQLPage: rendered once, compressed, with an ETag.
     graphiql: false,
     maskedErrors: {
@@ -119,16 +128,19 @@ export function createApp({ orm, config, logger, rateLimiter = unlimited, signIn
       useMetricsEndpoint(config.metrics?.token),
       // First: a console page or asset is answered before any GraphQL work.
       ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
-      useBodyLimit(),
+      // A body over the limit is refused in the answer's own shape: GraphQL's, or the REST envelope.
+      useBodyLimit(MAX_BODY_BYTES, (request, message) => (isRestRequest(request) ? bodyTooLarge(request, message) : graphqlTooLarge(request, message))),
       // Automatic persisted queries (Apollo's link): a hash sent alone is answered from this process's store (1000 documents).
       useAPQ(),
       // After useBodyLimit, which hands the rest a new Request: the state is kept per Request.
       useRequestLog(logger),
+      // The Promptitude-compatible /v1 endpoints: same context, rate limiter and services as GraphQL.
+      useRestApi({ context: (request, serverContext) => contextOf(request, (serverContext as { req?: { socket?: { remoteAddress?: string } } }).req), rateLimiter, logger }),
       // Before anything else runs: each run counts against the key's rate limit (RATE_LIMITED).
       useRunBudget<Context>({
         maxRunsPerRequest: MAX_RUNS_PER_REQUEST,
-        apiKeyOf: (ctx) => (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : undefined),
-        hit: (apiKeyId, now) => rateLimiter.hit(apiKeyId, now),
+        apiKeyOf: (ctx) => (ctx.principal.kind === 'apiKey' ? { apiKeyId: ctx.principal.apiKeyId, perMinute: ctx.principal.limits.rateLimitPerMinute } : undefined),
+        hit: (apiKeyId, now, perMinute) => rateLimiter.hit(apiKeyId, now, perMinute),
       }),
       useNoInputEcho(),
       useStorableText(),

@@ -37,6 +37,18 @@ import * as Operations from './graphql.js';
 
 
 
+
+
+
+
+
+
+
+
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -49,6 +61,18 @@ export function getSdk<C>(requester: Requester<C>) {
     CheckAccess(variables?: Operations.CheckAccessQueryVariables, options?: C): Promise<Operations.CheckAccessQuery> {
       return requester<Operations.CheckAccessQuery, Operations.CheckAccessQueryVariables>(Operations.CheckAccessDocument, variables, options) as Promise<Operations.CheckAccessQuery>;
     },
+    RunnablePrompts(variables: Operations.RunnablePromptsQueryVariables, options?: C): Promise<Operations.RunnablePromptsQuery> {
+      return requester<Operations.RunnablePromptsQuery, Operations.RunnablePromptsQueryVariables>(Operations.RunnablePromptsDocument, variables, options) as Promise<Operations.RunnablePromptsQuery>;
+    },
+    RunnableFlows(variables: Operations.RunnableFlowsQueryVariables, options?: C): Promise<Operations.RunnableFlowsQuery> {
+      return requester<Operations.RunnableFlowsQuery, Operations.RunnableFlowsQueryVariables>(Operations.RunnableFlowsDocument, variables, options) as Promise<Operations.RunnableFlowsQuery>;
+    },
+    ApiKeyGrants(variables: Operations.ApiKeyGrantsQueryVariables, options?: C): Promise<Operations.ApiKeyGrantsQuery> {
+      return requester<Operations.ApiKeyGrantsQuery, Operations.ApiKeyGrantsQueryVariables>(Operations.ApiKeyGrantsDocument, variables, options) as Promise<Operations.ApiKeyGrantsQuery>;
+    },
+    PreviewApiKeyPermissions(variables: Operations.PreviewApiKeyPermissionsQueryVariables, options?: C): Promise<Operations.PreviewApiKeyPermissionsQuery> {
+      return requester<Operations.PreviewApiKeyPermissionsQuery, Operations.PreviewApiKeyPermissionsQueryVariables>(Operations.PreviewApiKeyPermissionsDocument, variables, options) as Promise<Operations.PreviewApiKeyPermissionsQuery>;
+    },
     ApiKeyUsage(variables: Operations.ApiKeyUsageQueryVariables, options?: C): Promise<Operations.ApiKeyUsageQuery> {
       return requester<Operations.ApiKeyUsageQuery, Operations.ApiKeyUsageQueryVariables>(Operations.ApiKeyUsageDocument, variables, options) as Promise<Operations.ApiKeyUsageQuery>;
     },
@@ -60,6 +84,12 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     UpdateApiKey(variables: Operations.UpdateApiKeyMutationVariables, options?: C): Promise<Operations.UpdateApiKeyMutation> {
       return requester<Operations.UpdateApiKeyMutation, Operations.UpdateApiKeyMutationVariables>(Operations.UpdateApiKeyDocument, variables, options) as Promise<Operations.UpdateApiKeyMutation>;
+    },
+    UpdateApiKeyLimits(variables: Operations.UpdateApiKeyLimitsMutationVariables, options?: C): Promise<Operations.UpdateApiKeyLimitsMutation> {
+      return requester<Operations.UpdateApiKeyLimitsMutation, Operations.UpdateApiKeyLimitsMutationVariables>(Operations.UpdateApiKeyLimitsDocument, variables, options) as Promise<Operations.UpdateApiKeyLimitsMutation>;
+    },
+    ApiKeyQuotaUsage(variables: Operations.ApiKeyQuotaUsageQueryVariables, options?: C): Promise<Operations.ApiKeyQuotaUsageQuery> {
+      return requester<Operations.ApiKeyQuotaUsageQuery, Operations.ApiKeyQuotaUsageQueryVariables>(Operations.ApiKeyQuotaUsageDocument, variables, options) as Promise<Operations.ApiKeyQuotaUsageQuery>;
     },
     RevokeApiKey(variables: Operations.RevokeApiKeyMutationVariables, options?: C): Promise<Operations.RevokeApiKeyMutation> {
       return requester<Operations.RevokeApiKeyMutation, Operations.RevokeApiKeyMutationVariables>(Operations.RevokeApiKeyDocument, variables, options) as Promise<Operations.RevokeApiKeyMutation>;
@@ -147,6 +177,24 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     LogOut(variables?: Operations.LogOutMutationVariables, options?: C): Promise<Operations.LogOutMutation> {
       return requester<Operations.LogOutMutation, Operations.LogOutMutationVariables>(Operations.LogOutDocument, variables, options) as Promise<Operations.LogOutMutation>;
+    },
+    Webhooks(variables: Operations.WebhooksQueryVariables, options?: C): Promise<Operations.WebhooksQuery> {
+      return requester<Operations.WebhooksQuery, Operations.WebhooksQueryVariables>(Operations.WebhooksDocument, variables, options) as Promise<Operations.WebhooksQuery>;
+    },
+    WebhookDeliveries(variables: Operations.WebhookDeliveriesQueryVariables, options?: C): Promise<Operations.WebhookDeliveriesQuery> {
+      return requester<Operations.WebhookDeliveriesQuery, Operations.WebhookDeliveriesQueryVariables>(Operations.WebhookDeliveriesDocument, variables, options) as Promise<Operations.WebhookDeliveriesQuery>;
+    },
+    CreateWebhook(variables: Operations.CreateWebhookMutationVariables, options?: C): Promise<Operations.CreateWebhookMutation> {
+      return requester<Operations.CreateWebhookMutation, Operations.CreateWebhookMutationVariables>(Operations.CreateWebhookDocument, variables, options) as Promise<Operations.CreateWebhookMutation>;
+    },
+    UpdateWebhook(variables: Operations.UpdateWebhookMutationVariables, options?: C): Promise<Operations.UpdateWebhookMutation> {
+      return requester<Operations.UpdateWebhookMutation, Operations.UpdateWebhookMutationVariables>(Operations.UpdateWebhookDocument, variables, options) as Promise<Operations.UpdateWebhookMutation>;
+    },
+    DeleteWebhook(variables: Operations.DeleteWebhookMutationVariables, options?: C): Promise<Operations.DeleteWebhookMutation> {
+      return requester<Operations.DeleteWebhookMutation, Operations.DeleteWebhookMutationVariables>(Operations.DeleteWebhookDocument, variables, options) as Promise<Operations.DeleteWebhookMutation>;
+    },
+    TestWebhook(variables: Operations.TestWebhookMutationVariables, options?: C): Promise<Operations.TestWebhookMutation> {
+      return requester<Operations.TestWebhookMutation, Operations.TestWebhookMutationVariables>(Operations.TestWebhookDocument, variables, options) as Promise<Operations.TestWebhookMutation>;
     }
   };
 }

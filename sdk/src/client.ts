@@ -9,21 +9,29 @@ import { execute, type TransportOptions } from './transport.js';
 import type {
   AccessDecision,
   ApiKey,
+  ApiKeyQuotaUsage,
+  ApiKeyGrant,
   ApiKeyUsage,
   ApiKeyWithGrants,
   AuditEvent,
+  CreatedWebhook,
   AuthPayload,
   Flow,
   IssuedApiKey,
   Membership,
   Organization,
   OrganizationWithMembers,
+  PermissionPreview,
   Prompt,
   ResourceRef,
+  RunnableFlow,
+  RunnablePrompt,
   Run,
   RunFilter,
   TimeWindow,
   Viewer,
+  Webhook,
+  WebhookDelivery,
 } from './types.js';
 
 interface CommonOptions {
@@ -261,6 +269,19 @@ export class PromptGateClient {
     return (await this.operations.UpdateApiKey({ input })).updateApiKey;
   }
 
+  /**
+   * Replaces the key's guardrails as a whole (admins and owners): requests per minute, monthly run
+   * and token quotas, allowed networks (CIDRs). An absent or null field clears that limit.
+   */
+  async updateApiKeyLimits(input: G.UpdateApiKeyLimitsInput): Promise<ApiKey> {
+    return (await this.operations.UpdateApiKeyLimits({ input })).updateApiKeyLimits;
+  }
+
+  /** The key's monthly quotas and its runs and tokens so far this month (UTC), with when they reset. */
+  async apiKeyQuotaUsage(id: string): Promise<ApiKeyQuotaUsage | null> {
+    return (await this.operations.ApiKeyQuotaUsage({ id })).apiKey;
+  }
+
   /** Ends the key for good, at once. */
   async revokeApiKey(input: G.RevokeApiKeyInput): Promise<ApiKey> {
     return (await this.operations.RevokeApiKey({ input })).revokeApiKey;
@@ -297,9 +318,90 @@ export class PromptGateClient {
     return (await this.operations.CheckAccess({ ...resourceArgs(resource), apiKeyId })).checkAccess;
   }
 
+  /**
+   * One page of the prompts the key may run now, by name, each with every path that lets it (its
+   * own grant, each granted flow that runs it, or the whole organization). A key reads its own
+   * (its id is `viewer().apiKey.id`); members read any key of their organization.
+   */
+  async runnablePrompts(apiKeyId: string, page: PageArgs = {}): Promise<Page<RunnablePrompt>> {
+    const key = (await this.operations.RunnablePrompts({ apiKeyId, ...page })).apiKey;
+    if (!key) throw new NotFoundError('NOT_FOUND', `ApiKey ${apiKeyId} was not found`);
+    return toPage(key.runnablePrompts);
+  }
+
+  /** Every prompt of `runnablePrompts`, fetched page after page as it is read. */
+  iterateRunnablePrompts(apiKeyId: string, options?: IterateOptions): AsyncGenerator<RunnablePrompt, void, undefined> {
+    return iteratePages((page) => this.runnablePrompts(apiKeyId, page), options);
+  }
+
+  /** One page of the flows the key may run now, by name, with the path that lets it. */
+  async runnableFlows(apiKeyId: string, page: PageArgs = {}): Promise<Page<RunnableFlow>> {
+    const key = (await this.operations.RunnableFlows({ apiKeyId, ...page })).apiKey;
+    if (!key) throw new NotFoundError('NOT_FOUND', `ApiKey ${apiKeyId} was not found`);
+    return toPage(key.runnableFlows);
+  }
+
+  /** Every flow of `runnableFlows`, fetched page after page as it is read. */
+  iterateRunnableFlows(apiKeyId: string, options?: IterateOptions): AsyncGenerator<RunnableFlow, void, undefined> {
+    return iteratePages((page) => this.runnableFlows(apiKeyId, page), options);
+  }
+
+  /** The key's grants with their use: granted when, last used when, runs since `since` (default: the last 30 days). */
+  async apiKeyGrants(apiKeyId: string, since?: string | Date): Promise<ApiKeyGrant[]> {
+    const key = (await this.operations.ApiKeyGrants({ apiKeyId, since })).apiKey;
+    if (!key) throw new NotFoundError('NOT_FOUND', `ApiKey ${apiKeyId} was not found`);
+    return key.grants;
+  }
+
+  /**
+   * What `updateApiKeyPermissions(input)` would change, changing nothing (admins and owners):
+   * prompts and flows gained and lost, and the key's runs since `since` (default: the last 30
+   * days) it would refuse. Fails exactly as the change itself would.
+   */
+  async previewApiKeyPermissions(input: G.UpdateApiKeyPermissionsInput, since?: string | Date): Promise<PermissionPreview> {
+    return (await this.operations.PreviewApiKeyPermissions({ input, since })).previewApiKeyPermissions;
+  }
+
   /** Runs, failures, latency and tokens of a key, overall and per prompt or flow (all time unless a window is given). */
   async apiKeyUsage(apiKeyId: string, window: TimeWindow = {}): Promise<ApiKeyUsage | null> {
     return (await this.operations.ApiKeyUsage({ apiKeyId, ...window })).apiKey;
+  }
+
+  // Webhooks (admins and owners)
+
+  /** The organization's webhooks (never their secrets). */
+  async webhooks(organizationId: string): Promise<Webhook[]> {
+    return organizationOrThrow(organizationId, await this.operations.Webhooks({ organizationId })).webhooks;
+  }
+
+  /**
+   * Subscribes a URL to key events, signed per the Standard Webhooks specification. The answer
+   * holds the signing secret (`whsec_…`), this once: keep it to verify deliveries.
+   */
+  async createWebhook(input: G.CreateWebhookInput): Promise<CreatedWebhook> {
+    return (await this.operations.CreateWebhook({ input })).createWebhook;
+  }
+
+  /** Changes a webhook's URL, events or whether it is enabled; absent fields are unchanged. */
+  async updateWebhook(input: G.UpdateWebhookInput): Promise<Webhook> {
+    return (await this.operations.UpdateWebhook({ input })).updateWebhook;
+  }
+
+  /** Deletes a webhook and its deliveries; answers its id. */
+  async deleteWebhook(webhookId: string): Promise<string> {
+    return (await this.operations.DeleteWebhook({ webhookId })).deleteWebhook;
+  }
+
+  /** Queues a PING to the webhook now and answers its delivery. */
+  async testWebhook(webhookId: string): Promise<WebhookDelivery> {
+    return (await this.operations.TestWebhook({ webhookId })).testWebhook;
+  }
+
+  /** One page of a webhook's deliveries, newest first, each with its status and attempts. */
+  async webhookDeliveries(webhookId: string, page: PageArgs = {}): Promise<Page<WebhookDelivery>> {
+    const node = (await this.operations.WebhookDeliveries({ webhookId, ...page })).node;
+    if (!node || !('deliveries' in node)) throw new NotFoundError('NOT_FOUND', `Webhook ${webhookId} was not found`);
+    return toPage(node.deliveries);
   }
 }
 

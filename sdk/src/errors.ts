@@ -69,19 +69,24 @@ export class UnauthenticatedError extends PromptGateError {
 /**
  * Why a known caller was refused (`extensions.reason` of every FORBIDDEN): a member's role too low
  * (ROLE_TOO_LOW, with `requiredRole`), an admin managing admins or owners (PROTECTED_ROLE), an
- * API key asking for what no key may do (KEY_NOT_ALLOWED), or the access rule's answer for a key
- * and a prompt or flow (NOT_GRANTED, KEY_REVOKED, KEY_EXPIRED). A reason a newer server adds
- * arrives unchanged.
+ * API key asking for what no key may do (KEY_NOT_ALLOWED), a key called from outside its
+ * allowedCidrs (IP_NOT_ALLOWED), or the access rule's answer for a key and a prompt or flow
+ * (NOT_GRANTED, KEY_REVOKED, KEY_EXPIRED). A reason a newer server adds arrives unchanged.
  */
 export type ForbiddenReason =
   | 'ROLE_TOO_LOW'
   | 'PROTECTED_ROLE'
   | 'KEY_NOT_ALLOWED'
+  | 'IP_NOT_ALLOWED'
   | Exclude<AccessReason, 'GRANTED' | 'ORGANIZATION_WIDE'>
   | (string & {});
 
-/** Why a request was rate limited: the API key's requests per minute, or failed sign-ins. */
-export type RateLimitedReason = 'RATE_LIMIT' | 'SIGN_IN_THROTTLED' | (string & {});
+/**
+ * Why a request was rate limited: the API key's requests per minute (RATE_LIMIT), one of its
+ * monthly quotas used up (QUOTA_EXHAUSTED, `retryAfterSeconds` until the month ends), or failed
+ * sign-ins (SIGN_IN_THROTTLED).
+ */
+export type RateLimitedReason = 'RATE_LIMIT' | 'QUOTA_EXHAUSTED' | 'SIGN_IN_THROTTLED' | (string & {});
 
 /** The caller is known but may not do this: a role too low, or a key not granted the prompt or flow. */
 export class ForbiddenError extends PromptGateError {
@@ -120,12 +125,12 @@ export class ConflictError extends PromptGateError {
   override name = 'ConflictError';
 }
 
-/** Too many requests for this API key in the current window, or too many failed sign-ins. */
+/** Too many requests for this API key in the current window, a monthly quota used up, or too many failed sign-ins. */
 export class RateLimitedError extends PromptGateError {
   override name = 'RateLimitedError';
   /** Seconds until the key may make requests again. */
   readonly retryAfterSeconds: number | undefined;
-  /** Which limit: `RATE_LIMIT` (the key's requests per minute) or `SIGN_IN_THROTTLED`. */
+  /** Which limit: `RATE_LIMIT` (the key's requests per minute), `QUOTA_EXHAUSTED` (a monthly quota) or `SIGN_IN_THROTTLED`. */
   readonly reason: RateLimitedReason | undefined;
 
   constructor(code: string, message: string, details: ErrorDetails = {}) {

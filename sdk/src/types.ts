@@ -16,6 +16,8 @@ export type Run = G.RunFieldsFragment;
 export type RunStep = G.RunStepFieldsFragment;
 export type Usage = G.UsageFieldsFragment;
 export type AuditEvent = G.AuditEventFieldsFragment;
+export type Webhook = G.WebhookFieldsFragment;
+export type WebhookDelivery = G.WebhookDeliveryFieldsFragment;
 
 /** Who is calling: a signed-in user with their memberships, an API key, or neither. */
 export type Viewer = G.ViewerQuery['viewer'];
@@ -25,11 +27,25 @@ export type AuthPayload = G.LogInMutation['logIn'];
 export type IssuedApiKey = G.CreateApiKeyMutation['createApiKey'];
 /** A key whose granted flows carry their steps, as `apiKeyPermissions(id)` answers it. */
 export type ApiKeyWithGrants = NonNullable<G.ApiKeyPermissionsQuery['apiKey']>;
+/** A new webhook: `secret` (whsec_…) signs its deliveries and is shown this once. */
+export type CreatedWebhook = G.CreateWebhookMutation['createWebhook'];
 /** Whether a key may run a prompt or flow, and why. */
 export type AccessDecision = G.CheckAccessQuery['checkAccess'];
+/** One path by which a key reaches a prompt or flow (`AccessDecision.via`, `RunnablePrompt.via`). */
+export type AccessPath = AccessDecision['via'][number];
+/** A prompt a key may run, with every path that lets it. */
+export type RunnablePrompt = NonNullable<G.RunnablePromptsQuery['apiKey']>['runnablePrompts']['nodes'][number];
+/** A flow a key may run, with the path that lets it. */
+export type RunnableFlow = NonNullable<G.RunnableFlowsQuery['apiKey']>['runnableFlows']['nodes'][number];
+/** One grant of a SPECIFIC key with its use: when granted, last used, runs in the window. */
+export type ApiKeyGrant = NonNullable<G.ApiKeyGrantsQuery['apiKey']>['grants'][number];
+/** What `updateApiKeyPermissions` with the same input would change, computed without changing anything. */
+export type PermissionPreview = G.PreviewApiKeyPermissionsQuery['previewApiKeyPermissions'];
 /** A key's usage in a time window, overall and per prompt or flow. */
 export type ApiKeyUsage = NonNullable<G.ApiKeyUsageQuery['apiKey']>;
 export type ResourceUsage = ApiKeyUsage['usageByResource'][number];
+/** A key's monthly quotas and what it counted against them this month (UTC). */
+export type ApiKeyQuotaUsage = NonNullable<G.ApiKeyQuotaUsageQuery['apiKey']>;
 
 /** Exactly one prompt or one flow. */
 export type ResourceRef = { promptId: string; flowId?: undefined } | { flowId: string; promptId?: undefined };

@@ -5,7 +5,7 @@
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string; sessionId: string }
-  | { kind: 'apiKey'; apiKeyId: string; organizationId: string; key: KeyFacts };
+  | { kind: 'apiKey'; apiKeyId: string; organizationId: string; key: KeyFacts; limits: KeyLimits };
 
 /**
  * What an API key principal carries about its key: the facts the access rule
@@ -17,6 +17,19 @@ export interface KeyFacts {
   access: 'ORGANIZATION' | 'SPECIFIC';
   expiresAt: Date | null;
   revokedAt: Date | null;
+}
+
+/**
+ * A key's guardrails (modules/api-key/limits.ts), read with the key's row on every request (and
+ * cached with it), so enforcing them reads nothing more.
+ */
+export interface KeyLimits {
+  /** Requests per minute; null: the server's default. */
+  rateLimitPerMinute: number | null;
+  monthlyRunQuota: number | null;
+  monthlyTokenQuota: number | null;
+  /** Empty: anywhere. */
+  allowedCidrs: string[];
 }
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };

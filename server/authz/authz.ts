@@ -25,6 +25,8 @@ export interface AuthzLookups {
   /** The organizations a user belongs to. */
   organizationsOf(userId: string): Promise<string[]>;
   decideAccess(key: KeyFacts, resource: Resource, now: Date): Promise<KeyDecision>;
+  /** Told of a run refused because the key is not granted the resource (the ACCESS_DENIED webhook event). */
+  runRefused?(apiKeyId: string, resource: Resource, now: Date): Promise<void>;
 }
 
 /** A target with its organization looked up. */
@@ -109,6 +111,7 @@ export class Authz {
         if (!located.resource) throw keyNotAllowed(`An API key cannot ${ACTION_PHRASE[action].replace('read', 'list')}; ask for one by id`);
         const decision = await this.keyDecision(principal, located.resource);
         if (decision.allowed) return;
+        if (decision.reason === 'NOT_GRANTED' && action.endsWith(':run')) await this.lookups.runRefused?.(principal.apiKeyId, located.resource, this.now);
         throw forbidden(`API key ${principal.apiKeyId} is not granted ${located.resource.kind} ${located.resource.id}`, {
           // A refused decision's reason is NOT_GRANTED, KEY_REVOKED or KEY_EXPIRED (access/rule.ts).
           reason: decision.reason as ForbiddenReason,
@@ -161,6 +164,9 @@ export class Authz {
       return { organizationId: organization.id, resource };
     }
     if ('apiKeyId' in target) {
+      // A key asking about itself: where it lives is known from authentication, nothing to read.
+      const principal = this.principal;
+      if (principal.kind === 'apiKey' && principal.apiKeyId === target.apiKeyId) return { organizationId: principal.organizationId, apiKeyId: principal.apiKeyId };
       const key = await this.lookups.apiKey(target.apiKeyId);
       if (!key) throw this.notFound(target);
       return { organizationId: key.organization, apiKeyId: key.id };

@@ -31,6 +31,7 @@ export const MINIMUM_ROLE = {
   'run:read': 'MEMBER',
   'run:rate': 'MEMBER',
   'audit:read': 'ADMIN',
+  'webhook:manage': 'ADMIN',
 } as const satisfies Record<string, Role>;
 
 export type Action = keyof typeof MINIMUM_ROLE;
@@ -78,4 +79,5 @@ export const ACTION_PHRASE: Record<Action, string> = {
   'run:read': 'read runs',
   'run:rate': 'rate runs',
   'audit:read': 'read the audit log',
+  'webhook:manage': 'manage webhooks',
 };

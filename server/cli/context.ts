@@ -5,6 +5,7 @@ import type { Orm } from '../db/orm.ts';
 import { authzLookups } from '../graphql/authz-lookups.ts';
 import { createLogger } from '../logger.ts';
 import { createSignInThrottle } from '../modules/user/sign-in-throttle.ts';
+import { webhookSecurity } from '../modules/webhook/webhook-security.ts';
 import { DEFAULT_SIGN_IN_THROTTLE } from '../config.ts';
 import { ModelProviders } from '../providers/index.ts';
 
@@ -16,7 +17,8 @@ import { ModelProviders } from '../providers/index.ts';
 export function cliContext(orm: Orm, actor: UserPrincipal): Context {
   const logger = createLogger('silent');
   return buildContext(orm.em.fork(), actor, {
-    settings: { sessionTtlSeconds: 3600, modelTimeoutMs: 30_000, runLimits: DEFAULT_RUN_LIMITS },
+    // No command creates a webhook (the one thing that needs its secret key); events of key changes are queued as by the API.
+    settings: { sessionTtlSeconds: 3600, modelTimeoutMs: 30_000, runLimits: DEFAULT_RUN_LIMITS, webhooks: webhookSecurity({ allowInsecure: false, secretKey: process.env.WEBHOOK_SECRET_KEY }) },
     providers: new ModelProviders({ maxResultBytes: DEFAULT_RUN_LIMITS.maxResultBytes }),
     logger,
     signInThrottle: createSignInThrottle(DEFAULT_SIGN_IN_THROTTLE, logger),

@@ -2,11 +2,13 @@ import {
   ApiKeyFlowGrantSchema,
   ApiKeyPromptGrantSchema,
   ApiKeySchema,
+  ApiKeyMonthlyUsageSchema,
   ApiKeySecretSchema,
 } from '../modules/api-key/api-key.entity.ts';
 import { KeyAccessCountSchema, KeyAccessSchema } from '../modules/access/access-index.entity.ts';
 import { RunSchema, RunStepSchema } from '../modules/run/run.entity.ts';
 import { AuditEventSchema } from '../modules/audit/audit.entity.ts';
+import { WebhookDeliverySchema, WebhookSchema } from '../modules/webhook/webhook.entity.ts';
 import { FlowSchema, FlowStepSchema } from '../modules/flow/flow.entity.ts';
 import { MembershipSchema, OrganizationSchema } from '../modules/organization/organization.entity.ts';
 import { PromptSchema } from '../modules/prompt/prompt.entity.ts';
@@ -25,9 +27,12 @@ export const entities = [
   ApiKeySecretSchema,
   ApiKeyPromptGrantSchema,
   ApiKeyFlowGrantSchema,
+  ApiKeyMonthlyUsageSchema,
   KeyAccessSchema,
   KeyAccessCountSchema,
   RunSchema,
   RunStepSchema,
   AuditEventSchema,
+  WebhookSchema,
+  WebhookDeliverySchema,
 ];

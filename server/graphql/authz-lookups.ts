@@ -8,6 +8,7 @@ import { membershipLoaders } from '../modules/organization/organization.loaders.
 import { OrganizationRef } from '../modules/organization/organization.schema.ts';
 import { PromptRef } from '../modules/prompt/prompt.schema.ts';
 import { RunRef } from '../modules/run/run.schema.ts';
+import { recordAccessDenied } from '../modules/webhook/access-denied.ts';
 
 /**
  * Authorization reads through the same per-request loaders as the fields it guards, so checking a
@@ -25,5 +26,10 @@ export function authzLookups(ctx: Context): AuthzLookups {
     role: (organizationId, userId) => membershipLoaders(ctx).role.load(`${organizationId}:${userId}`),
     organizationsOf: async (userId) => (await membershipLoaders(ctx).ofUser.load(userId)).map((m) => m.organization),
     decideAccess: (key, resource, now) => decideForKey(ctx, key, resource, now, () => decideAccess(ctx.em, key, resource, now)),
+    // The refusal stands whether or not its webhook event could be written.
+    runRefused: (apiKeyId, resource, now) =>
+      recordAccessDenied(ctx.em.fork(), { apiKeyId, organizationId: resource.organizationId, resource }, now).catch((error: unknown) =>
+        ctx.logger.error('could not record ACCESS_DENIED for its webhooks', error),
+      ),
   };
 }

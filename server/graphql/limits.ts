@@ -1,4 +1,4 @@
-import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, visit, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /**
@@ -23,9 +23,12 @@ export function maxDirectivesInDocument(max: number): ValidationRule {
 /** The largest request body PromptGate reads: far above any real operation with its inputs. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function tooLarge(fetchAPI: { Response: typeof Response }, message: string): Response {
+/** How a body over the limit is answered: a GraphQL error by default; the REST face answers its own envelope. */
+export type TooLargeAnswer = (request: Request, message: string) => Response;
+
+export function graphqlTooLarge(_request: Request, message: string): Response {
   const error = { message, extensions: { code: 'BAD_USER_INPUT' } };
-  return new fetchAPI.Response(JSON.stringify({ errors: [error] }), { status: 413, headers: { 'content-type': 'application/json', connection: 'close' } });
+  return new Response(JSON.stringify({ errors: [error] }), { status: 413, headers: { 'content-type': 'application/json', connection: 'close' } });
 }
 
 /**
@@ -35,15 +38,19 @@ function tooLarge(fetchAPI: { Response: typeof Response }, message: string): Res
  * refused at the limit, so at most MAX_BODY_BYTES of it is ever held. The body read is handed on
  * to yoga as it came.
  */
-export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
+export function useBodyLimit(maxBytes = MAX_BODY_BYTES, tooLarge: TooLargeAnswer = graphqlTooLarge): Plugin {
   return {
     async onRequest({ request, setRequest, endResponse, fetchAPI }) {
       const length = Number(request.headers.get('content-length') ?? 0);
       if (length > maxBytes) {
-        endResponse(tooLarge(fetchAPI, `The request body is ${length} bytes; at most ${maxBytes} are read`));
+        endResponse(tooLarge(request, `The request body is ${length} bytes; at most ${maxBytes} are read`));
         return;
       }
       if (!request.body) return;
+      // A declared length within the limit is all there is to read: node's HTTP parser ends the body
+      // at Content-Length (and refuses a request that also says chunked), so only a body with no
+      // declared length needs counting here. Not copying the body keeps a small request cheap.
+      if (request.headers.has('content-length')) return;
       const reader = request.body.getReader();
       const chunks: Uint8Array[] = [];
       let read = 0;
@@ -54,7 +61,7 @@ export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
         if (read > maxBytes) {
           // Stop reading: the rest of the body is never taken in, and the connection is closed.
           await reader.cancel().catch(() => undefined);
-          endResponse(tooLarge(fetchAPI, `The request body is over ${maxBytes} bytes, the most that is read`));
+          endResponse(tooLarge(request, `The request body is over ${maxBytes} bytes, the most that is read`));
           return;
         }
         chunks.push(value);
@@ -90,6 +97,25 @@ function variableProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+// Yoga parses a document once and hands the same DocumentNode to every request that sends it, so
+// what depends on the document alone is worked out once per document (and freed with it).
+const literalProblems = new WeakMap<DocumentNode, string | null>();
+
+/** The document's string literals' problem, if any: walked once per document. */
+function literalProblem(document: DocumentNode): string | undefined {
+  let problem = literalProblems.get(document);
+  if (problem === undefined) {
+    problem = null;
+    visit(document, {
+      StringValue(node) {
+        if (!problem && UNSTORABLE.test(node.value)) problem = 'a string holds a NUL character or half of a surrogate pair, which cannot be stored';
+      },
+    });
+    literalProblems.set(document, problem);
+  }
+  return problem ?? undefined;
+}
+
 /**
  * Refuses, before execution, text no store can keep (NUL, lone surrogates) anywhere in the
  * variables or the document's string literals, and variables nested absurdly deep: they would
@@ -98,14 +124,7 @@ function variableProblem(value: unknown): string | undefined {
 export function useStorableText(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      let problem = variableProblem(args.variableValues ?? {});
-      if (!problem) {
-        visit(args.document, {
-          StringValue(node) {
-            if (!problem && UNSTORABLE.test(node.value)) problem = 'a string holds a NUL character or half of a surrogate pair, which cannot be stored';
-          },
-        });
-      }
+      const problem = variableProblem(args.variableValues ?? {}) ?? literalProblem(args.document);
       if (problem) {
         setResultAndStopExecution({ errors: [new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })] });
       }
@@ -118,6 +137,9 @@ export const MAX_RUNS_PER_REQUEST = 5;
 
 const RUN_FIELDS = new Set(['runPrompt', 'runFlow']);
 
+/** Per operation of a cached document (see literalProblems): its runs are counted once. */
+const runCounts = new WeakMap<OperationDefinitionNode, number>();
+
 /**
  * How many runs an operation asks for: every runPrompt or runFlow at its root, under any alias,
  * through fragments and inline fragments alike (@skip and @include are not weighed: counted anyway).
@@ -125,6 +147,12 @@ const RUN_FIELDS = new Set(['runPrompt', 'runFlow']);
 export function countRuns(document: DocumentNode, operationName?: string | null): number {
   const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation !== 'mutation') return 0;
+  let runs = runCounts.get(operation);
+  if (runs === undefined) runCounts.set(operation, (runs = countRunsOf(document, operation)));
+  return runs;
+}
+
+function countRunsOf(document: DocumentNode, operation: OperationDefinitionNode): number {
   const fragments = new Map(
     document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])),
   );
@@ -150,9 +178,9 @@ export function countRuns(document: DocumentNode, operationName?: string | null)
 /** What useRunBudget needs: a request's caller and a rate limiter that counts one hit per call. */
 interface RunBudgetOptions<TContext> {
   maxRunsPerRequest: number;
-  /** The API key whose rate limit the request counts against; undefined for other callers. */
-  apiKeyOf(context: TContext): string | undefined;
-  hit(apiKeyId: string, now: Date): Promise<void>;
+  /** The API key whose rate limit the request counts against, and its own limit; undefined for other callers. */
+  apiKeyOf(context: TContext): { apiKeyId: string; perMinute: number | null } | undefined;
+  hit(apiKeyId: string, now: Date, perMinute: number | null): Promise<void>;
 }
 
 /**
@@ -174,11 +202,11 @@ export function useRunBudget<TContext>({ maxRunsPerRequest, apiKeyOf, hit }: Run
         });
         return;
       }
-      const apiKeyId = apiKeyOf(args.contextValue as TContext);
-      if (!apiKeyId) return;
+      const key = apiKeyOf(args.contextValue as TContext);
+      if (!key) return;
       const now = new Date();
       try {
-        for (let i = 0; i < Math.max(1, runs); i++) await hit(apiKeyId, now);
+        for (let i = 0; i < Math.max(1, runs); i++) await hit(key.apiKeyId, now, key.perMinute);
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
         setResultAndStopExecution({ errors: [error] });

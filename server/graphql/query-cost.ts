@@ -10,6 +10,7 @@ import {
   type GraphQLField,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type TypeNode,
 } from 'graphql';
 import type { Principal } from '../auth/principal.ts';
 
@@ -86,6 +87,42 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, var
   const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation) return undefined;
+  // The figures above read no argument but `first` (an Int): an operation costs the same for the
+  // same Int values (Booleans too, for @skip/@include), so the cost is worked out once for each.
+  // An absent variable takes its default, which differs from an explicit null: both are in the key.
+  const key = JSON.stringify(costVariableNames(operation).map((name) => (variables && name in variables ? [variables[name]] : [])));
+  let costs = costsByOperation.get(operation);
+  if (!costs) costsByOperation.set(operation, (costs = new Map()));
+  if (costs.has(key)) return costs.get(key);
+  const cost = computeCost(schema, document, operation, variables);
+  // Bounded: a caller sending a new `first` every time gets the cost computed, not a growing cache.
+  // Not kept when the variables do not coerce: an input that does would cost what the figures say.
+  if (cost !== undefined && costs.size < MAX_COSTS_PER_OPERATION) costs.set(key, cost);
+  return cost;
+}
+
+// Yoga parses a document once and hands the same DocumentNode to every request that sends it.
+const costsByOperation = new WeakMap<OperationDefinitionNode, Map<string, number | undefined>>();
+const MAX_COSTS_PER_OPERATION = 32;
+const variableNames = new WeakMap<OperationDefinitionNode, string[]>();
+
+/** The operation's variables that a cost can depend on: Int and Boolean ones, however wrapped. */
+function costVariableNames(operation: OperationDefinitionNode): string[] {
+  let names = variableNames.get(operation);
+  if (!names) {
+    names = (operation.variableDefinitions ?? [])
+      .filter((definition) => {
+        let type: TypeNode = definition.type;
+        while (type.kind !== Kind.NAMED_TYPE) type = type.type;
+        return type.name.value === 'Int' || type.name.value === 'Boolean';
+      })
+      .map((definition) => definition.variable.name.value);
+    variableNames.set(operation, names);
+  }
+  return names;
+}
+
+function computeCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): number | undefined {
   // The plugin measures a document's first operation: give it the one that runs, with the fragments.
   const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
   try {

@@ -5,11 +5,15 @@ import type { Logger } from '../logger.ts';
 /**
  * Requests per API key per minute (fixed one-minute windows). Without REDIS_URL each replica
  * counts on its own; with it, every replica shares one count per key, so the limit holds
- * however many replicas run.
+ * however many replicas run. The limit is the key's own rateLimitPerMinute when it has one, the
+ * server's default (KEY_RATE_LIMIT_PER_MINUTE, 0: none) otherwise.
  */
 export interface RateLimiter {
-  /** Counts one request of the key; throws RATE_LIMITED (with retryAfterSeconds) past the limit. */
-  hit(apiKeyId: string, now: Date): Promise<void>;
+  /**
+   * Counts one request of the key; throws RATE_LIMITED (with retryAfterSeconds) past the limit:
+   * `keyLimit` when given (the key's own), the limiter's default otherwise.
+   */
+  hit(apiKeyId: string, now: Date, keyLimit?: number | null): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,11 +27,13 @@ function refusal(limit: number, now: Date): AppError {
   });
 }
 
-export function memoryRateLimiter(limit: number): RateLimiter {
+export function memoryRateLimiter(defaultLimit: number): RateLimiter {
   let window = -1;
   let counts = new Map<string, number>();
   return {
-    async hit(apiKeyId, now) {
+    async hit(apiKeyId, now, keyLimit) {
+      const limit = keyLimit ?? defaultLimit;
+      if (limit <= 0) return;
       const current = Math.floor(now.getTime() / WINDOW_MS);
       if (current !== window) {
         window = current;
@@ -45,7 +51,7 @@ export function memoryRateLimiter(limit: number): RateLimiter {
  * The shared count. When Redis cannot be reached the limiter lets requests through (and says so
  * in the log, at most once a minute): an outage of the counter must not stop every partner app.
  */
-export function redisRateLimiter(limit: number, url: string, logger?: Logger): RateLimiter {
+export function redisRateLimiter(defaultLimit: number, url: string, logger?: Logger): RateLimiter {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   let lastWarning = 0;
   const warn = (error: unknown) => {
@@ -55,7 +61,9 @@ export function redisRateLimiter(limit: number, url: string, logger?: Logger): R
   };
   redis.on('error', warn);
   return {
-    async hit(apiKeyId, now) {
+    async hit(apiKeyId, now, keyLimit) {
+      const limit = keyLimit ?? defaultLimit;
+      if (limit <= 0) return;
       const key = `promptgate:rate:${apiKeyId}:${Math.floor(now.getTime() / WINDOW_MS)}`;
       let count: number;
       try {
@@ -74,10 +82,11 @@ export function redisRateLimiter(limit: number, url: string, logger?: Logger): R
   };
 }
 
-/** No limit (KEY_RATE_LIMIT_PER_MINUTE=0). */
-export const unlimited: RateLimiter = { async hit() {}, async close() {} };
-
+/**
+ * The server's limiter. With no default (KEY_RATE_LIMIT_PER_MINUTE=0) it still counts the keys
+ * that have a limit of their own, and only those.
+ */
 export function createRateLimiter(config: { perMinute: number; redisUrl?: string }, logger?: Logger): RateLimiter {
-  if (config.perMinute <= 0) return unlimited;
-  return config.redisUrl ? redisRateLimiter(config.perMinute, config.redisUrl, logger) : memoryRateLimiter(config.perMinute);
+  const defaultLimit = Math.max(0, config.perMinute);
+  return config.redisUrl ? redisRateLimiter(defaultLimit, config.redisUrl, logger) : memoryRateLimiter(defaultLimit);
 }

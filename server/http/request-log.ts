@@ -40,6 +40,22 @@ export function noteCaller(request: Request, principal: Principal): void {
   if (state) state.principal = caller(principal);
 }
 
+/** Names what a request that is not a GraphQL operation did (a REST endpoint), for its log line. */
+export function noteOperation(request: Request, operation: string): void {
+  const state = requests.get(request);
+  if (state) state.operation = operation;
+}
+
+/** Notes the contract code a request was answered with when it is not a GraphQL result (REST). */
+export function noteOutcome(request: Request, code: string): void {
+  requests.get(request)?.codes.push(code);
+}
+
+/** The id this request's lines carry, and its response's x-request-id. */
+export function requestIdOf(request: Request): string | undefined {
+  return requests.get(request)?.id;
+}
+
 interface ResultLike {
   errors?: readonly unknown[];
 }

@@ -66,6 +66,8 @@ const keyArb = fc.record({
   revoked: weighted([false, 5], [true, 1]),
   // A new secret for the same key (same id, same grants); the old one kept for a grace period or not.
   rotate: weighted<'no' | 'grace' | 'now'>(['no', 4], ['grace', 1], ['now', 1]),
+  // Once the world is checked: previewed with previewApiKeyPermissions, then applied.
+  change: fc.option(grantsArb, { nil: undefined, freq: 2 }),
 });
 
 const flowArb = fc.record({
@@ -105,6 +107,10 @@ interface ModelKey {
   flowGrants: Set<string>;
   revoked: boolean;
   expired: boolean;
+  /** Its successful runs during the check, by resource (`kind:id`): what a preview would refuse. */
+  runs: Map<string, number>;
+  /** The permission change to preview and apply once the world is checked. */
+  change?: WorldSpec['orgs'][number]['keys'][number]['grants'];
 }
 
 interface ModelOrg {
@@ -113,6 +119,7 @@ interface ModelOrg {
   prompts: string[];
   /** Flow id to the prompt ids of its steps. */
   flows: Map<string, string[]>;
+  flowNames: Map<string, string>;
   keys: ModelKey[];
   deletedPrompts: string[];
   deletedFlows: string[];
@@ -146,6 +153,26 @@ function oracle(world: ModelOrg[], key: ModelKey, resource: Resource): { allowed
   return granted ? { allowed: true, reason: 'GRANTED' } : { allowed: false, reason: 'NOT_GRANTED' };
 }
 
+type Path = { kind: 'ORGANIZATION_WIDE' | 'DIRECT_GRANT' | 'FLOW_GRANT'; flow: { id: string } | null };
+
+/**
+ * Every path by which the key reaches the resource, from the model alone: none when the rule
+ * refuses; the organization; the direct grant, then each granted flow running the prompt by name.
+ */
+function oracleVia(world: ModelOrg[], key: ModelKey, resource: Resource): Path[] {
+  if (!oracle(world, key, resource).allowed) return [];
+  if (key.access === 'ORGANIZATION') return [{ kind: 'ORGANIZATION_WIDE', flow: null }];
+  if (resource.kind === 'flow') return [{ kind: 'DIRECT_GRANT', flow: null }];
+  const org = world[key.orgIndex]!;
+  const flows = [...key.flowGrants]
+    .filter((flowId) => org.flows.get(flowId)?.includes(resource.id))
+    .sort((a, b) => org.flowNames.get(a)!.localeCompare(org.flowNames.get(b)!) || (a < b ? -1 : 1));
+  return [
+    ...(key.promptGrants.has(resource.id) ? [{ kind: 'DIRECT_GRANT' as const, flow: null }] : []),
+    ...flows.map((id) => ({ kind: 'FLOW_GRANT' as const, flow: { id } })),
+  ];
+}
+
 function resolveGrants(org: ModelOrg, grants: WorldSpec['orgs'][number]['keys'][number]['grants']) {
   if (grants.access === 'ORGANIZATION') return { access: grants.access, promptIds: [], flowIds: [] };
   const flowIds = [...org.flows.keys()];
@@ -175,7 +202,7 @@ async function buildWorld(spec: WorldSpec): Promise<ModelOrg[]> {
   for (const [orgIndex, orgSpec] of spec.orgs.entries()) {
     const owner = owners[orgIndex]!;
     const id = await createOrganization(h, owner, `World ${run} org ${orgIndex}`);
-    const org: ModelOrg = { id, owner, prompts: [], flows: new Map(), keys: [], deletedPrompts: [], deletedFlows: [] };
+    const org: ModelOrg = { id, owner, prompts: [], flows: new Map(), flowNames: new Map(), keys: [], deletedPrompts: [], deletedFlows: [] };
     world.push(org);
     for (let i = 0; i < orgSpec.prompts; i++) {
       org.prompts.push(await createPrompt(h, owner, id, { name: `p${i}`, template: `Step ${i}: {{input}}` }));
@@ -185,6 +212,7 @@ async function buildWorld(spec: WorldSpec): Promise<ModelOrg[]> {
       const steps = flowSpec.steps.map((s) => pick(org.prompts, s));
       flowIds.push(await createFlow(h, owner, id, steps, `f${i}`));
       org.flows.set(flowIds[i]!, steps);
+      org.flowNames.set(flowIds[i]!, `f${i}`);
     }
     for (const keySpec of orgSpec.keys) {
       const grants = resolveGrants(org, keySpec.grants);
@@ -203,6 +231,8 @@ async function buildWorld(spec: WorldSpec): Promise<ModelOrg[]> {
         flowGrants: new Set(grants.flowIds),
         revoked: false,
         expired: false,
+        runs: new Map(),
+        change: keySpec.change,
       };
       org.keys.push(key);
       if (keySpec.update) {
@@ -313,7 +343,8 @@ async function availableKeys(resource: Resource, owner: TestUser, pageSize: numb
   return { ids, totalCount: totalCount! };
 }
 
-const CHECK_ACCESS = 'query($apiKeyId: ID, $promptId: ID, $flowId: ID) { checkAccess(apiKeyId: $apiKeyId, promptId: $promptId, flowId: $flowId) { allowed reason apiKey { id } } }';
+const CHECK_ACCESS =
+  'query($apiKeyId: ID, $promptId: ID, $flowId: ID) { checkAccess(apiKeyId: $apiKeyId, promptId: $promptId, flowId: $flowId) { allowed reason via { kind flow { id } } apiKey { id } } }';
 
 function readResource(resource: Pick<Resource, 'kind' | 'id'>, token: string): Promise<GraphQLResponse> {
   return h.gql(`query($id: ID!) { node: ${resource.kind}(id: $id) { id } }`, { id: resource.id }, { token });
@@ -377,20 +408,24 @@ async function checkWorld(world: ModelOrg[], pageSize: number): Promise<void> {
       }
 
       expect(listed.has(key.id), where).toBe(decision.allowed);
+      // `via`: exactly the paths the oracle finds (every granted flow, not just the first).
+      const expected = { ...decision, via: oracleVia(world, key, resource), apiKey: { id: key.id } };
       const asked = dataOf(await h.gql(CHECK_ACCESS, { apiKeyId: key.id, ...idArg(resource) }, { token: keyOwner.token })).checkAccess;
-      expect(asked, where).toEqual({ ...decision, apiKey: { id: key.id } });
+      expect(asked, where).toEqual(expected);
       if (key.revoked || key.expired) continue;
 
       const itself = dataOf(await h.gql(CHECK_ACCESS, idArg(resource), { token: key.secret })).checkAccess;
-      expect(itself, `${where}, asked by the key`).toEqual({ ...decision, apiKey: { id: key.id } });
+      expect(itself, `${where}, asked by the key`).toEqual(expected);
       if (key.oldSecret?.works) {
         const before = dataOf(await h.gql(CHECK_ACCESS, idArg(resource), { token: key.oldSecret.secret })).checkAccess;
-        expect(before, `${where}, asked with the secret before rotation`).toEqual({ ...decision, apiKey: { id: key.id } });
+        expect(before, `${where}, asked with the secret before rotation`).toEqual(expected);
       }
       // Enforcement agrees: running it with the key is let in or refused FORBIDDEN, as decided.
       const ran = await runWith(resource, key.secret);
-      if (decision.allowed) expect(dataOf(ran).run.status, `${where}: run`).toBe('SUCCEEDED');
-      else expect(codeOf(ran), `${where}: run`).toBe('FORBIDDEN');
+      if (decision.allowed) {
+        expect(dataOf(ran).run.status, `${where}: run`).toBe('SUCCEEDED');
+        key.runs.set(`${resource.kind}:${resource.id}`, (key.runs.get(`${resource.kind}:${resource.id}`) ?? 0) + 1);
+      } else expect(codeOf(ran), `${where}: run`).toBe('FORBIDDEN');
       const read = await readResource(resource, key.secret);
       if (decision.allowed) {
         expect(dataOf(read).node, where).toEqual({ id: resource.id });
@@ -419,14 +454,124 @@ async function checkWorld(world: ModelOrg[], pageSize: number): Promise<void> {
   }
 }
 
+// ---- what a key can run, and the preview of a change ----------------------------------------------
+
+const RUNNABLE_PROMPTS = `query($id: ID!, $first: Int, $after: String) { apiKey(id: $id) {
+  runnablePrompts(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { prompt { id name } via { kind flow { id } } } } } }`;
+const RUNNABLE_FLOWS = `query($id: ID!, $first: Int, $after: String) { apiKey(id: $id) {
+  runnableFlows(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { flow { id name } via { kind flow { id } } } } } }`;
+
+/** Every item of ApiKey.runnablePrompts or runnableFlows, following the cursors; checks the pages on the way. */
+async function runnableOf(key: ModelKey, kind: Resource['kind'], token: string, pageSize: number): Promise<Map<string, Path[]>> {
+  const [query, field, item] = kind === 'prompt' ? [RUNNABLE_PROMPTS, 'runnablePrompts', 'prompt'] : [RUNNABLE_FLOWS, 'runnableFlows', 'flow'];
+  const seen: { id: string; name: string; via: Path[] }[] = [];
+  let after: string | null = null;
+  let totalCount: number | undefined;
+  for (let page = 0; ; page++) {
+    expect(page, 'pagination does not end').toBeLessThanOrEqual(20);
+    const result: any = dataOf(await h.gql(query, { id: key.id, first: pageSize, after }, { token })).apiKey[field];
+    totalCount ??= result.totalCount;
+    expect(result.totalCount, `${field} of ${key.id}: totalCount is the same on every page`).toBe(totalCount);
+    seen.push(...result.nodes.map((node: any) => ({ ...node[item], via: node.via })));
+    if (!result.pageInfo.hasNextPage) break;
+    expect(result.nodes.length, 'a page before the last is full').toBe(pageSize);
+    after = result.pageInfo.endCursor;
+  }
+  expect(seen.length, `${field} of ${key.id}: as many as totalCount`).toBe(totalCount);
+  const order = seen.map((node) => `${node.name} ${node.id}`);
+  expect(order, `${field} of ${key.id}: ordered by name, then id`).toEqual([...order].sort());
+  return new Map(seen.map((node) => [node.id, node.via]));
+}
+
+/** What the oracle says the key runs: every resource of its organization it allows, with its paths. */
+function oracleRunnable(world: ModelOrg[], key: ModelKey, kind: Resource['kind']): Map<string, Path[]> {
+  const org = world[key.orgIndex]!;
+  const ids = kind === 'prompt' ? org.prompts : [...org.flows.keys()];
+  const runnable = new Map<string, Path[]>();
+  for (const id of ids) {
+    const resource = { kind, id, orgIndex: key.orgIndex };
+    if (oracle(world, key, resource).allowed) runnable.set(id, oracleVia(world, key, resource));
+  }
+  return runnable;
+}
+
+/** ApiKey.runnablePrompts and runnableFlows of the key, read by its owner, are the oracle's, paths and all. */
+async function checkRunnable(world: ModelOrg[], key: ModelKey, pageSize: number): Promise<{ prompts: Set<string>; flows: Set<string> }> {
+  const owner = world[key.orgIndex]!.owner;
+  const sorted = (map: Map<string, Path[]>) => [...map].sort(([a], [b]) => (a < b ? -1 : 1));
+  const prompts = await runnableOf(key, 'prompt', owner.token, pageSize);
+  const flows = await runnableOf(key, 'flow', owner.token, pageSize);
+  const where = label(key, { kind: 'prompt', id: '(all)' });
+  expect(sorted(prompts), `runnablePrompts of ${where}`).toEqual(sorted(oracleRunnable(world, key, 'prompt')));
+  expect(sorted(flows), `runnableFlows of ${where}`).toEqual(sorted(oracleRunnable(world, key, 'flow')));
+  // The key reads its own list (the discovery a partner app wants) and sees the same.
+  if (!key.revoked && !key.expired) expect(sorted(await runnableOf(key, 'prompt', key.secret, 100)), `${where}, read by the key`).toEqual(sorted(prompts));
+  return { prompts: new Set(prompts.keys()), flows: new Set(flows.keys()) };
+}
+
+const PREVIEW = `query($input: UpdateApiKeyPermissionsInput!) { previewApiKeyPermissions(input: $input) {
+  gainedPrompts { id } gainedFlows { id } lostPrompts { id } lostFlows { id } wouldRefuse { prompt { id } flow { id } runs endUsers } refusedRuns } }`;
+const UPDATE_PERMISSIONS = 'mutation($input: UpdateApiKeyPermissionsInput!) { updateApiKeyPermissions(input: $input) { id } }';
+
+const minus = (a: Set<string>, b: Set<string>) => [...a].filter((id) => !b.has(id)).sort();
+const ids = (items: { id: string }[]) => items.map((item) => item.id).sort();
+
+/**
+ * For every key, runnablePrompts and runnableFlows are the oracle's. Then each key given a change:
+ * its preview's gained and lost are the difference of its runnable lists before and after applying
+ * the change for real, its wouldRefuse the runs of the check the new rule refuses, and a revoked
+ * key's preview fails as the change itself does.
+ */
+async function checkInsight(world: ModelOrg[], pageSize: number): Promise<void> {
+  for (const key of world.flatMap((org) => org.keys)) {
+    const before = await checkRunnable(world, key, pageSize);
+    if (!key.change) continue;
+    const org = world[key.orgIndex]!;
+    const next = resolveGrants(org, key.change);
+    const input = { apiKeyId: key.id, ...next };
+    const where = `${label(key, { kind: 'prompt', id: '(all)' })} changed to ${JSON.stringify(next)}`;
+    const previewed = await h.gql(PREVIEW, { input }, { token: org.owner.token });
+    if (key.revoked) {
+      const updated = await h.gql(UPDATE_PERMISSIONS, { input }, { token: org.owner.token });
+      expect(codeOf(previewed), where).toBe('CONFLICT');
+      expect(previewed.errors![0]!.message, where).toBe(updated.errors![0]!.message);
+      continue;
+    }
+    const preview = dataOf(previewed).previewApiKeyPermissions;
+    // The preview changed nothing: the list is as it was.
+    expect(new Set((await runnableOf(key, 'prompt', org.owner.token, 100)).keys()), `${where}: after the preview`).toEqual(before.prompts);
+    dataOf(await h.gql(UPDATE_PERMISSIONS, { input }, { token: org.owner.token }));
+    key.access = next.access;
+    key.promptGrants = new Set(next.promptIds);
+    key.flowGrants = new Set(next.flowIds);
+    const after = await checkRunnable(world, key, pageSize);
+    expect(
+      { gainedPrompts: ids(preview.gainedPrompts), gainedFlows: ids(preview.gainedFlows), lostPrompts: ids(preview.lostPrompts), lostFlows: ids(preview.lostFlows) },
+      `${where}: the preview's difference is the real one`,
+    ).toEqual({ gainedPrompts: minus(after.prompts, before.prompts), gainedFlows: minus(after.flows, before.flows), lostPrompts: minus(before.prompts, after.prompts), lostFlows: minus(before.flows, after.flows) });
+    // The runs the new rule refuses, by resource: every run of the check counted, none invented.
+    const refused = [...key.runs]
+      .map(([resource, runs]) => {
+        const [kind, id] = resource.split(':') as [Resource['kind'], string];
+        return { kind, id, runs };
+      })
+      .filter((run) => !oracle(world, key, { kind: run.kind, id: run.id, orgIndex: key.orgIndex }).allowed)
+      .map((run) => ({ prompt: run.kind === 'prompt' ? { id: run.id } : null, flow: run.kind === 'flow' ? { id: run.id } : null, runs: run.runs, endUsers: 0 }));
+    const byId = (a: any, b: any) => ((a.prompt ?? a.flow).id < (b.prompt ?? b.flow).id ? -1 : 1);
+    expect([...preview.wouldRefuse].sort(byId), `${where}: wouldRefuse`).toEqual(refused.sort(byId));
+    expect(preview.refusedRuns, `${where}: refusedRuns`).toBe(refused.reduce((sum, run) => sum + run.runs, 0));
+  }
+}
+
 describe('the access rule (DESIGN.md rule 2)', () => {
-  it('agrees across availableApiKeys, checkAccess, the key itself and an independent oracle in random worlds', async () => {
+  it('agrees across availableApiKeys, checkAccess (and its paths), runnable lists, the preview, the key itself and an independent oracle in random worlds', async () => {
     const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
     const path = process.env.FC_PATH;
     await fc.assert(
       fc.asyncProperty(worldArb, async (spec) => {
         const world = await buildWorld(spec);
         await checkWorld(world, spec.pageSize);
+        await checkInsight(world, spec.pageSize);
       }),
       {
         // Each world now also changes and runs: 8 keep the file within its time limit on a loaded machine.

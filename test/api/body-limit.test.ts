@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../server/graphql/limits.ts';
 import { startHarness, type Harness } from '../harness.ts';
@@ -107,5 +107,24 @@ describe('the request body limit', () => {
       body: '{}',
     });
     expect(response.status).toBe(413);
+  });
+
+  it('reads no more than a declared Content-Length under the limit, over a real connection', async () => {
+    // The bytes after the declared length are never part of the body: here they are a second
+    // request on the same connection, answered on its own.
+    const operation = Buffer.from(JSON.stringify({ query: '{ __typename }' }));
+    const first = `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${operation.length}\r\n\r\n`;
+    const second = 'GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n';
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const received: Buffer[] = [];
+      socket.on('data', (chunk) => received.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(received).toString('latin1')));
+      socket.setTimeout(10_000, () => socket.destroy());
+      socket.write(Buffer.concat([Buffer.from(first), operation, Buffer.from(second)]));
+    });
+    expect(answer.match(/HTTP\/1\.1 200 OK\r\n/g)).toHaveLength(2);
+    expect(answer).toContain('x-yoga-id: yoga');
+    expect(answer).toContain('{"data":{"__typename":"Query"}}');
   });
 });

@@ -64,6 +64,7 @@ describe('statements per key request', () => {
     const reads = (await statementsOf('mutation($p: ID!) { runPrompt(input: { promptId: $p, inputs: { text: "x" } }) { status } }', { p: w.promptId })).filter(
       (statement) => !statement.startsWith('orm: '),
     );
+    // A key without a quota writes no count (run/quota.ts).
     expect(reads).toEqual(['verify_api_key', 'prompt_and_grant']);
   });
 });

@@ -99,6 +99,26 @@ describe('the amplification queries', () => {
     expect(absent).toBe(twenty);
   });
 
+  it('costs one document, reused as yoga reuses it, by each request’s own variables', () => {
+    // The cost is kept per operation and Int/Boolean values: a reused document must never answer
+    // another request's figure.
+    const document = parse(amplification('(first: $n)', ', $n: Int = 50'));
+    const fresh = (variables: Record<string, unknown>) => operationCost(schema, parse(amplification('(first: $n)', ', $n: Int = 50')), variables);
+    const asked: Record<string, unknown>[] = [{ org: 'org_x', n: 1 }, { org: 'org_x', n: 100 }, { org: 'org_x' }, { org: 'org_x', n: null }, { org: 'org_x', n: 1 }];
+    for (const variables of asked) expect(operationCost(schema, document, variables)).toBe(fresh(variables));
+    expect(operationCost(schema, document, { org: 'org_x', n: 1 })).toBeLessThan(operationCost(schema, document, { org: 'org_x', n: 100 })!);
+    // Left out, $n takes its default (50); an explicit null is no `first` at all (the page of 20).
+    expect(operationCost(schema, document, { org: 'org_x' })).not.toBe(operationCost(schema, document, { org: 'org_x', n: null }));
+  });
+
+  it('still costs a document whose earlier request sent variables that do not coerce', () => {
+    const document = parse(amplification('(first: $n)', ', $n: Int'));
+    expect(operationCost(schema, document, { org: { not: 'an id' }, n: 100 })).toBeUndefined();
+    const cost = operationCost(schema, document, { org: 'org_x', n: 100 });
+    expect(cost).toBe(operationCost(schema, parse(amplification('(first: 100)')), { org: 'org_x' }));
+    expect(cost).toBeGreaterThan(DEFAULT_QUERY_COST_LIMITS.user);
+  });
+
   it('answers the Integrate tab of a page of prompts, and the keys with their grants', async () => {
     const query = `query($org: ID!, $n: Int) { organization(id: $org) {
       prompts(first: $n) { nodes { name availableApiKeys(first: $n) { totalCount nodes { name status } } } }

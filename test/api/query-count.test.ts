@@ -10,13 +10,16 @@ import { addMember, buildWorld, createApiKey, createFlow, createPrompt, signUpUs
 let h: Harness;
 let w: World;
 let statements = 0;
+/** The same, without the key's lastUsedAt update (once a minute per key, whenever the minute turns). */
+let readStatements = 0;
 
 beforeAll(async () => {
   h = await startHarness();
   w = await buildWorld(h);
   // Every statement the ORM sends goes through knex, which reports each one.
-  (h.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex().on('query', () => {
+  (h.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex().on('query', (query: { sql: string }) => {
     statements += 1;
+    if (!/^update .api_keys. set .last_used_at./.test(query.sql)) readStatements += 1;
   });
   for (let i = 0; i < 6; i++) {
     const prompt = await createPrompt(h, w.owner, w.organizationId, { name: `Listed ${i}`, template: `step {{x}} ${i}` });
@@ -75,5 +78,51 @@ describe('the count itself', () => {
   it('sees a field that does cost one statement per item (a control: each prompt asks its own availableApiKeys)', async () => {
     const query = 'query($org: ID!, $first: Int) { organization(id: $org) { prompts(first: $first) { nodes { availableApiKeys { totalCount } } } } }';
     expect(await countStatements(query, 6)).toBeGreaterThan(await countStatements(query, 2));
+  });
+});
+
+describe('what a key can run, and its grants with their use', () => {
+  const count = async (query: string, variables: Record<string, unknown>, token: string) => {
+    const before = readStatements;
+    const data = dataOf(await h.gql(query, variables, { token }));
+    return { statements: readStatements - before, data };
+  };
+
+  it('cost the same statements for a page of 2 as for a page of 6, read by a member or by the key', async () => {
+    const listed = dataOf(
+      await h.gql('query($org: ID!) { organization(id: $org) { prompts(first: 100) { nodes { id } } flows(first: 100) { nodes { id } } } }', { org: w.organizationId }, { token: w.owner.token }),
+    ).organization;
+    const key = await createApiKey(h, w.owner, w.organizationId, {
+      name: 'runnable lister',
+      promptIds: listed.prompts.nodes.map((node: { id: string }) => node.id),
+      flowIds: listed.flows.nodes.map((node: { id: string }) => node.id),
+    });
+    // Each list on its own: together, the flows of one page may already be loaded for the other.
+    const queries = [
+      'query($key: ID!, $first: Int) { apiKey(id: $key) { runnablePrompts(first: $first) { nodes { prompt { name variables } via { kind flow { name } } } } } }',
+      'query($key: ID!, $first: Int) { apiKey(id: $key) { runnableFlows(first: $first) { nodes { flow { name steps { prompt { name } } } via { kind flow { name } } } } } }',
+    ];
+    for (const query of queries) {
+      for (const token of [w.owner.token, key.secret]) {
+        const small = await count(query, { key: key.id, first: 2 }, token);
+        const large = await count(query, { key: key.id, first: 6 }, token);
+        expect(Object.values(large.data.apiKey)[0]).toMatchObject({ nodes: expect.any(Array) });
+        expect((Object.values(large.data.apiKey)[0] as { nodes: unknown[] }).nodes).toHaveLength(6);
+        expect(large.statements, query).toBe(small.statements);
+      }
+    }
+  });
+
+  it('cost the same statements for a key of 2 grants as for one of many', async () => {
+    const prompts = dataOf(await h.gql('query($org: ID!) { organization(id: $org) { prompts(first: 8) { nodes { id } } } }', { org: w.organizationId }, { token: w.owner.token }))
+      .organization.prompts.nodes.map((node: { id: string }) => node.id);
+    const query = 'query($key: ID!) { apiKey(id: $key) { grants { prompt { name } flow { name } grantedAt lastUsedAt runs recent: runs(since: "2026-01-01T00:00:00Z") } } }';
+    const few = await createApiKey(h, w.owner, w.organizationId, { name: 'two grants', promptIds: prompts.slice(0, 2) });
+    const many = await createApiKey(h, w.owner, w.organizationId, { name: 'eight grants', promptIds: prompts });
+    const small = await count(query, { key: few.id }, w.owner.token);
+    const large = await count(query, { key: many.id }, w.owner.token);
+    expect(large.data.apiKey.grants).toHaveLength(prompts.length);
+    expect(prompts.length).toBeGreaterThanOrEqual(6);
+    expect(large.statements).toBe(small.statements);
   });
 });

@@ -48,9 +48,18 @@ describe('a partner app with an API key', () => {
   });
 
   it('asks before running: checkAccess answers allowed and why', async () => {
-    expect(await partner.checkAccess({ promptId: w.promptId })).toEqual({ allowed: true, reason: 'GRANTED', apiKey: { id: key.id, name: 'Partner' } });
-    expect(await partner.checkAccess({ flowId: w.flowId })).toMatchObject({ allowed: true, reason: 'GRANTED' });
-    expect(await partner.checkAccess({ promptId: notGranted })).toMatchObject({ allowed: false, reason: 'NOT_GRANTED' });
+    // Every path in: the prompt's own grant, and the granted flow that runs it.
+    expect(await partner.checkAccess({ promptId: w.promptId })).toEqual({
+      allowed: true,
+      reason: 'GRANTED',
+      apiKey: { id: key.id, name: 'Partner' },
+      via: [
+        { kind: 'DIRECT_GRANT', flow: null },
+        { kind: 'FLOW_GRANT', flow: { id: w.flowId, name: 'Pipeline' } },
+      ],
+    });
+    expect(await partner.checkAccess({ flowId: w.flowId })).toMatchObject({ allowed: true, reason: 'GRANTED', via: [{ kind: 'DIRECT_GRANT', flow: null }] });
+    expect(await partner.checkAccess({ promptId: notGranted })).toMatchObject({ allowed: false, reason: 'NOT_GRANTED', via: [] });
   });
 
   it('is refused a prompt it is not granted with a ForbiddenError carrying the reason', async () => {

@@ -20,6 +20,12 @@ describe('the client', () => {
       'run', 'runs', 'iterateRuns', 'rateRun', 'apiKeyUsage', 'auditLog', 'iterateAuditLog', 'request',
       // What a console needs beyond that: a page of the Integrate tab, a key with its flows' steps.
       'availableApiKeysPage', 'apiKeyPermissions',
+      // A key's guardrails.
+      'updateApiKeyLimits', 'apiKeyQuotaUsage',
+      // Signed webhooks (admins and owners).
+      'webhooks', 'createWebhook', 'updateWebhook', 'deleteWebhook', 'testWebhook', 'webhookDeliveries',
+      // Permission insight: what a key can run, its grants with their use, a change previewed.
+      'runnablePrompts', 'iterateRunnablePrompts', 'runnableFlows', 'iterateRunnableFlows', 'apiKeyGrants', 'previewApiKeyPermissions',
     ];
     expect(methods.sort()).toEqual(required.sort());
   });

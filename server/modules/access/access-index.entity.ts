@@ -16,6 +16,8 @@ export const KeyAccessSchema = defineEntity({
     prompt: p.manyToOne(PromptSchema).primary().mapToPk().deleteRule('cascade'),
     apiKey: p.manyToOne(ApiKeySchema).primary().mapToPk().deleteRule('cascade').index(),
     keyName: p.string().length(200),
+    /** The prompt's name, so that a key's runnable prompts are an ordered walk too (ApiKey.runnablePrompts). */
+    promptName: p.string().length(200).nullable(),
     expiresAt: p.datetime().nullable(),
     /** How many grants reach the pair: 1 for a direct grant, 1 per granted flow step running the prompt. */
     paths: p.integer(),
@@ -25,6 +27,8 @@ export const KeyAccessSchema = defineEntity({
     { name: 'key_access_page', properties: ['prompt', 'keyName', 'apiKey', 'expiresAt'] },
     // The total: the keys with an expiry still ahead, counted as a range of this index.
     { name: 'key_access_expiring', properties: ['prompt', 'expiresAt'] },
+    // A key's runnable prompts in (name, id) order: a page is a walk of this index that stops.
+    { name: 'key_access_runnable', properties: ['apiKey', 'promptName', 'prompt'] },
   ],
 });
 export type KeyAccess = InferEntity<typeof KeyAccessSchema>;

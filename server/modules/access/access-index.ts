@@ -90,8 +90,8 @@ async function reindex(em: EntityManager, keys: KeySelector, promptIds?: readonl
   const viaFlowPrompt = promptCondition('s.prompt_id', promptIds);
   await run(
     em,
-    `insert into key_access (prompt_id, api_key_id, key_name, expires_at, paths)
-     select x.prompt_id, k.id, k.name, k.expires_at, count(*)
+    `insert into key_access (prompt_id, api_key_id, key_name, prompt_name, expires_at, paths)
+     select x.prompt_id, k.id, k.name, p.name, k.expires_at, count(*)
      from (select g.api_key_id, g.prompt_id from api_key_prompt_grants g where ${direct.sql}${directPrompt.sql}
            union all
            select g.api_key_id, s.prompt_id from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id
@@ -99,7 +99,7 @@ async function reindex(em: EntityManager, keys: KeySelector, promptIds?: readonl
      join api_keys k on k.id = x.api_key_id
      join prompts p on p.id = x.prompt_id
      where k.access = 'SPECIFIC' and k.revoked_at is null and p.deleted_at is null
-     group by x.prompt_id, k.id, k.name, k.expires_at`,
+     group by x.prompt_id, k.id, k.name, p.name, k.expires_at`,
     [...direct.params, ...directPrompt.params, ...viaFlow.params, ...viaFlowPrompt.params],
   );
   const after = await nonExpiringByPrompt(em, keys, promptIds);
@@ -140,6 +140,11 @@ export async function keysReindexed(em: EntityManager, keyIds: readonly string[]
   await reindex(em, { keyIds }, [...new Set(promptIds)]);
 }
 
+/** A prompt was renamed: its rows carry the name that orders a key's runnable prompts. */
+export async function promptRenamed(em: EntityManager, promptId: string, name: string): Promise<void> {
+  await run(em, 'update key_access set prompt_name = ? where prompt_id = ?', [name, promptId]);
+}
+
 /** A prompt was deleted: no key reaches it any more. */
 export async function promptDeleted(em: EntityManager, promptId: string): Promise<void> {
   await run(em, 'delete from key_access where prompt_id = ?', [promptId]);
@@ -151,15 +156,15 @@ export async function promptDeleted(em: EntityManager, promptId: string): Promis
  * already has grants. (The services keep it from then on.)
  */
 export const BUILD_INDEX_SQL = [
-  `insert into key_access (prompt_id, api_key_id, key_name, expires_at, paths)
-   select x.prompt_id, k.id, k.name, k.expires_at, count(*)
+  `insert into key_access (prompt_id, api_key_id, key_name, prompt_name, expires_at, paths)
+   select x.prompt_id, k.id, k.name, p.name, k.expires_at, count(*)
    from (select g.api_key_id, g.prompt_id from api_key_prompt_grants g
          union all
          select g.api_key_id, s.prompt_id from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id) x
    join api_keys k on k.id = x.api_key_id
    join prompts p on p.id = x.prompt_id
    where k.access = 'SPECIFIC' and k.revoked_at is null and p.deleted_at is null
-   group by x.prompt_id, k.id, k.name, k.expires_at`,
+   group by x.prompt_id, k.id, k.name, p.name, k.expires_at`,
   `insert into key_access_counts (scope_id, non_expiring)
    select prompt_id, count(*) from key_access where expires_at is null group by prompt_id`,
   `insert into key_access_counts (scope_id, non_expiring)

@@ -2,13 +2,14 @@ import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { pageArgs } from '../../graphql/pagination.ts';
-import type { ApiKey } from '../api-key/api-key.entity.ts';
 import { ApiKeyConnectionRef, ApiKeyRef, primeKeys } from '../api-key/api-key.schema.ts';
 import { keyFacts } from '../api-key/api-key.service.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { availableApiKeys } from './available-keys.ts';
 import { decideForKey, resourceForKey } from './key-path.ts';
+import { accessPaths, type AccessPath } from './paths.ts';
+import { AccessPathRef } from './paths.schema.ts';
 import { decideAccess, type AccessReason, type Resource } from './rule.ts';
 
 /**
@@ -71,7 +72,10 @@ for (const [ref, kind] of [
 interface AccessDecisionShape {
   allowed: boolean;
   reason: AccessReason;
-  apiKey: ApiKey;
+  /** The key's id: loaded only when the field is asked for. */
+  apiKey: string;
+  /** Read only when asked for: most callers want the answer, not its paths. */
+  via: () => Promise<AccessPath[]>;
 }
 
 const AccessDecisionRef = builder.objectRef<AccessDecisionShape>('AccessDecision').implement({
@@ -79,6 +83,11 @@ const AccessDecisionRef = builder.objectRef<AccessDecisionShape>('AccessDecision
     allowed: t.exposeBoolean('allowed'),
     reason: t.field({ type: AccessReasonEnum, resolve: (decision) => decision.reason }),
     apiKey: t.field({ type: ApiKeyRef, resolve: (decision) => decision.apiKey }),
+    via: t.field({
+      type: [AccessPathRef],
+      description: 'Every path by which the key reaches the resource (all flows, not just one); empty when not allowed.',
+      resolve: (decision) => decision.via(),
+    }),
   }),
 });
 
@@ -96,15 +105,17 @@ builder.queryField('checkAccess', (t) =>
       const apiKeyId = args.apiKeyId ?? (ctx.principal.kind === 'apiKey' ? ctx.principal.apiKeyId : null);
       if (!apiKeyId) throw badInput('apiKeyId', 'is required when a signed-in user asks');
       const resource = await resourceOf(ctx, exactlyOne(args));
-      const apiKey = (await ApiKeyRef.getDataloader(ctx).load(apiKeyId))!;
+      // A key asking about itself decides from what authentication read (the hot path); a member
+      // asking about a key reads that key.
+      const principal = ctx.principal;
+      const facts = principal.kind === 'apiKey' && principal.apiKeyId === apiKeyId ? principal.key : keyFacts((await ApiKeyRef.getDataloader(ctx).load(apiKeyId))!);
       // The resource must be one the caller can see: another organization's is NOT_FOUND.
-      if (resource.organizationId !== apiKey.organization) {
+      if (resource.organizationId !== facts.organizationId) {
         throw notFound(resource.kind === 'prompt' ? 'Prompt' : 'Flow', resource.id);
       }
       const now = new Date();
-      const facts = keyFacts(apiKey);
       const decision = await decideForKey(ctx, facts, resource, now, () => decideAccess(ctx.em, facts, resource, now));
-      return { ...decision, apiKey };
+      return { ...decision, apiKey: facts.id, via: () => (decision.allowed ? accessPaths(ctx.em, facts, resource, now) : Promise.resolve([])) };
     },
   }),
 );

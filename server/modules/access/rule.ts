@@ -72,15 +72,19 @@ export function decideFromGrant(key: KeyFacts, resource: Resource, now: Date, gr
 }
 
 /**
- * The grant test of `isGranted` as SQL expressions over a resource row aliased `r`, for statements
- * that read the row and the decision together (key-path.ts). Parameters: the key id (twice for a
- * prompt, once for a flow).
+ * The grant test of `isGranted` as an SQL expression over a resource id held by `idColumn`, for
+ * statements that read rows and the decision together (key-path.ts; the preview's runs, preview.ts).
+ * Parameters: the key id (twice for a prompt, once for a flow).
  */
-export const GRANTED_SQL = {
-  prompt: `(exists (select 1 from api_key_prompt_grants g where g.api_key_id = ? and g.prompt_id = r.id)
-    or exists (select 1 from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id where g.api_key_id = ? and s.prompt_id = r.id))`,
-  flow: '(exists (select 1 from api_key_flow_grants g where g.api_key_id = ? and g.flow_id = r.id))',
-} as const;
+export function grantedSql(kind: Resource['kind'], idColumn: string): string {
+  return kind === 'prompt'
+    ? `(exists (select 1 from api_key_prompt_grants g where g.api_key_id = ? and g.prompt_id = ${idColumn})
+    or exists (select 1 from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id where g.api_key_id = ? and s.prompt_id = ${idColumn}))`
+    : `(exists (select 1 from api_key_flow_grants g where g.api_key_id = ? and g.flow_id = ${idColumn}))`;
+}
+
+/** `grantedSql` over a resource row aliased `r`. */
+export const GRANTED_SQL = { prompt: grantedSql('prompt', 'r.id'), flow: grantedSql('flow', 'r.id') } as const;
 
 /**
  * The rule as one SQL statement: the ids of every key that may run `resource` now, ordered by

@@ -9,6 +9,7 @@ import { keyVerifications } from '../../metrics.ts';
 import { accessCache } from '../access/invalidation.ts';
 import { keyStatus } from '../access/rule.ts';
 import { ApiKeySchema } from './api-key.entity.ts';
+import { limitsFromRow, requireAllowedNetwork } from './limits.ts';
 
 export interface KeyAuthentication {
   principal: KeyPrincipal;
@@ -71,7 +72,7 @@ export async function authenticateApiKey(em: EntityManager, secret: string, now:
   }
   keyVerifications.inc({ outcome: 'valid' });
   return {
-    principal: { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, key },
+    principal: { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, key, limits: limitsFromRow(row) },
     lastUsedAt: readDate(row.last_used_at),
     row: { ...row },
   };
@@ -92,9 +93,15 @@ export async function recordKeyUse(em: EntityManager, usage: KeyAuthentication, 
   accessCache(em).touchKey(usage.principal.apiKeyId, stored);
 }
 
-/** The principal for an API key secret, its use recorded: what authentication asks of this module. */
-export async function verifyApiKey(em: EntityManager, secret: string, now: Date, logger: Logger): Promise<KeyAuthentication> {
+/**
+ * The principal for an API key secret, its use recorded: what authentication asks of this module.
+ * `clientAddress` is where the request comes from (http/client-address.ts): a key limited to some
+ * networks is refused from anywhere else (FORBIDDEN, IP_NOT_ALLOWED), before its use is recorded.
+ * Every face (GraphQL, REST) authenticates keys here, so none can skip the check.
+ */
+export async function verifyApiKey(em: EntityManager, secret: string, now: Date, logger: Logger, clientAddress: string | undefined): Promise<KeyAuthentication> {
   const usage = await authenticateApiKey(em, secret, now);
+  requireAllowedNetwork(usage.principal, clientAddress);
   // Bookkeeping must never fail the request it describes.
   await recordKeyUse(em, usage, now).catch((error: unknown) => logger.warn('could not record lastUsedAt', error));
   return usage;

@@ -23,6 +23,16 @@ export const ApiKeySchema = defineEntity({
     /** Kept to the minute, not written on every request (see recordKeyUse in api-key.auth.ts). */
     lastUsedAt: p.datetime().nullable(),
     createdBy: p.manyToOne(UserSchema).mapToPk().deleteRule('set null').nullable(),
+    // Guardrails (limits.ts). Columns of the key's own row, so the key cache carries them and the
+    // hot path reads nothing more to enforce them.
+    /** Requests per minute; null: the server's default (KEY_RATE_LIMIT_PER_MINUTE). */
+    rateLimitPerMinute: p.integer().nullable(),
+    /** Runs per calendar month (UTC); null: unlimited. */
+    monthlyRunQuota: p.integer().nullable(),
+    /** Tokens per calendar month (UTC); null: unlimited. */
+    monthlyTokenQuota: p.bigint('number').nullable(),
+    /** CIDR ranges the key may call from, as a JSON array; null or empty: anywhere. */
+    allowedCidrs: p.json<string[]>().nullable(),
   }),
   indexes: [
     // Key lists and availableApiKeys are ordered by name within an organization.
@@ -61,6 +71,8 @@ export const ApiKeyPromptGrantSchema = defineEntity({
     apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade'),
     // Deleting a prompt takes its grants with it.
     prompt: p.manyToOne(PromptSchema).mapToPk().deleteRule('cascade').index(),
+    /** When the key was given this prompt; an unchanged grant keeps it through permission updates. */
+    grantedAt: p.datetime().nullable().onCreate(() => new Date()),
   }),
   uniques: [{ properties: ['apiKey', 'prompt'] }],
 });
@@ -73,7 +85,27 @@ export const ApiKeyFlowGrantSchema = defineEntity({
     ...baseProperties('ApiKeyGrant'),
     apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade'),
     flow: p.manyToOne(FlowSchema).mapToPk().deleteRule('cascade').index(),
+    /** When the key was given this flow; an unchanged grant keeps it through permission updates. */
+    grantedAt: p.datetime().nullable().onCreate(() => new Date()),
   }),
   uniques: [{ properties: ['apiKey', 'flow'] }],
 });
 export type ApiKeyFlowGrant = InferEntity<typeof ApiKeyFlowGrantSchema>;
+
+/**
+ * What a key ran in one calendar month (UTC), counted as runs start (runs) and finish (tokens):
+ * the monthly quotas are enforced by one conditional upsert of this row (run/quota.ts), so
+ * concurrent runs on any number of replicas never pass a quota.
+ */
+export const ApiKeyMonthlyUsageSchema = defineEntity({
+  name: 'ApiKeyMonthlyUsage',
+  tableName: 'api_key_monthly_usage',
+  properties: (p) => ({
+    apiKey: p.manyToOne(ApiKeySchema).mapToPk().deleteRule('cascade').primary(),
+    /** The month as YYYY-MM (UTC). */
+    month: p.string().length(7).primary(),
+    runs: p.integer().default(0),
+    tokens: p.bigint('number').default(0),
+  }),
+});
+export type ApiKeyMonthlyUsage = InferEntity<typeof ApiKeyMonthlyUsageSchema>;

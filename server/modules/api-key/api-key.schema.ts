@@ -37,13 +37,31 @@ const GRANT_LIST_COST = listBound(MAX_GRANTS_PER_KEY);
 /** A node loaded in batches: fields may return a key's id, and node(id) finds it. */
 export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {
   id: { resolve: (key: ApiKey) => key.id },
-  load: (ids: string[], ctx: Context) => missingAsNull(loadApiKeys(ctx.em, ids)),
+  load: (ids: string[], ctx: Context) => missingAsNull(loadWithVerifiedKey(ctx, ids)),
 });
 
-/** Primes the request's loader with the key row authentication read (api-key.auth.ts). */
+/**
+ * The calling key's own row, read with its secret by authentication (api-key.auth.ts), per
+ * request. Most key requests never ask for the key itself (checkAccess, runPrompt), so the row is
+ * made an entity only when a field does, and then without a second read.
+ */
+const verifiedRows = new WeakMap<object, Record<string, unknown>>();
+
 export function primeVerifiedKey(ctx: Context, row: Record<string, unknown>): void {
-  ApiKeyRef.getDataloader(ctx).prime(row.id as string, ctx.em.map(ApiKeySchema, row));
+  // Keyed by the request's EntityManager: yoga copies the context object, the em stays the same.
+  verifiedRows.set(ctx.em, row);
 }
+
+async function loadWithVerifiedKey(ctx: Context, ids: string[]): Promise<(ApiKey | null)[]> {
+  const row = verifiedRows.get(ctx.em);
+  if (!row || !ids.includes(row.id as string)) return loadApiKeys(ctx.em, ids);
+  verifiedRows.delete(ctx.em);
+  const others = ids.filter((id) => id !== row.id);
+  const loaded = others.length ? await loadApiKeys(ctx.em, others) : [];
+  const key = ctx.em.map(ApiKeySchema, row);
+  return ids.map((id) => (id === row.id ? key : (loaded[others.indexOf(id)] ?? null)));
+}
+
 
 ApiKeyRef.implement({
   // Members and above read every key of their organization; a key reads only itself.
@@ -153,9 +171,14 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     promptIds: t.idList({ description: 'With access SPECIFIC: prompts of the same organization.' }),
     flowIds: t.idList({ description: 'With access SPECIFIC: flows of the same organization (and so the prompts they run).' }),
     expiresAt: t.field({ type: 'DateTime', description: 'In the future; absent: the key does not expire.' }),
+    // The key's guardrails (limits.ts, limits.schema.ts); absent: none.
+    rateLimitPerMinute: t.int(),
+    monthlyRunQuota: t.int(),
+    monthlyTokenQuota: t.int(),
+    allowedCidrs: t.stringList(),
   }),
 });
-const UpdateApiKeyPermissionsInput = builder.inputType('UpdateApiKeyPermissionsInput', {
+export const UpdateApiKeyPermissionsInput = builder.inputType('UpdateApiKeyPermissionsInput', {
   description: "Replaces the key's access and grants as a whole (the Manage Permissions panel).",
   fields: (t) => ({
     apiKeyId: t.id({ required: true }),

@@ -10,6 +10,7 @@ import { recordAudit, recordEdit, recordUpdate } from '../audit/audit.service.ts
 import { FlowSchema } from '../flow/flow.entity.ts';
 import { PromptSchema } from '../prompt/prompt.entity.ts';
 import { checkName } from '../../validation.ts';
+import { enqueueWebhookEvent, keySummary } from '../webhook/outbox.ts';
 import {
   ApiKeyFlowGrantSchema,
   ApiKeyPromptGrantSchema,
@@ -18,6 +19,7 @@ import {
   type ApiKey,
   type ApiKeyAccess,
 } from './api-key.entity.ts';
+import { applyLimits, checkLimits, type LimitsInput } from './limits.ts';
 
 /** The answer of createApiKey and rotateApiKey: the only time the whole secret is ever shown. */
 export interface IssuedKey {
@@ -134,11 +136,12 @@ export async function createApiKey(
     promptIds?: readonly string[] | null;
     flowIds?: readonly string[] | null;
     expiresAt?: Date | null;
-  },
+  } & LimitsInput,
 ): Promise<IssuedKey> {
   const now = new Date();
   const name = checkName('name', input.name);
   const expiresAt = checkExpiresAt(input.expiresAt, now);
+  const limits = checkLimits(input);
   return em.transactional(async (tx) => {
     const grants = await checkGrants(tx, input.organizationId, input);
     const apiKey = tx.create(ApiKeySchema, {
@@ -151,6 +154,7 @@ export async function createApiKey(
       lastUsedAt: null,
       createdBy: actor.kind === 'user' ? actor.userId : null,
     });
+    applyLimits(apiKey, limits);
     const secret = issueSecret(tx, apiKey);
     writeGrants(tx, apiKey.id, grants);
     await flushAndIndex(tx, apiKey, undefined);
@@ -158,7 +162,7 @@ export async function createApiKey(
       organizationId: apiKey.organization,
       action: 'api_key.created',
       targetId: apiKey.id,
-      changes: { after: { name, prefix: apiKey.prefix, expiresAt: expiresAt?.toISOString() ?? null, ...grants } },
+      changes: { after: { name, prefix: apiKey.prefix, expiresAt: expiresAt?.toISOString() ?? null, ...grants, ...limits } },
     });
     return { apiKey, secret };
   });
@@ -181,11 +185,19 @@ export async function updateApiKeyPermissions(
     // The same grants again: no row is written, not even the grants.
     if (!recordUpdate(tx, actor, update)) return key;
     const was = countState(key);
-    await tx.nativeDelete(ApiKeyPromptGrantSchema, { apiKey: key.id });
-    await tx.nativeDelete(ApiKeyFlowGrantSchema, { apiKey: key.id });
-    writeGrants(tx, key.id, after);
+    // Only the grants that change are written: a kept grant keeps its grantedAt (ApiKey.grants).
+    const removedPrompts = before.promptIds.filter((id) => !after.promptIds.includes(id));
+    const removedFlows = before.flowIds.filter((id) => !after.flowIds.includes(id));
+    if (removedPrompts.length) await tx.nativeDelete(ApiKeyPromptGrantSchema, { apiKey: key.id, prompt: { $in: removedPrompts } });
+    if (removedFlows.length) await tx.nativeDelete(ApiKeyFlowGrantSchema, { apiKey: key.id, flow: { $in: removedFlows } });
+    writeGrants(tx, key.id, {
+      ...after,
+      promptIds: after.promptIds.filter((id) => !before.promptIds.includes(id)),
+      flowIds: after.flowIds.filter((id) => !before.flowIds.includes(id)),
+    });
     key.access = after.access;
     await flushAndIndex(tx, key, was);
+    await enqueueWebhookEvent(tx, key.organization, 'API_KEY_PERMISSIONS_UPDATED', { apiKey: keySummary(key), before, after });
     return key;
   });
 }
@@ -234,6 +246,7 @@ export async function revokeApiKey(em: EntityManager, actor: Principal, apiKeyId
       targetId: key.id,
       changes: { before: { status: keyStatus(keyFacts({ ...key, revokedAt: null }), now) }, after: { status: 'REVOKED' } },
     });
+    await enqueueWebhookEvent(tx, key.organization, 'API_KEY_REVOKED', { apiKey: keySummary(key) });
     await flushAndIndex(tx, key, was);
     return key;
   });
@@ -274,6 +287,7 @@ export async function rotateApiKey(
       targetId: key.id,
       changes: { before: { prefix: previousPrefix }, after: { prefix: key.prefix }, gracePeriodSeconds: grace },
     });
+    await enqueueWebhookEvent(tx, key.organization, 'API_KEY_ROTATED', { apiKey: keySummary(key), previousPrefix, gracePeriodSeconds: grace });
     return { apiKey: key, secret };
   });
 }

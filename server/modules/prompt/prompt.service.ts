@@ -4,7 +4,7 @@ import { forUpdate } from '../../db/dialect.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 import { KNOWN_PROVIDERS, parseModel } from '../../providers/index.ts';
 import { recordAudit, recordEdit } from '../audit/audit.service.ts';
-import { promptDeleted } from '../access/access-index.ts';
+import { promptDeleted, promptRenamed } from '../access/access-index.ts';
 import { removeGrantsOf } from '../api-key/grants.ts';
 import { FlowSchema, FlowStepSchema } from '../flow/flow.entity.ts';
 import { checkDescription, checkName } from '../../validation.ts';
@@ -72,12 +72,16 @@ export async function updatePrompt(
   return em.transactional(async (tx) => {
     const prompt = await getPromptForUpdate(tx, input.promptId);
     await invalidateAccess(tx, `prompt:${prompt.id}`);
-    return recordEdit(tx, actor, prompt, { action: 'prompt.updated', view: () => auditView(prompt) }, () => {
+    const name = prompt.name;
+    const updated = await recordEdit(tx, actor, prompt, { action: 'prompt.updated', view: () => auditView(prompt) }, () => {
       if (input.name != null) prompt.name = checkName('name', input.name);
       if (input.template != null) prompt.template = checkTemplate(input.template);
       if (input.model != null) prompt.model = checkModel(input.model);
       if (input.description !== undefined) prompt.description = checkDescription(input.description);
     });
+    // The access index orders a key's runnable prompts by name.
+    if (prompt.name !== name) await promptRenamed(tx, prompt.id, prompt.name);
+    return updated;
   });
 }
 

@@ -36,12 +36,22 @@ export const RunSchema = defineEntity({
     promptTokens: p.integer().default(0),
     completionTokens: p.integer().default(0),
     rating: p.integer().nullable(),
+    /**
+     * The path by which the key was let in (access/paths.ts): ORGANIZATION_WIDE, DIRECT_GRANT or
+     * FLOW_GRANT; null when a signed-in user ran it. With `grantedBy`, ApiKey.grants counts each
+     * grant's use exactly.
+     */
+    accessVia: p.string().length(20).nullable(),
+    /** The granted prompt or flow that let the key in (for FLOW_GRANT: the flow); null otherwise. */
+    grantedBy: p.string().length(32).nullable(),
   }),
   indexes: [
     // organization.runs, newest first.
     { properties: ['organization', 'startedAt', 'id'] },
     // A key's runs and ApiKey.usage over a time window.
     { properties: ['apiKey', 'startedAt'] },
+    // ApiKey.grants: each grant's last use and its runs in a window, as ranges of this index.
+    { properties: ['apiKey', 'grantedBy', 'startedAt'] },
     { properties: ['prompt', 'startedAt'] },
     { properties: ['flow', 'startedAt'] },
     // The sweep for runs cut off by a crash.

@@ -224,7 +224,8 @@ function answered(ctx: Context, run: Run): Run {
   return run;
 }
 
-function environment(ctx: Context): RunEnvironment {
+/** What the run service needs from a request (the REST endpoints in server/rest/ run through it too). */
+export function environment(ctx: Context): RunEnvironment {
   return { em: ctx.em, principal: ctx.principal, authz: ctx.authz, providers: ctx.providers, logger: ctx.logger, modelTimeoutMs: ctx.settings.modelTimeoutMs, limits: ctx.settings.runLimits };
 }
 

@@ -11,6 +11,9 @@ import type { Flow } from '../flow/flow.entity.ts';
 import { FlowStepSchema } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { flowVariables, hasInput, renderedBytes, renderTemplate, RenderTooLargeError, templateVariables } from '../prompt/template.ts';
+import { pathForRun, type RecordedPath } from '../access/paths.ts';
+import { recordQuotaWarning } from '../webhook/quota-warning.ts';
+import { addRunTokens, reserveRun, type QuotaReservation, type QuotaThreshold } from './quota.ts';
 import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
 
 /** A step over one of the run limits: it ends the run FAILED with this message. */
@@ -96,7 +99,11 @@ function resultTooLarge(text: string, limits: RunLimits): string | undefined {
     : undefined;
 }
 
-function startRun(env: RunEnvironment, fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number }): Run {
+function startRun(
+  env: RunEnvironment,
+  fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number },
+  path: RecordedPath,
+): Run {
   const now = new Date();
   const { actorUserId, actorApiKeyId } = actorIds(env.principal);
   return env.em.create(RunSchema, {
@@ -119,6 +126,9 @@ function startRun(env: RunEnvironment, fields: { organizationId: string; kind: '
     promptTokens: 0,
     completionTokens: 0,
     rating: null,
+    // Which grant let the key in (access/paths.ts): ApiKey.grants counts each grant's use from it.
+    accessVia: path.accessVia,
+    grantedBy: path.grantedBy,
   });
 }
 
@@ -209,13 +219,49 @@ async function finish(env: RunEnvironment, run: Run, prompts: Prompt[], outcome:
   return run;
 }
 
+/**
+ * Adds a finished run's tokens to its key's month (quota.ts). Bookkeeping: a failure is logged,
+ * never turned into a failure of the run it counts.
+ */
+async function countTokens(env: RunEnvironment, reservation: QuotaReservation | undefined, run: Run): Promise<Run> {
+  if (reservation) {
+    try {
+      const crossed = await addRunTokens(env.em, reservation, run.promptTokens + run.completionTokens);
+      if (crossed) await warnQuota(env, reservation, 'MONTHLY_TOKENS', crossed);
+    } catch (error) {
+      env.logger.warn("could not count the run's tokens", error);
+    }
+  }
+  return run;
+}
+
+/** Counts a key's run against its month (quota.ts), and warns the organization's webhooks at 80% and 100%. */
+async function reserve(env: RunEnvironment): Promise<QuotaReservation | undefined> {
+  const reservation = await reserveRun(env.em, env.principal, new Date());
+  if (reservation?.runThreshold) {
+    await warnQuota(env, reservation, 'MONTHLY_RUNS', reservation.runThreshold).catch((error: unknown) => env.logger.warn('could not write a quota warning', error));
+  }
+  return reservation;
+}
+
+async function warnQuota(env: RunEnvironment, reservation: QuotaReservation, quota: 'MONTHLY_RUNS' | 'MONTHLY_TOKENS', threshold: QuotaThreshold): Promise<void> {
+  const principal = env.principal;
+  if (principal.kind !== 'apiKey') return;
+  const limit = quota === 'MONTHLY_RUNS' ? principal.limits.monthlyRunQuota : principal.limits.monthlyTokenQuota;
+  if (limit == null) return;
+  await recordQuotaWarning(env.em, { apiKeyId: reservation.apiKeyId, organizationId: principal.organizationId, quota, threshold, limit, month: reservation.month }, new Date());
+}
+
 export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { inputs?: unknown; endUserId?: string | null }): Promise<Run> {
   const inputs = checkInputs(input.inputs);
   const endUserId = checkEndUserId(input.endUserId);
   requireVariables(templateVariables(prompt.template), inputs);
   requireRenderable([prompt], inputs, env.limits);
-  const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 });
-  return execute(env, run, [prompt], inputs);
+  const path = await pathForRun(env.em, env.principal, { kind: 'prompt', id: prompt.id, organizationId: prompt.organization });
+  // Last, once nothing else can refuse it: a run counted against the key's quotas is a run that starts.
+  const reservation = await reserve(env);
+  const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 }, path);
+  return countTokens(env, reservation, await execute(env, run, [prompt], inputs));
 }
 
 export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?: unknown; endUserId?: string | null }): Promise<Run> {
@@ -235,8 +281,10 @@ export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?:
   }
   requireVariables(flowVariables(prompts.map((p) => p.template)), inputs);
   requireRenderable(prompts, inputs, env.limits);
-  const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length });
-  return execute(env, run, prompts, inputs);
+  const path = await pathForRun(env.em, env.principal, { kind: 'flow', id: flow.id, organizationId: flow.organization });
+  const reservation = await reserve(env);
+  const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length }, path);
+  return countTokens(env, reservation, await execute(env, run, prompts, inputs));
 }
 
 export async function rateRun(em: EntityManager, runId: string, stars: number): Promise<Run> {

@@ -7,6 +7,8 @@ import {
   verifyPassword,
 } from '../../auth/credentials.ts';
 import type { Principal } from '../../auth/principal.ts';
+import { sqlDate } from '../../db/dialect.ts';
+import { preparedDb, statement } from '../../db/prepared.ts';
 import { badInput, conflict, unauthenticated } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { checkName } from '../../validation.ts';
@@ -118,9 +120,12 @@ export async function logOut(em: EntityManager, principal: Principal): Promise<v
 }
 
 /** The principal for a session token (already checked for format), or undefined if unknown or expired. */
+/** The live session of a token's hash: every signed-in request asks it, so it is prepared once. */
+const SESSION_BY_TOKEN = statement('session_by_token', 'select id, user_id from sessions where token_hash = ? and expires_at > ?');
+
 export async function principalForSession(em: EntityManager, token: string, now: Date): Promise<Principal | undefined> {
-  const session = await em.findOne(SessionSchema, { tokenHash: hashCredential(token), expiresAt: { $gt: now } });
-  return session ? { kind: 'user', userId: session.user, sessionId: session.id } : undefined;
+  const session = await (await preparedDb(em)).get<{ id: string; user_id: string }>(SESSION_BY_TOKEN, [hashCredential(token), sqlDate(em, now)]);
+  return session ? { kind: 'user', userId: session.user_id, sessionId: session.id } : undefined;
 }
 
 export { normalizeEmail };

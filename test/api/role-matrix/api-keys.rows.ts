@@ -66,6 +66,33 @@ export const rows: Row[] = [
     },
   },
   {
+    field: 'ApiKey.quotaUsage',
+    name: 'apiKey.limits and quotaUsage(another key)',
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: () => ({
+      query: 'query($id: ID!) { apiKey(id: $id) { rateLimitPerMinute monthlyRunQuota monthlyTokenQuota allowedCidrs quotaUsage { runs tokens resetsAt } } }',
+      variables: { id: specificKey.id },
+      ok: (d) => {
+        expect(d.apiKey).toMatchObject({ rateLimitPerMinute: null, monthlyRunQuota: null, monthlyTokenQuota: null, allowedCidrs: [] });
+        expect(d.apiKey.quotaUsage.runs).toBeGreaterThanOrEqual(0);
+        expect(new Date(d.apiKey.quotaUsage.resetsAt).getUTCDate()).toBe(1);
+      },
+    }),
+  },
+  {
+    field: 'ApiKey.quotaUsage',
+    name: 'apiKey.limits and quotaUsage(own key)',
+    expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: ({ caller }) => {
+      const key = ownKeyOrSpecific(caller);
+      return {
+        query: 'query($id: ID!) { apiKey(id: $id) { id rateLimitPerMinute allowedCidrs quotaUsage { runs } } }',
+        variables: { id: key.id },
+        ok: (d) => expect(d.apiKey).toMatchObject({ id: key.id, allowedCidrs: [] }),
+      };
+    },
+  },
+  {
     field: 'ApiKey.prompts',
     name: 'apiKey.prompts',
     expect: { anonymous: U, ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
@@ -310,6 +337,38 @@ export const rows: Row[] = [
         variables: { input: { apiKeyId: id, name } },
         ok: (d) => expect(d.updateApiKey).toEqual({ id, name }),
         changed: async () => (await keyRow(id))?.name === name,
+      };
+    },
+  },
+  {
+    field: 'Mutation.updateApiKeyLimits',
+    name: 'updateApiKeyLimits',
+    audited: true,
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: 'ok', owner: 'ok' },
+    prepare: async () => {
+      const { id } = await freshKey();
+      return {
+        query: 'mutation($input: UpdateApiKeyLimitsInput!) { updateApiKeyLimits(input: $input) { id rateLimitPerMinute monthlyRunQuota allowedCidrs } }',
+        variables: { input: { apiKeyId: id, rateLimitPerMinute: 30, monthlyRunQuota: 100, allowedCidrs: ['10.0.0.0/8'] } },
+        ok: (d) => expect(d.updateApiKeyLimits).toEqual({ id, rateLimitPerMinute: 30, monthlyRunQuota: 100, allowedCidrs: ['10.0.0.0/8'] }),
+        changed: async () => (await keyRow(id))?.rate_limit_per_minute === 30,
+      };
+    },
+  },
+  {
+    field: 'Mutation.updateApiKeyLimits',
+    name: 'updateApiKeyLimits(own key)',
+    audited: true,
+    // No key changes its own limits: a key raising its own quota would make the quota pointless.
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: F, admin: 'ok', owner: 'ok' },
+    prepare: async ({ caller }) => {
+      const { as, id } = await ownKeyOrFresh(caller);
+      return {
+        query: 'mutation($input: UpdateApiKeyLimitsInput!) { updateApiKeyLimits(input: $input) { id monthlyTokenQuota } }',
+        variables: { input: { apiKeyId: id, monthlyTokenQuota: 5000 } },
+        as,
+        ok: (d) => expect(d.updateApiKeyLimits).toEqual({ id, monthlyTokenQuota: 5000 }),
+        changed: async () => Number((await keyRow(id))?.monthly_token_quota) === 5000,
       };
     },
   },

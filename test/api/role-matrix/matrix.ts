@@ -261,8 +261,10 @@ export async function roleOf(userId: string): Promise<string | null> {
   const [row] = await sql('select role from memberships where organization_id = ? and user_id = ?', [w.organizationId, userId]);
   return row?.role ?? null;
 }
-export async function keyRow(id: string): Promise<{ name: string; access: Access; prefix: string; revoked_at: unknown } | undefined> {
-  const [row] = await sql('select name, access, prefix, revoked_at from api_keys where id = ?', [id]);
+export async function keyRow(
+  id: string,
+): Promise<{ name: string; access: Access; prefix: string; revoked_at: unknown; rate_limit_per_minute: number | null; monthly_token_quota: unknown } | undefined> {
+  const [row] = await sql('select name, access, prefix, revoked_at, rate_limit_per_minute, monthly_token_quota from api_keys where id = ?', [id]);
   return row;
 }
 export async function grantsOf(id: string): Promise<{ promptIds: string[]; flowIds: string[] }> {

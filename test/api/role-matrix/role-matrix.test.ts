@@ -30,14 +30,16 @@ import { rows as apiKeyRows } from './api-keys.rows.ts';
 import { rows as auditRows } from './audit.rows.ts';
 import { rows as flowRows } from './flows.rows.ts';
 import { HIDDEN } from './hidden.cases.ts';
+import { rows as insightRows } from './insight.rows.ts';
 import { CALLERS, callers, count, expectedReason, h, setUpMatrix, w, type CallerName, type Row } from './matrix.ts';
 import { rows as nodeRows } from './nodes.rows.ts';
 import { rows as organizationRows } from './organizations.rows.ts';
 import { rows as promptRows } from './prompts.rows.ts';
 import { rows as runRows } from './runs.rows.ts';
 import { rows as userRows } from './users.rows.ts';
+import { rows as webhookRows } from './webhooks.rows.ts';
 
-const ROWS: Row[] = [...userRows, ...nodeRows, ...organizationRows, ...auditRows, ...promptRows, ...flowRows, ...apiKeyRows, ...runRows];
+const ROWS: Row[] = [...userRows, ...nodeRows, ...organizationRows, ...auditRows, ...promptRows, ...flowRows, ...apiKeyRows, ...insightRows, ...runRows, ...webhookRows];
 
 // ───────────────────────────── running the matrix ─────────────────────────────
 
