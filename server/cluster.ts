@@ -3,7 +3,9 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/orm.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, routeConsole } from './logger.ts';
+import { serveMetrics } from './http/metrics-server.ts';
+import { AggregatorRegistry } from 'prom-client';
 
 /**
  * WORKERS=N: N server processes sharing one port (node:cluster hands each connection to one of
@@ -29,7 +31,12 @@ export async function serveWithWorkers(serve: () => Promise<void>): Promise<void
   const workers = workerCount(process.env.WORKERS, config.database.dialect);
   if (workers === 1) return serve();
 
+  if (config.metrics.token && config.metrics.port === undefined) {
+    // Each request to the API port reaches one worker: its /metrics would be that worker's alone.
+    throw new ConfigError('with WORKERS above 1, set METRICS_PORT: the primary serves every worker\'s metrics summed there (METRICS_TOKEN alone would answer one worker\'s)');
+  }
   const logger = createLogger(config.logLevel);
+  routeConsole(logger);
   const orm = await openDatabase(config.database);
   if (config.database.dialect === 'sqlite' && config.seedEmbeddedDemo && (await isEmpty(orm.em.fork()))) {
     await orm.em.fork().transactional((em) => seedDemo(em));
@@ -45,8 +52,11 @@ export async function serveWithWorkers(serve: () => Promise<void>): Promise<void
   });
   for (let i = 0; i < workers; i++) cluster.fork();
   logger.info(`${workers} workers share port ${config.port}`);
+  const metricsServer = config.metrics.port !== undefined ? await serveMetrics(config.metrics.port, config.metrics.token, new AggregatorRegistry()) : undefined;
+  if (metricsServer) logger.info(`Metrics of all ${workers} workers: http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`);
   const stop = (signal: NodeJS.Signals) => {
     stopping = true;
+    metricsServer?.close();
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
     const exit = () => (Object.keys(cluster.workers ?? {}).length === 0 ? process.exit(0) : undefined);
     cluster.on('exit', exit);

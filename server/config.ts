@@ -33,6 +33,12 @@ export interface Config {
   /** Origins whose pages may call the API from a browser (CORS_ORIGINS); none when empty. */
   corsOrigins: string[];
   /**
+   * Prometheus metrics: `/metrics` on the API's port behind `Authorization: Bearer <token>`
+   * (METRICS_TOKEN), and/or on a port of their own (METRICS_PORT, meant to be reachable only from
+   * inside: a token is asked there too when both are set). Neither: no metrics are served.
+   */
+  metrics: { token?: string; port?: number };
+  /**
    * The reverse proxies (CIDRs, TRUST_PROXY) whose X-Forwarded-For is believed for a key's
    * allowedCidrs (http/client-address.ts); empty: the socket's peer address is the client.
    */
@@ -120,11 +126,11 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
   );
 }
 
-function parsePort(value: string | undefined): number {
+function parsePort(value: string | undefined, name = 'PORT'): number {
   if (value === undefined || value === '') return 4000;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`PORT must be a whole number from 0 to 65535, not "${value}"`);
+    throw new ConfigError(`${name} must be a whole number from 0 to 65535, not "${value}"`);
   }
   return port;
 }
@@ -134,6 +140,14 @@ function parsePositiveInt(name: string, value: string | undefined, fallback: num
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive whole number, not "${value}"`);
   return n;
+}
+
+function parseMetrics(env: NodeJS.ProcessEnv): Config['metrics'] {
+  const token = env.METRICS_TOKEN || undefined;
+  if (token !== undefined && token.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters (the value is not shown)');
+  if (token !== undefined && /\s/.test(token)) throw new ConfigError('METRICS_TOKEN must not contain spaces (the value is not shown)');
+  const port = env.METRICS_PORT ? parsePort(env.METRICS_PORT, 'METRICS_PORT') : undefined;
+  return { ...(token ? { token } : {}), ...(port !== undefined ? { port } : {}) };
 }
 
 /** TRUST_PROXY: comma-separated CIDRs (or single addresses) of the proxies in front. */
@@ -183,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlSeconds: parsePositiveInt('SESSION_TTL_SECONDS', env.SESSION_TTL_SECONDS, 30 * 24 * 3600),
     seedEmbeddedDemo: env.PROMPTGATE_SEED_DEMO !== 'false',
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    metrics: parseMetrics(env),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     webhooks: {
       allowInsecure: env.WEBHOOKS_ALLOW_INSECURE === 'true',

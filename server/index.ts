@@ -9,7 +9,10 @@ import { loadEnvFile } from './env-file.ts';
 import { openDatabase } from './db/orm.ts';
 import { databaseCheck, redisCheck } from './http/readiness.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, routeConsole } from './logger.ts';
+import { serveMetrics } from './http/metrics-server.ts';
+import { collectProcessMetrics, shareMetricsWithPrimary } from './metrics.ts';
+import cluster from 'node:cluster';
 import { failInterruptedRuns } from './modules/run/run.service.ts';
 import { createSignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { startWebhookWorker } from './modules/webhook/webhook-worker.ts';
@@ -21,7 +24,13 @@ async function main(): Promise<void> {
   loadEnvFile();
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Library output (knex's pool, the pg driver) as log lines, redacted like the rest.
+  routeConsole(logger);
   const orm = await openDatabase(config.database);
+  collectProcessMetrics(orm);
+  // In a worker of WORKERS>1 the primary serves METRICS_PORT, summing every worker's (cluster.ts).
+  if (cluster.isWorker) shareMetricsWithPrimary();
+  const metricsServer = config.metrics.port !== undefined && !cluster.isWorker ? await serveMetrics(config.metrics.port, config.metrics.token) : undefined;
   const store = config.database.dialect === 'sqlite' ? `SQLite at ${config.database.path}` : 'PostgreSQL';
 
   // Only the embedded store is seeded on its own, and only when new (PostgreSQL: npm run db:seed);
@@ -64,9 +73,11 @@ async function main(): Promise<void> {
   if (hasConsole) logger.info(`The console: http://localhost:${port}/`);
   else logger.info('The console is not built (npm run build:console): only the API is served');
   if (seeded) logger.info(seedMessage(url));
+  if (metricsServer) logger.info(`Metrics: http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`);
 
   const shutdown = (signal: string) => {
     logger.info(`${signal}: finishing requests in flight, then stopping`);
+    metricsServer?.close();
     server.close(() => void Promise.all([webhookWorker.stop().then(() => orm.close()), rateLimiter.close(), signInThrottle.close(), redis?.close()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };

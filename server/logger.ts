@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { DriverException } from '@mikro-orm/core';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { redactCredentials } from './http/redact.ts';
@@ -86,6 +87,11 @@ function wrap(log: PinoLogger): Logger {
   };
 }
 
+/** A password in a connection URL (postgres://user:password@host, as a driver error may quote it): blanked. */
+export function redactUrlPasswords(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"]*:)[^\s@"/]+@/gi, '$1[redacted]@');
+}
+
 /** A JSON line as a short line for a person at a terminal: time, level, message, other fields. */
 function forTerminal(line: string): string {
   try {
@@ -107,7 +113,7 @@ export function createLogger(level: Config['logLevel'], sink?: LogSink): Logger 
   const pretty = !sink && process.stdout.isTTY && process.env.LOG_FORMAT !== 'json';
   const destination = {
     write(line: string) {
-      const safe = redactCredentials(line);
+      const safe = redactUrlPasswords(redactCredentials(line));
       if (sink) sink(levelOf(/"level":"(\w+)"/.exec(safe)?.[1]), safe.trimEnd());
       else process.stdout.write(pretty ? forTerminal(safe) : safe);
     },
@@ -123,4 +129,26 @@ export function createLogger(level: Config['logLevel'], sink?: LogSink): Logger 
     destination,
   );
   return wrap(log);
+}
+
+/**
+ * Sends what libraries print with console.* (knex's pool warnings, the pg driver, MikroORM) through
+ * the logger: JSON lines with the same redaction as the rest, not stray text between them. An
+ * error among the arguments keeps its fields (errorFields: a database error's reason, no statement).
+ * For the server process only: a CLI keeps its console.
+ */
+export function routeConsole(logger: Logger): void {
+  const route =
+    (level: Level) =>
+    (...args: unknown[]) => {
+      const error = args.find((a): a is Error => a instanceof Error);
+      const text = args.filter((a) => a !== error).map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 3, breakLength: Infinity }))).join(' ');
+      if (error) logger.child({ from: 'console' })[level](text || 'error', error);
+      else logger.child({ from: 'console' })[level](text);
+    };
+  console.log = route('info');
+  console.info = route('info');
+  console.debug = route('debug');
+  console.warn = route('warn');
+  console.error = route('error');
 }

@@ -1,4 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useAPQ } from '@graphql-yoga/plugin-apq';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -15,6 +16,7 @@ import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql
 import { CidrSet, clientAddressFrom } from './http/client-address.ts';
 import { memoryRateLimiter, type RateLimiter } from './http/rate-limit.ts';
 import { useStaticFiles } from './http/static.ts';
+import { useGraphiQLPage } from './http/graphiql-page.ts';
 import { corsOptions } from './http/cors.ts';
 import { useFormPostRefusal } from './http/csrf.ts';
 import { useRetryAfter } from './http/retry-after.ts';
@@ -26,6 +28,7 @@ import { verifyApiKey, type KeyAuthentication } from './modules/api-key/api-key.
 import { primeVerifiedKey } from './modules/api-key/api-key.schema.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { principalForSession } from './modules/user/user.service.ts';
+import { useGraphQLMetrics, useMetricsEndpoint, useRefusalMetrics } from './metrics.ts';
 import { ModelProviders } from './providers/index.ts';
 import { bodyTooLarge } from './rest/envelope.ts';
 import { isRestRequest, useRestApi } from './rest/router.ts';
@@ -34,7 +37,7 @@ import { schema } from './schema.ts';
 
 export interface AppOptions {
   orm: Orm;
-  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'trustProxy' | 'webhooks'>>;
+  config: Pick<Config, 'sessionTtlSeconds' | 'modelTimeoutMs' | 'openai'> & Partial<Pick<Config, 'runLimits' | 'signInThrottle' | 'queryCost' | 'corsOrigins' | 'trustProxy' | 'webhooks' | 'metrics'>>;
   logger: Logger;
   /** Counts API key requests; when absent, one in this process that counts only keys with a limit of their own. */
   rateLimiter?: RateLimiter;
@@ -53,6 +56,14 @@ export type App = YogaServerInstance<Record<string, never>, Context>;
  * cost ceiling is per caller (config.queryCost, graphql/query-cost.ts).
  */
 export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxDirectives: 20 };
+
+/** GraphiQL's page: served from this process, no script or style is fetched from anywhere else. */
+const GRAPHIQL_OPTIONS = {
+  title: 'PromptGate',
+  defaultQuery: EXAMPLE_OPERATION,
+  // Ready to fill: paste a session token or key secret after "Bearer ". Empty, it is anonymous.
+  headers: JSON.stringify({ Authorization: 'Bearer ' }, null, 2),
+};
 
 /**
  * Builds the GraphQL app. It does not listen: server/index.ts serves it, and tests call
@@ -104,24 +115,23 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
       error: () => undefined,
     },
     context: ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => contextOf(request, req),
-    graphiql: {
-      title: 'PromptGate',
-      defaultQuery: EXAMPLE_OPERATION,
-      // Ready to fill: paste a session token or key secret after "Bearer ". Empty, it is anonymous.
-      headers: JSON.stringify({ Authorization: 'Bearer ' }, null, 2),
-    },
-    // Served from this process: no script or style is fetched from anywhere else.
-    renderGraphiQL,
+    // GraphiQL is served by useGraphiQLPage: rendered once, compressed, with an ETag.
+    graphiql: false,
     maskedErrors: {
       maskError,
     },
     plugins: [
       // /health (liveness) is yoga's own; /ready asks the database and Redis.
       useReadiness(readinessChecks),
+      useGraphiQLPage('/graphql', () => renderGraphiQL(GRAPHIQL_OPTIONS)),
+      // /metrics here only with METRICS_TOKEN (Bearer); requests, runs, keys counted (server/metrics.ts).
+      useMetricsEndpoint(config.metrics?.token),
       // First: a console page or asset is answered before any GraphQL work.
       ...(consoleDir ? [useStaticFiles(consoleDir)] : []),
       // A body over the limit is refused in the answer's own shape: GraphQL's, or the REST envelope.
       useBodyLimit(MAX_BODY_BYTES, (request, message) => (isRestRequest(request) ? bodyTooLarge(request, message) : graphqlTooLarge(request, message))),
+      // Automatic persisted queries (Apollo's link): a hash sent alone is answered from this process's store (1000 documents).
+      useAPQ(),
       // After useBodyLimit, which hands the rest a new Request: the state is kept per Request.
       useRequestLog(logger),
       // The Promptitude-compatible /v1 endpoints: same context, rate limiter and services as GraphQL.
@@ -137,6 +147,8 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
       // Form and text POSTs need x-graphql-yoga-csrf; GET queries and JSON POSTs pass (http/csrf.ts says why).
       useFormPostRefusal(),
       useRetryAfter(),
+      useRefusalMetrics(),
+      useGraphQLMetrics(),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },
         maxAliases: { n: QUERY_LIMITS.maxAliases },

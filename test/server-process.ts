@@ -131,3 +131,19 @@ export async function gqlAt(url: string, query: string, variables: Record<string
   });
   return { status: response.status, ...((await response.json()) as object) } as GraphQLResponse;
 }
+
+/** Runs the admin CLI (`bin/promptgate.js`, what `npx promptgate` runs) to its end, with stdout and stderr apart. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/promptgate.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin!.end(stdin);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  return { code, stdout, stderr };
+}

@@ -102,8 +102,8 @@ export function useRequestLog(logger: Logger) {
       const state = requests.get(request) ?? start(request);
       response.headers.set('x-request-id', state.id);
       const path = new URL(request.url).pathname;
-      // The probes of a load balancer would drown the rest: they are logged at debug.
-      const level = path === '/health' || path === '/ready' ? 'debug' : 'info';
+      // The probes of a load balancer (and scrapes) would drown the rest: they are logged at debug.
+      const level = path === '/health' || path === '/ready' || path === '/metrics' ? 'debug' : 'info';
       const codes = [...new Set(state.codes)];
       state.logger.line(
         level,

@@ -1,4 +1,5 @@
 import type { Context } from '../../context.ts';
+import { accessDecisions } from '../../metrics.ts';
 import { preparedDb, statement } from '../../db/prepared.ts';
 import { FlowSchema, type Flow } from '../flow/flow.entity.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
@@ -82,7 +83,8 @@ async function readResource(ctx: Context, keyId: string, kind: Kind, id: string)
  * through rule.ts's own query otherwise (a member asking about another key).
  */
 export async function decideForKey(ctx: Context, key: KeyFacts, resource: Resource, now: Date, otherwise: () => Promise<AccessDecision>): Promise<AccessDecision> {
-  if (ctx.principal.kind !== 'apiKey' || ctx.principal.apiKeyId !== key.id) return otherwise();
-  const found = await resourceForKey(ctx, resource.kind, resource.id)!;
-  return decideFromGrant(key, resource, now, found.granted);
+  const forCaller = ctx.principal.kind === 'apiKey' && ctx.principal.apiKeyId === key.id;
+  const decision = forCaller ? decideFromGrant(key, resource, now, (await resourceForKey(ctx, resource.kind, resource.id))!.granted) : await otherwise();
+  accessDecisions.inc({ allowed: String(decision.allowed), reason: decision.reason });
+  return decision;
 }

@@ -5,6 +5,7 @@ import { readDate, sqlDate } from '../../db/dialect.ts';
 import { preparedDb, statement, type Row } from '../../db/prepared.ts';
 import { unauthenticated } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import { keyVerifications } from '../../metrics.ts';
 import { accessCache } from '../access/invalidation.ts';
 import { keyStatus } from '../access/rule.ts';
 import { ApiKeySchema } from './api-key.entity.ts';
@@ -43,7 +44,10 @@ export async function authenticateApiKey(em: EntityManager, secret: string, now:
       cache.storeSecret(hash, entry, generation);
     }
   }
-  if (!entry) throw unauthenticated('This API key is not known: it may have been mistyped or deleted');
+  if (!entry) {
+    keyVerifications.inc({ outcome: 'unknown' });
+    throw unauthenticated('This API key is not known: it may have been mistyped or deleted');
+  }
   const row = entry.key;
   const key: KeyFacts = {
     id: row.id as string,
@@ -53,12 +57,20 @@ export async function authenticateApiKey(em: EntityManager, secret: string, now:
     revokedAt: readDate(row.revoked_at),
   };
   const status = keyStatus(key, now);
-  if (status === 'REVOKED') throw unauthenticated(`API key ${key.id} was revoked`);
-  if (status === 'EXPIRED') throw unauthenticated(`API key ${key.id} expired at ${key.expiresAt!.toISOString()}`);
+  if (status === 'REVOKED') {
+    keyVerifications.inc({ outcome: 'revoked' });
+    throw unauthenticated(`API key ${key.id} was revoked`);
+  }
+  if (status === 'EXPIRED') {
+    keyVerifications.inc({ outcome: 'expired' });
+    throw unauthenticated(`API key ${key.id} expired at ${key.expiresAt!.toISOString()}`);
+  }
   const secretExpiresAt = readDate(entry.secretExpiresAt);
   if (secretExpiresAt && secretExpiresAt.getTime() <= now.getTime()) {
+    keyVerifications.inc({ outcome: 'secret_replaced' });
     throw unauthenticated(`This secret of API key ${key.id} was replaced by a rotation and its grace period is over; use the new secret`);
   }
+  keyVerifications.inc({ outcome: 'valid' });
   return {
     principal: { kind: 'apiKey', apiKeyId: key.id, organizationId: key.organizationId, key, limits: limitsFromRow(row) },
     lastUsedAt: readDate(row.last_used_at),

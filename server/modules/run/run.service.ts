@@ -5,6 +5,7 @@ import type { RunLimits } from '../../config.ts';
 import { AppError, badInput, conflict, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Logger } from '../../logger.ts';
+import { interruptedRuns, modelLatency, providerLabel, runsFinished } from '../../metrics.ts';
 import { ProviderError, type ModelProviders } from '../../providers/index.ts';
 import type { Flow } from '../flow/flow.entity.ts';
 import { FlowStepSchema } from '../flow/flow.entity.ts';
@@ -165,7 +166,12 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
       const started = Date.now();
       try {
         const rendered = renderTemplate(prompt.template, variables, env.limits.maxRenderedBytes);
-        const completion = await env.providers.complete(prompt.model, rendered, { maxTokens: env.limits.maxCompletionTokens });
+        const called = performance.now();
+        const completion = await env.providers.complete(prompt.model, rendered, { maxTokens: env.limits.maxCompletionTokens }).catch((error: unknown) => {
+          modelLatency.observe({ provider: providerLabel(prompt.model), outcome: 'error' }, (performance.now() - called) / 1000);
+          throw error;
+        });
+        modelLatency.observe({ provider: providerLabel(prompt.model), outcome: 'ok' }, (performance.now() - called) / 1000);
         const tooLarge = resultTooLarge(completion.text, env.limits);
         if (tooLarge) throw new StepLimitError(tooLarge);
         Object.assign(step, {
@@ -183,10 +189,10 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
         const message = expected ? error.message : 'the step failed unexpectedly';
         if (!expected) env.logger.error('run step failed', error);
         Object.assign(step, { status: 'FAILED', error: message, durationMs: Date.now() - started });
-        return await finish(env, run, { status: 'FAILED', error: prompts.length > 1 ? `step ${index + 1} (${prompt.name}): ${message}` : message });
+        return await finish(env, run, prompts, { status: 'FAILED', error: prompts.length > 1 ? `step ${index + 1} (${prompt.name}): ${message}` : message });
       }
     }
-    return await finish(env, run, { status: 'SUCCEEDED', result: previous });
+    return await finish(env, run, prompts, { status: 'SUCCEEDED', result: previous });
   } catch (error) {
     // A failure of our own (the database) still ends the run, so it never stays RUNNING.
     env.logger.error('run failed unexpectedly', error);
@@ -194,11 +200,12 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
     // (A run of in-process models was never written: these touch no row, and the error is thrown.)
     await env.em.nativeUpdate(RunStepSchema, { run: run.id, status: 'RUNNING' }, failure);
     await env.em.nativeUpdate(RunSchema, { id: run.id }, { ...failure, finishedAt: new Date() });
+    runsFinished.inc({ status: 'FAILED', provider: providerLabel(prompts[0]!.model) });
     throw error;
   }
 }
 
-async function finish(env: RunEnvironment, run: Run, outcome: { status: 'SUCCEEDED' | 'FAILED'; result?: string | null; error?: string }): Promise<Run> {
+async function finish(env: RunEnvironment, run: Run, prompts: Prompt[], outcome: { status: 'SUCCEEDED' | 'FAILED'; result?: string | null; error?: string }): Promise<Run> {
   const finishedAt = new Date();
   Object.assign(run, {
     status: outcome.status,
@@ -208,6 +215,7 @@ async function finish(env: RunEnvironment, run: Run, outcome: { status: 'SUCCEED
     durationMs: finishedAt.getTime() - run.startedAt.getTime(),
   });
   await env.em.flush();
+  runsFinished.inc({ status: outcome.status, provider: providerLabel(prompts[0]!.model) });
   return run;
 }
 
@@ -301,5 +309,6 @@ export async function failInterruptedRuns(em: EntityManager, now: Date): Promise
   const error = 'interrupted: the server stopped before the run finished';
   await em.nativeUpdate(RunStepSchema, { run: { $in: ids }, status: 'RUNNING' }, { status: 'FAILED', error });
   await em.nativeUpdate(RunSchema, { id: { $in: ids }, status: 'RUNNING' }, { status: 'FAILED', error, finishedAt: now });
+  interruptedRuns.inc(ids.length);
   return ids.length;
 }
