@@ -38,7 +38,10 @@ async function statementsOf(query: string, variables: Record<string, unknown> = 
   await waitFor('the key cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
   sent = [];
   dataOf(await h.gql(query, variables, { token: key.secret }));
-  return sent;
+  // On SQLite every key request also asks data_version (a pragma, no table read): whether another
+  // process wrote to the file since (invalidation.ts). Counted here, and left out of the lists.
+  expect(sent.filter((name) => name === 'sqlite_data_version')).toHaveLength(h.dialect === 'sqlite' ? 1 : 0);
+  return sent.filter((name) => name !== 'sqlite_data_version');
 }
 
 /** Drops the key's copies, as a change to the key does: the next request reads the database. */
@@ -68,3 +71,28 @@ describe('statements per key request', () => {
     expect(reads).toEqual(['verify_api_key', 'prompt_and_grant']);
   });
 });
+
+describe('a write by another process', () => {
+  it.skipIf(!!process.env.TEST_DATABASE_URL)('to the SQLite file (the CLI, a sqlite3 shell) reaches the next key request', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const revokedKey = await createApiKey(h, w.owner, w.organizationId, { name: 'Revoked elsewhere', promptIds: [w.promptId] });
+    dataOf(await h.gql(CHECK, { p: w.promptId }, { token: revokedKey.secret }));
+    // Cached now: the same request reads no table.
+    expect(await statementsOfKey(revokedKey)).toEqual([]);
+    // Another connection to the same file, as the admin CLI in its own process would be.
+    const other = new Database(h.orm.config.get('dbName')!);
+    try {
+      other.prepare('update api_keys set revoked_at = ? where id = ?').run(Date.now(), revokedKey.id);
+    } finally {
+      other.close();
+    }
+    const refused = await h.gql(CHECK, { p: w.promptId }, { token: revokedKey.secret });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+async function statementsOfKey(testKey: TestKey): Promise<string[]> {
+  sent = [];
+  dataOf(await h.gql(CHECK, { p: w.promptId }, { token: testKey.secret }));
+  return sent.filter((name) => name !== 'sqlite_data_version');
+}

@@ -2,6 +2,7 @@ import type { EntityManager, EventSubscriber, TransactionEventArgs } from '@mikr
 import cluster from 'node:cluster';
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { isPostgres } from '../../db/dialect.ts';
+import { preparedDb, statement } from '../../db/prepared.ts';
 import type { Logger } from '../../logger.ts';
 import { CHANNEL, listenForInvalidations, type PgClientClass } from './cache-channel.ts';
 import { KeyCache, type CacheTarget } from './key-cache.ts';
@@ -73,4 +74,21 @@ export async function invalidateAccess(tx: EntityManager, ...targets: CacheTarge
   if (isPostgres(tx)) {
     await tx.getConnection().execute('select pg_notify(?, ?)', [CHANNEL, `${cache.origin};${targets.join(',')}`], 'all', tx.getTransactionContext());
   }
+}
+
+const DATA_VERSION = statement('sqlite_data_version', 'pragma data_version');
+
+/**
+ * On SQLite, a write to the same file by another process (the admin CLI, a sqlite3 shell) calls no
+ * invalidateAccess here. SQLite's data_version moves whenever another connection commits, so the
+ * cache is dropped when it moved: asked once per API key request, before the cache is read (one
+ * prepared pragma, no table read). PostgreSQL's processes hear each other through the channel.
+ */
+export async function dropIfChangedElsewhere(em: EntityManager): Promise<void> {
+  if (isPostgres(em)) return;
+  const cache = accessCache(em);
+  const row = await (await preparedDb(em)).get<{ data_version: number }>(DATA_VERSION, []);
+  const version = Number(row?.data_version);
+  if (cache.externalVersion !== undefined && version !== cache.externalVersion) cache.clear();
+  cache.externalVersion = version;
 }

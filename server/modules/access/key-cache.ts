@@ -42,6 +42,8 @@ export class KeyCache {
   readonly origin = randomBytes(6).toString('hex');
   /** Bumped by every invalidation: a read stores its answer only if it did not move meanwhile. */
   generation = 0;
+  /** SQLite's data_version when last asked (invalidation.ts): a change means another process wrote. */
+  externalVersion?: number;
   /** Whether this process may answer from memory (cache-channel.ts turns it off while deaf). */
   trusted: () => boolean = () => true;
 

@@ -6,7 +6,7 @@ import { preparedDb, statement, type Row } from '../../db/prepared.ts';
 import { unauthenticated } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { keyVerifications } from '../../metrics.ts';
-import { accessCache } from '../access/invalidation.ts';
+import { accessCache, dropIfChangedElsewhere } from '../access/invalidation.ts';
 import { keyStatus } from '../access/rule.ts';
 import { ApiKeySchema } from './api-key.entity.ts';
 import { limitsFromRow, requireAllowedNetwork } from './limits.ts';
@@ -33,6 +33,7 @@ const VERIFY = statement(
  */
 export async function authenticateApiKey(em: EntityManager, secret: string, now: Date): Promise<KeyAuthentication> {
   const hash = hashCredential(secret);
+  await dropIfChangedElsewhere(em);
   const cache = accessCache(em);
   let entry = cache.secret(hash);
   if (!entry) {
