@@ -13,6 +13,7 @@ import type {
   ApiKeyWithGrants,
   AuditEvent,
   AuthPayload,
+  DemoSignIn,
   Flow,
   IssuedApiKey,
   Membership,
@@ -74,6 +75,14 @@ export class PromptGateClient {
   /** The signed-in user (with memberships) or the calling API key; both null when anonymous. */
   async viewer(): Promise<Viewer> {
     return (await this.operations.Viewer()).viewer;
+  }
+
+  /**
+   * The demo owner's email and password while they still sign in on a fresh embedded database,
+   * for a sign-in screen to offer; null on PostgreSQL or once the demo password was changed.
+   */
+  async demoSignIn(): Promise<DemoSignIn | null> {
+    return (await this.operations.DemoSignIn()).demoSignIn;
   }
 
   /** Creates an account and answers a session token for `createClient({ token })`. */

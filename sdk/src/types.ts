@@ -21,6 +21,8 @@ export type AuditEvent = G.AuditEventFieldsFragment;
 export type Viewer = G.ViewerQuery['viewer'];
 /** A session token for `createClient({ token })` and its user. */
 export type AuthPayload = G.LogInMutation['logIn'];
+/** The demo owner's credentials on a fresh embedded database. */
+export type DemoSignIn = NonNullable<G.DemoSignInQuery['demoSignIn']>;
 /** A new or rotated key: `secret` is shown this once and never again. */
 export type IssuedApiKey = G.CreateApiKeyMutation['createApiKey'];
 /** A key whose granted flows carry their steps, as `apiKeyPermissions(id)` answers it. */

@@ -11,6 +11,7 @@ import {
   type TypedDocumentNode,
 } from '@promptgate/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_OWNER, seedDemo } from '../../server/db/seed.ts';
 import { startSdkServer, type SdkServer } from './server.ts';
 
 let s: SdkServer;
@@ -30,6 +31,16 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 describe('accounts and sessions', () => {
+  it('offers the demo account only while it signs in on the embedded store', async () => {
+    const anonymous = s.client();
+    expect(await anonymous.demoSignIn()).toBeNull();
+    await seedDemo(s.h.orm.em.fork());
+    const demo = await anonymous.demoSignIn();
+    if (s.h.dialect === 'postgresql') return expect(demo).toBeNull();
+    expect(demo).toEqual({ email: DEMO_OWNER.email, password: DEMO_OWNER.password });
+    expect((await anonymous.logIn(demo!)).user.email).toBe(DEMO_OWNER.email);
+  });
+
   it('signs up, logs in, sees itself as the viewer, and logs out', async () => {
     const anonymous = s.client();
     const address = email('ada');
