@@ -37,6 +37,7 @@ import * as Operations from './graphql.js';
 
 
 
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -147,6 +148,9 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     LogOut(variables?: Operations.LogOutMutationVariables, options?: C): Promise<Operations.LogOutMutation> {
       return requester<Operations.LogOutMutation, Operations.LogOutMutationVariables>(Operations.LogOutDocument, variables, options) as Promise<Operations.LogOutMutation>;
+    },
+    DemoSignIn(variables?: Operations.DemoSignInQueryVariables, options?: C): Promise<Operations.DemoSignInQuery> {
+      return requester<Operations.DemoSignInQuery, Operations.DemoSignInQueryVariables>(Operations.DemoSignInDocument, variables, options) as Promise<Operations.DemoSignInQuery>;
     }
   };
 }

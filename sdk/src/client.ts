@@ -3,7 +3,7 @@ import type { DocumentNode } from 'graphql';
 import type * as G from '../__generated__/graphql.js';
 import { getSdk, type Sdk } from '../__generated__/sdk.js';
 import { NotFoundError } from './errors.js';
-import { collect, iteratePages, toPage, type IterateOptions, type Page, type PageArgs } from './pagination.js';
+import { collect, iteratePages, toPage, type IterateOptions, type Page, type PageArgs, type SearchPageArgs } from './pagination.js';
 import { retryPolicy, type RetryOptions } from './retry.js';
 import { execute, type TransportOptions } from './transport.js';
 import type {
@@ -144,8 +144,8 @@ export class PromptGateClient {
     return (await this.operations.Prompt({ id })).prompt;
   }
 
-  /** One page of the organization's prompts, by name. */
-  async prompts(organizationId: string, page: PageArgs = {}): Promise<Page<Prompt>> {
+  /** One page of the organization's prompts, by name; `search` keeps those whose name contains it. */
+  async prompts(organizationId: string, page: SearchPageArgs = {}): Promise<Page<Prompt>> {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationPrompts({ organizationId, ...page })).prompts);
   }
 
@@ -181,8 +181,8 @@ export class PromptGateClient {
     return (await this.operations.Flow({ id })).flow;
   }
 
-  /** One page of the organization's flows, by name. */
-  async flows(organizationId: string, page: PageArgs = {}): Promise<Page<Flow>> {
+  /** One page of the organization's flows, by name; `search` keeps those whose name contains it. */
+  async flows(organizationId: string, page: SearchPageArgs = {}): Promise<Page<Flow>> {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationFlows({ organizationId, ...page })).flows);
   }
 
@@ -245,8 +245,8 @@ export class PromptGateClient {
     return (await this.operations.ApiKeyPermissions({ id })).apiKey;
   }
 
-  /** One page of every key of the organization, active or not, by name. */
-  async apiKeys(organizationId: string, page: PageArgs = {}): Promise<Page<ApiKey>> {
+  /** One page of every key of the organization, active or not, by name; `search` keeps those whose name contains it. */
+  async apiKeys(organizationId: string, page: SearchPageArgs = {}): Promise<Page<ApiKey>> {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationApiKeys({ organizationId, ...page })).apiKeys);
   }
 
@@ -286,7 +286,7 @@ export class PromptGateClient {
   }
 
   /** One page of the keys that may run the prompt or flow, by name, with the total (a dashboard's Integrate tab). */
-  async availableApiKeysPage(resource: ResourceRef, page: PageArgs = {}): Promise<Page<ApiKey>> {
+  async availableApiKeysPage(resource: ResourceRef, page: SearchPageArgs = {}): Promise<Page<ApiKey>> {
     return toPage((await this.operations.AvailableApiKeys({ ...resourceArgs(resource), ...page })).availableApiKeys);
   }
 

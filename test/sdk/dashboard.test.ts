@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  BadUserInputError,
   CheckAccessDocument,
   UnauthenticatedError,
   type ApiKey,
@@ -209,6 +210,24 @@ describe('the console', () => {
     expect(grants!.flows).toEqual([
       { id: flow.id, name: 'Both', steps: [{ position: 1, prompt: { id: first.id, name: 'First' } }, { position: 2, prompt: { id: second.id, name: 'Second' } }] },
     ]);
+  });
+
+  it('searches prompts, flows, keys and the Integrate tab on the server, paging with the search', async () => {
+    const org = await owner.createOrganization({ name: 'Searched' });
+    const wanted = await owner.createPrompt({ organizationId: org.id, name: 'Invoice_total', template: '{{text}}' });
+    await owner.createPrompt({ organizationId: org.id, name: 'InvoiceXtotal', template: '{{text}}' });
+    await owner.createFlow({ organizationId: org.id, name: 'Monthly INVOICE run', steps: [{ promptId: wanted.id }] });
+    for (const name of ['Invoices A', 'invoices B', 'Billing']) await owner.createApiKey({ organizationId: org.id, name });
+
+    expect((await owner.prompts(org.id, { search: 'e_t' })).nodes.map((p) => p.name)).toEqual(['Invoice_total']);
+    expect((await owner.flows(org.id, { search: 'invoice' })).nodes.map((f) => f.name)).toEqual(['Monthly INVOICE run']);
+    const keys = await owner.apiKeys(org.id, { search: 'INVOICES', first: 1 });
+    expect(keys).toMatchObject({ totalCount: 2, hasNextPage: true, nodes: [{ name: 'Invoices A' }] });
+    const rest = await owner.apiKeys(org.id, { search: 'INVOICES', first: 1, after: keys.endCursor });
+    expect(rest).toMatchObject({ totalCount: 2, hasNextPage: false, nodes: [{ name: 'invoices B' }] });
+    const available = await owner.availableApiKeysPage({ promptId: wanted.id }, { search: 'bill' });
+    expect(available).toMatchObject({ totalCount: 1, nodes: [{ name: 'Billing' }] });
+    await expect(owner.prompts(org.id, { search: 'x'.repeat(101) })).rejects.toBeInstanceOf(BadUserInputError);
   });
 });
 
