@@ -1,11 +1,10 @@
 import type { ApiKey, IssuedApiKey } from '@promptgate/sdk';
 import { useId, useState } from 'react';
-import { useDebounced, useSearchList } from '../hooks.ts';
+import { useDebounced, useServerSearchList } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import { canManageKeys, KEYS_REASON, useClient, useRole } from '../session.tsx';
 import { Dialog, Empty, ErrorBox, formatDate, Loading, PageHeader, SearchBox, SecretReveal, StatusBadge } from '../ui.tsx';
 
-const keyMatches = (key: ApiKey, q: string) => key.name.toLowerCase().includes(q) || key.prefix.toLowerCase().includes(q);
 
 function describeAccess(key: ApiKey): string {
   if (key.access === 'ORGANIZATION') return 'Organization-wide';
@@ -19,7 +18,7 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
   const manage = canManageKeys(role);
   const [search, setSearch] = useState('');
   const query = useDebounced(search);
-  const list = useSearchList<ApiKey>((page) => client.apiKeys(organizationId, page), keyMatches, query, [client, organizationId]);
+  const list = useServerSearchList<ApiKey>((page) => client.apiKeys(organizationId, page), query, [client, organizationId]);
   const [rotating, setRotating] = useState<ApiKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
 
@@ -37,10 +36,10 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
           {KEYS_REASON} Your role here is {role?.toLowerCase() ?? 'unknown'}: you can read the keys and their usage.
         </p>
       ) : null}
-      <SearchBox label="Search keys by name or prefix" value={search} onChange={setSearch} />
+      <SearchBox label="Search keys by name" value={search} onChange={setSearch} />
       <ErrorBox error={list.error} title="Could not load the keys" />
       <p className="muted small" aria-live="polite">
-        {list.totalCount === null ? '' : query ? `${list.items.length} matching among ${list.scanned} of ${list.totalCount} keys` : `${list.items.length} of ${list.totalCount} keys`}
+        {list.totalCount === null ? '' : query ? `${list.items.length} of ${list.totalCount} keys matching “${query}”` : `${list.items.length} of ${list.totalCount} keys`}
       </p>
       {list.items.length ? (
         <div className="table-wrap">
