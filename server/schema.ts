@@ -10,6 +10,7 @@ import './modules/audit/audit.schema.ts';
 import './modules/api-key/api-key.schema.ts';
 import './modules/access/access.schema.ts';
 import './modules/run/run.schema.ts';
+import './modules/run/daily-usage.schema.ts';
 
 builder.queryType({ description: 'Reads. Anonymous callers may only introspect and ask `viewer` and `demoSignIn`.' });
 builder.mutationType({ description: 'Changes. Each writes an audit event in the same transaction.' });

@@ -9,7 +9,9 @@ import { execute, type TransportOptions } from './transport.js';
 import type {
   AccessDecision,
   ApiKey,
+  ApiKeyDailyUsage,
   ApiKeyUsage,
+  ApiKeyWithDailyRuns,
   ApiKeyWithGrants,
   AuditEvent,
   AuthPayload,
@@ -26,6 +28,8 @@ import type {
   TimeWindow,
   Viewer,
 } from './types.js';
+
+const DAY_MS = 86_400_000;
 
 interface CommonOptions {
   /** The GraphQL endpoint, e.g. `https://promptgate.example.com/graphql`. */
@@ -250,6 +254,11 @@ export class PromptGateClient {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationApiKeys({ organizationId, ...page })).apiKeys);
   }
 
+  /** Like apiKeys, each key with its runs per UTC day over the last `days` days (14 unless given, at most 90): one request. */
+  async apiKeysWithDailyRuns(organizationId: string, page: SearchPageArgs & { days?: number } = {}): Promise<Page<ApiKeyWithDailyRuns>> {
+    return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationApiKeysDailyRuns({ organizationId, ...page })).apiKeys);
+  }
+
   /** Every key of the organization, fetched page after page as it is read. */
   iterateApiKeys(organizationId: string, options?: IterateOptions): AsyncGenerator<ApiKey, void, undefined> {
     return iteratePages((page) => this.apiKeys(organizationId, page), options);
@@ -309,6 +318,19 @@ export class PromptGateClient {
   /** Runs, failures, latency and tokens of a key, overall and per prompt or flow (all time unless a window is given). */
   async apiKeyUsage(apiKeyId: string, window: TimeWindow = {}): Promise<ApiKeyUsage | null> {
     return (await this.operations.ApiKeyUsage({ apiKeyId, ...window })).apiKey;
+  }
+
+  /**
+   * A key's usage over the `days` whole UTC days ending with the day of `until` (now unless
+   * given; 14 days unless given, at most 90): the whole window, per prompt or flow, and one entry
+   * per day (zeros included), in one request: a usage screen's charts.
+   */
+  async apiKeyDailyUsage(apiKeyId: string, window: { days?: number; until?: string | Date } = {}): Promise<ApiKeyDailyUsage | null> {
+    const days = window.days ?? 14;
+    const until = window.until === undefined ? new Date() : new Date(window.until);
+    const firstDay = Math.floor(until.getTime() / DAY_MS) - days + 1;
+    const since = new Date(firstDay * DAY_MS);
+    return (await this.operations.ApiKeyDailyUsage({ apiKeyId, days, since, until })).apiKey;
   }
 }
 

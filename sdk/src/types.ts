@@ -32,6 +32,12 @@ export type AccessDecision = G.CheckAccessQuery['checkAccess'];
 /** A key's usage in a time window, overall and per prompt or flow. */
 export type ApiKeyUsage = NonNullable<G.ApiKeyUsageQuery['apiKey']>;
 export type ResourceUsage = ApiKeyUsage['usageByResource'][number];
+/** A key's usage over a window of whole UTC days: the whole, per prompt or flow, and per day. */
+export type ApiKeyDailyUsage = NonNullable<G.ApiKeyDailyUsageQuery['apiKey']>;
+/** One UTC day of a key's usage (`day` is YYYY-MM-DD). */
+export type DailyUsage = ApiKeyDailyUsage['dailyUsage'][number];
+/** A key with its runs per UTC day (a list's sparkline). */
+export type ApiKeyWithDailyRuns = NonNullable<G.OrganizationApiKeysDailyRunsQuery['organization']>['apiKeys']['nodes'][number];
 
 /** Exactly one prompt or one flow. */
 export type ResourceRef = { promptId: string; flowId?: undefined } | { flowId: string; promptId?: undefined };

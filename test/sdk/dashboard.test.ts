@@ -232,6 +232,29 @@ describe('the console', () => {
 });
 
 describe('runs, usage and the audit log', () => {
+  it('reads a key usage per UTC day in one request, and a page of keys with their runs per day', async () => {
+    const org = await owner.createOrganization({ name: 'Daily' });
+    const prompt = await owner.createPrompt({ organizationId: org.id, name: 'Daily', template: '{{text}}' });
+    const issued = await owner.createApiKey({ organizationId: org.id, name: 'Daily runner' });
+    const before = s.requests.count;
+    await s.client({ apiKey: issued.secret }).runPrompt({ promptId: prompt.id, inputs: { text: 'x' } });
+    await s.client({ apiKey: issued.secret }).runPrompt({ promptId: prompt.id, inputs: { text: 'y' } });
+    expect(s.requests.count - before).toBe(2);
+
+    const today = new Date().toISOString().slice(0, 10);
+    const requests = s.requests.count;
+    const usage = await owner.apiKeyDailyUsage(issued.apiKey.id, { days: 3 });
+    expect(s.requests.count - requests).toBe(1);
+    expect(usage!.usage.runs).toBe(2);
+    expect(usage!.usageByResource).toMatchObject([{ kind: 'PROMPT', prompt: { id: prompt.id }, usage: { runs: 2 } }]);
+    expect(usage!.dailyUsage.map((d) => d.usage.runs)).toEqual([0, 0, 2]);
+    expect(usage!.dailyUsage.at(-1)!.day).toBe(today);
+
+    const keys = await owner.apiKeysWithDailyRuns(org.id, { days: 2, search: 'daily' });
+    expect(keys.nodes).toMatchObject([{ name: 'Daily runner', dailyUsage: [{ usage: { runs: 0 } }, { day: today, usage: { runs: 2 } }] }]);
+    await expect(owner.apiKeyDailyUsage(issued.apiKey.id, { days: 91 })).rejects.toBeInstanceOf(BadUserInputError);
+  });
+
   it('lists runs with filters, reads a key usage and the audit log', async () => {
     const prompt = await owner.createPrompt({ organizationId, name: 'Measured', template: 'M {{text}}' });
     const issued = await owner.createApiKey({ organizationId, name: 'Measured key' });
