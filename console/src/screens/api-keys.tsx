@@ -1,10 +1,13 @@
-import type { ApiKey, IssuedApiKey } from '@promptgate/sdk';
+import type { ApiKey, ApiKeyWithDailyRuns, IssuedApiKey } from '@promptgate/sdk';
 import { useId, useState } from 'react';
 import { useDebounced, useServerSearchList } from '../hooks.ts';
 import { Link } from '../router.tsx';
+import { Sparkline } from '../sparkline.tsx';
 import { canManageKeys, KEYS_REASON, useClient, useRole } from '../session.tsx';
 import { Dialog, Empty, ErrorBox, formatDate, Loading, PageHeader, SearchBox, SecretReveal, StatusBadge } from '../ui.tsx';
 
+/** Days of runs each key's sparkline shows. */
+const SPARKLINE_DAYS = 14;
 
 function describeAccess(key: ApiKey): string {
   if (key.access === 'ORGANIZATION') return 'Organization-wide';
@@ -18,7 +21,12 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
   const manage = canManageKeys(role);
   const [search, setSearch] = useState('');
   const query = useDebounced(search);
-  const list = useServerSearchList<ApiKey>((page) => client.apiKeys(organizationId, page), query, [client, organizationId]);
+  // One request per page: the keys with their runs per day, for the sparklines.
+  const list = useServerSearchList<ApiKeyWithDailyRuns>(
+    (page) => client.apiKeysWithDailyRuns(organizationId, { ...page, days: SPARKLINE_DAYS }),
+    query,
+    [client, organizationId],
+  );
   const [rotating, setRotating] = useState<ApiKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
 
@@ -52,6 +60,7 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
                 <th scope="col">Access</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Last used</th>
+                <th scope="col">Runs, {SPARKLINE_DAYS} days</th>
                 <th scope="col">Actions</th>
               </tr>
             </thead>
@@ -69,6 +78,9 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
                   <td>{describeAccess(key)}</td>
                   <td>{formatDate(key.expiresAt, 'Never')}</td>
                   <td>{formatDate(key.lastUsedAt, 'Never')}</td>
+                  <td>
+                    <Sparkline days={key.dailyUsage} label={`Runs per day of ${key.name}`} />
+                  </td>
                   <td className="actions-cell">
                     <Link to={`/orgs/${organizationId}/keys/${key.id}/usage`}>Usage</Link>
                     {manage && key.status !== 'REVOKED' ? (
