@@ -1,5 +1,6 @@
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
+import { listBound } from '../../graphql/query-cost.ts';
 import { ApiKeyRef } from '../api-key/api-key.schema.ts';
 import { dailyUsageOfKeys, dailyWindow, MAX_DAYS, type DailyUsage } from './daily-usage.ts';
 import { UsageRef } from './run.schema.ts';
@@ -20,6 +21,9 @@ builder.objectField(ApiKeyRef, 'dailyUsage', (t) =>
       days: t.arg.int({ defaultValue: 14 }),
       until: t.arg({ type: 'DateTime' }),
     },
+    // One entry per day: the query cost counts what it selects once per day asked for (a bad
+    // `days` refuses itself, so it never costs more than MAX_DAYS).
+    complexity: (args) => listBound(Math.min(Math.max(args.days ?? 14, 1), MAX_DAYS)),
     // byPath: the keys at one place in the query share the window, and one statement.
     byPath: true,
     load: (keyIds: string[], ctx: Context, args) => dailyUsageOfKeys(ctx.em, keyIds, dailyWindow(args.days, args.until, new Date())),
