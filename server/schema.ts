@@ -2,6 +2,7 @@ import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './graphql/scalars.ts';
 import './modules/user/user.schema.ts';
+import './modules/user/demo-sign-in.schema.ts';
 import './modules/organization/organization.schema.ts';
 import './modules/prompt/prompt.schema.ts';
 import './modules/flow/flow.schema.ts';
@@ -14,8 +15,9 @@ import './modules/access/grant-use.schema.ts';
 import './modules/access/preview.schema.ts';
 import './modules/run/run.schema.ts';
 import './modules/webhook/webhook.schema.ts';
+import './modules/run/daily-usage.schema.ts';
 
-builder.queryType({ description: 'Reads. Anonymous callers may only introspect and ask `viewer`.' });
+builder.queryType({ description: 'Reads. Anonymous callers may only introspect and ask `viewer` and `demoSignIn`.' });
 builder.mutationType({ description: 'Changes. Each writes an audit event in the same transaction.' });
 
 /** The whole GraphQL schema, its types sorted so that the printed schema.graphql is stable. */

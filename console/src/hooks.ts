@@ -1,4 +1,4 @@
-import type { Page, PageArgs } from '@promptgate/sdk';
+import type { Page, PageArgs, SearchPageArgs } from '@promptgate/sdk';
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 export interface AsyncState<T> {
@@ -59,7 +59,8 @@ const SCAN_LIMIT = 1000;
  * A server-paged list with a search box. Without a search it shows pages of 20 as the server
  * orders them, with the total. With one it reads pages of 100 and keeps the matches, stopping
  * once a screenful is found or 1,000 were read, so a list of thousands is searched a few
- * requests at a time. (The API has no search argument yet; when it has, this asks it instead.)
+ * requests at a time. For lists the API cannot search (the audit log); the others use
+ * useServerSearchList.
  */
 export function useSearchList<T>(
   fetchPage: (args: Required<PageArgs>) => Promise<Page<T>>,
@@ -120,6 +121,63 @@ export function useSearchList<T>(
     items,
     totalCount,
     scanned,
+    hasMore,
+    loading,
+    error,
+    loadMore: () => void load(cursor, false),
+    reload: () => setGeneration((g) => g + 1),
+  };
+}
+
+/**
+ * A server-paged list with a search box that the server searches (`search` argument): pages of
+ * 20 of the matches, in the server's order, with the number of matches as the total; "More" reads
+ * the next page of the same search. Fast at any size: nothing is filtered in the browser.
+ */
+export function useServerSearchList<T>(
+  fetchPage: (args: SearchPageArgs & Required<PageArgs>) => Promise<Page<T>>,
+  query: string,
+  deps: unknown[],
+): SearchList<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [totalCount, setTotalCount] = useState<number | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [hasMore, setHasMore] = useState(false);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const run = useRef(0);
+  const [generation, setGeneration] = useState(0);
+  const search = query.trim();
+
+  const load = useCallback(
+    async (after: string | null, reset: boolean) => {
+      const id = ++run.current;
+      setLoading(true);
+      setError(null);
+      try {
+        const page = await fetchPage({ first: PAGE, after, search: search || null });
+        if (id !== run.current) return;
+        setItems((old) => (reset ? page.nodes : [...old, ...page.nodes]));
+        setTotalCount(page.totalCount);
+        setCursor(page.endCursor);
+        setHasMore(page.hasNextPage && page.endCursor !== null);
+      } catch (e) {
+        if (id === run.current) setError(e);
+      } finally {
+        if (id === run.current) setLoading(false);
+      }
+    },
+    [search, ...deps],
+  );
+
+  useEffect(() => {
+    void load(null, true);
+  }, [load, generation]);
+
+  return {
+    items,
+    totalCount,
+    scanned: items.length,
     hasMore,
     loading,
     error,

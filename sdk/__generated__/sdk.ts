@@ -49,6 +49,9 @@ import * as Operations from './graphql.js';
 
 
 
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -100,6 +103,9 @@ export function getSdk<C>(requester: Requester<C>) {
     ApiKeyPermissions(variables: Operations.ApiKeyPermissionsQueryVariables, options?: C): Promise<Operations.ApiKeyPermissionsQuery> {
       return requester<Operations.ApiKeyPermissionsQuery, Operations.ApiKeyPermissionsQueryVariables>(Operations.ApiKeyPermissionsDocument, variables, options) as Promise<Operations.ApiKeyPermissionsQuery>;
     },
+    ApiKeyDailyUsage(variables: Operations.ApiKeyDailyUsageQueryVariables, options?: C): Promise<Operations.ApiKeyDailyUsageQuery> {
+      return requester<Operations.ApiKeyDailyUsageQuery, Operations.ApiKeyDailyUsageQueryVariables>(Operations.ApiKeyDailyUsageDocument, variables, options) as Promise<Operations.ApiKeyDailyUsageQuery>;
+    },
     Flow(variables: Operations.FlowQueryVariables, options?: C): Promise<Operations.FlowQuery> {
       return requester<Operations.FlowQuery, Operations.FlowQueryVariables>(Operations.FlowDocument, variables, options) as Promise<Operations.FlowQuery>;
     },
@@ -145,6 +151,9 @@ export function getSdk<C>(requester: Requester<C>) {
     AuditLog(variables: Operations.AuditLogQueryVariables, options?: C): Promise<Operations.AuditLogQuery> {
       return requester<Operations.AuditLogQuery, Operations.AuditLogQueryVariables>(Operations.AuditLogDocument, variables, options) as Promise<Operations.AuditLogQuery>;
     },
+    OrganizationApiKeysDailyRuns(variables: Operations.OrganizationApiKeysDailyRunsQueryVariables, options?: C): Promise<Operations.OrganizationApiKeysDailyRunsQuery> {
+      return requester<Operations.OrganizationApiKeysDailyRunsQuery, Operations.OrganizationApiKeysDailyRunsQueryVariables>(Operations.OrganizationApiKeysDailyRunsDocument, variables, options) as Promise<Operations.OrganizationApiKeysDailyRunsQuery>;
+    },
     Prompt(variables: Operations.PromptQueryVariables, options?: C): Promise<Operations.PromptQuery> {
       return requester<Operations.PromptQuery, Operations.PromptQueryVariables>(Operations.PromptDocument, variables, options) as Promise<Operations.PromptQuery>;
     },
@@ -177,6 +186,9 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     LogOut(variables?: Operations.LogOutMutationVariables, options?: C): Promise<Operations.LogOutMutation> {
       return requester<Operations.LogOutMutation, Operations.LogOutMutationVariables>(Operations.LogOutDocument, variables, options) as Promise<Operations.LogOutMutation>;
+    },
+    DemoSignIn(variables?: Operations.DemoSignInQueryVariables, options?: C): Promise<Operations.DemoSignInQuery> {
+      return requester<Operations.DemoSignInQuery, Operations.DemoSignInQueryVariables>(Operations.DemoSignInDocument, variables, options) as Promise<Operations.DemoSignInQuery>;
     },
     Webhooks(variables: Operations.WebhooksQueryVariables, options?: C): Promise<Operations.WebhooksQuery> {
       return requester<Operations.WebhooksQuery, Operations.WebhooksQueryVariables>(Operations.WebhooksDocument, variables, options) as Promise<Operations.WebhooksQuery>;

@@ -3,7 +3,7 @@ import type { DocumentNode } from 'graphql';
 import type * as G from '../__generated__/graphql.js';
 import { getSdk, type Sdk } from '../__generated__/sdk.js';
 import { NotFoundError } from './errors.js';
-import { collect, iteratePages, toPage, type IterateOptions, type Page, type PageArgs } from './pagination.js';
+import { collect, iteratePages, toPage, type IterateOptions, type Page, type PageArgs, type SearchPageArgs } from './pagination.js';
 import { retryPolicy, type RetryOptions } from './retry.js';
 import { execute, type TransportOptions } from './transport.js';
 import type {
@@ -11,11 +11,14 @@ import type {
   ApiKey,
   ApiKeyQuotaUsage,
   ApiKeyGrant,
+  ApiKeyDailyUsage,
   ApiKeyUsage,
+  ApiKeyWithDailyRuns,
   ApiKeyWithGrants,
   AuditEvent,
   CreatedWebhook,
   AuthPayload,
+  DemoSignIn,
   Flow,
   IssuedApiKey,
   Membership,
@@ -33,6 +36,8 @@ import type {
   Webhook,
   WebhookDelivery,
 } from './types.js';
+
+const DAY_MS = 86_400_000;
 
 interface CommonOptions {
   /** The GraphQL endpoint, e.g. `https://promptgate.example.com/graphql`. */
@@ -82,6 +87,14 @@ export class PromptGateClient {
   /** The signed-in user (with memberships) or the calling API key; both null when anonymous. */
   async viewer(): Promise<Viewer> {
     return (await this.operations.Viewer()).viewer;
+  }
+
+  /**
+   * The demo owner's email and password while they still sign in on a fresh embedded database,
+   * for a sign-in screen to offer; null on PostgreSQL or once the demo password was changed.
+   */
+  async demoSignIn(): Promise<DemoSignIn | null> {
+    return (await this.operations.DemoSignIn()).demoSignIn;
   }
 
   /** Creates an account and answers a session token for `createClient({ token })`. */
@@ -143,8 +156,8 @@ export class PromptGateClient {
     return (await this.operations.Prompt({ id })).prompt;
   }
 
-  /** One page of the organization's prompts, by name. */
-  async prompts(organizationId: string, page: PageArgs = {}): Promise<Page<Prompt>> {
+  /** One page of the organization's prompts, by name; `search` keeps those whose name contains it. */
+  async prompts(organizationId: string, page: SearchPageArgs = {}): Promise<Page<Prompt>> {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationPrompts({ organizationId, ...page })).prompts);
   }
 
@@ -180,8 +193,8 @@ export class PromptGateClient {
     return (await this.operations.Flow({ id })).flow;
   }
 
-  /** One page of the organization's flows, by name. */
-  async flows(organizationId: string, page: PageArgs = {}): Promise<Page<Flow>> {
+  /** One page of the organization's flows, by name; `search` keeps those whose name contains it. */
+  async flows(organizationId: string, page: SearchPageArgs = {}): Promise<Page<Flow>> {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationFlows({ organizationId, ...page })).flows);
   }
 
@@ -244,9 +257,14 @@ export class PromptGateClient {
     return (await this.operations.ApiKeyPermissions({ id })).apiKey;
   }
 
-  /** One page of every key of the organization, active or not, by name. */
-  async apiKeys(organizationId: string, page: PageArgs = {}): Promise<Page<ApiKey>> {
+  /** One page of every key of the organization, active or not, by name; `search` keeps those whose name contains it. */
+  async apiKeys(organizationId: string, page: SearchPageArgs = {}): Promise<Page<ApiKey>> {
     return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationApiKeys({ organizationId, ...page })).apiKeys);
+  }
+
+  /** Like apiKeys, each key with its runs per UTC day over the last `days` days (14 unless given, at most 90): one request. */
+  async apiKeysWithDailyRuns(organizationId: string, page: SearchPageArgs & { days?: number } = {}): Promise<Page<ApiKeyWithDailyRuns>> {
+    return toPage(organizationOrThrow(organizationId, await this.operations.OrganizationApiKeysDailyRuns({ organizationId, ...page })).apiKeys);
   }
 
   /** Every key of the organization, fetched page after page as it is read. */
@@ -298,7 +316,7 @@ export class PromptGateClient {
   }
 
   /** One page of the keys that may run the prompt or flow, by name, with the total (a dashboard's Integrate tab). */
-  async availableApiKeysPage(resource: ResourceRef, page: PageArgs = {}): Promise<Page<ApiKey>> {
+  async availableApiKeysPage(resource: ResourceRef, page: SearchPageArgs = {}): Promise<Page<ApiKey>> {
     return toPage((await this.operations.AvailableApiKeys({ ...resourceArgs(resource), ...page })).availableApiKeys);
   }
 
@@ -402,6 +420,21 @@ export class PromptGateClient {
     const node = (await this.operations.WebhookDeliveries({ webhookId, ...page })).node;
     if (!node || !('deliveries' in node)) throw new NotFoundError('NOT_FOUND', `Webhook ${webhookId} was not found`);
     return toPage(node.deliveries);
+  }
+
+  // Usage per day (the console's charts and sparklines)
+
+  /**
+   * A key's usage over the `days` whole UTC days ending with the day of `until` (now unless
+   * given; 14 days unless given, at most 90): the whole window, per prompt or flow, and one entry
+   * per day (zeros included), in one request: a usage screen's charts.
+   */
+  async apiKeyDailyUsage(apiKeyId: string, window: { days?: number; until?: string | Date } = {}): Promise<ApiKeyDailyUsage | null> {
+    const days = window.days ?? 14;
+    const until = window.until === undefined ? new Date() : new Date(window.until);
+    const firstDay = Math.floor(until.getTime() / DAY_MS) - days + 1;
+    const since = new Date(firstDay * DAY_MS);
+    return (await this.operations.ApiKeyDailyUsage({ apiKeyId, days, since, until })).apiKey;
   }
 }
 

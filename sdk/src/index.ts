@@ -20,7 +20,7 @@ export {
   type GraphQLErrorEntry,
   type RateLimitedReason,
 } from './errors.js';
-export type { IterateOptions, Page, PageArgs } from './pagination.js';
+export type { IterateOptions, Page, PageArgs, SearchPageArgs } from './pagination.js';
 export type { RetryEvent, RetryOptions } from './retry.js';
 export type * from './types.js';
 

@@ -14,6 +14,12 @@ export interface PageArgs {
   after?: string | null;
 }
 
+/** A page of a list searched on the server: only the items whose name contains `search`, ignoring case. */
+export interface SearchPageArgs extends PageArgs {
+  /** At most 100 characters; `%` and `_` match themselves. Page on with the same search. */
+  search?: string | null;
+}
+
 export interface IterateOptions {
   /** Items fetched per request, at most 100 (the default). */
   pageSize?: number;

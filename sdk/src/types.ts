@@ -23,6 +23,8 @@ export type WebhookDelivery = G.WebhookDeliveryFieldsFragment;
 export type Viewer = G.ViewerQuery['viewer'];
 /** A session token for `createClient({ token })` and its user. */
 export type AuthPayload = G.LogInMutation['logIn'];
+/** The demo owner's credentials on a fresh embedded database. */
+export type DemoSignIn = NonNullable<G.DemoSignInQuery['demoSignIn']>;
 /** A new or rotated key: `secret` is shown this once and never again. */
 export type IssuedApiKey = G.CreateApiKeyMutation['createApiKey'];
 /** A key whose granted flows carry their steps, as `apiKeyPermissions(id)` answers it. */
@@ -46,6 +48,12 @@ export type ApiKeyUsage = NonNullable<G.ApiKeyUsageQuery['apiKey']>;
 export type ResourceUsage = ApiKeyUsage['usageByResource'][number];
 /** A key's monthly quotas and what it counted against them this month (UTC). */
 export type ApiKeyQuotaUsage = NonNullable<G.ApiKeyQuotaUsageQuery['apiKey']>;
+/** A key's usage over a window of whole UTC days: the whole, per prompt or flow, and per day. */
+export type ApiKeyDailyUsage = NonNullable<G.ApiKeyDailyUsageQuery['apiKey']>;
+/** One UTC day of a key's usage (`day` is YYYY-MM-DD). */
+export type DailyUsage = ApiKeyDailyUsage['dailyUsage'][number];
+/** A key with its runs per UTC day (a list's sparkline). */
+export type ApiKeyWithDailyRuns = NonNullable<G.OrganizationApiKeysDailyRunsQuery['organization']>['apiKeys']['nodes'][number];
 
 /** Exactly one prompt or one flow. */
 export type ResourceRef = { promptId: string; flowId?: undefined } | { flowId: string; promptId?: undefined };

@@ -126,22 +126,27 @@ export function pageOf<T extends { id: string }>(order: ListOrder, rows: T[], fi
   };
 }
 
-/** One page of an entity list in `order`, after the cursor if any, with the total count. */
+/**
+ * One page of an entity list in `order`, after the cursor if any, with the total count. `filter`
+ * narrows both (a search, server/graphql/search.ts); a function, called once per query.
+ */
 export async function paginate<T extends { id: string }>(
   em: EntityManager,
   entity: EntitySchema<T>,
   where: FilterQuery<T>,
   order: ListOrder,
   args: PageArgs,
+  filter?: () => FilterQuery<T>,
 ): Promise<Page<T>> {
   const first = pageSize(args);
   const after = decodeCursor(args.after, order);
   const orderBy = Object.fromEntries([...order.columns.map((c) => [c.name, c.direction]), ['id', order.columns.at(-1)!.direction]]);
-  const rows = await em.find(entity, (after ? { $and: [where, afterCondition(order, after)] } : where) as FilterQuery<T>, {
+  const narrowed = () => (filter ? ({ $and: [where, filter()] } as FilterQuery<T>) : where);
+  const rows = await em.find(entity, (after ? { $and: [narrowed(), afterCondition(order, after)] } : narrowed()) as FilterQuery<T>, {
     orderBy: orderBy as QueryOrderMap<T>,
     limit: first + 1,
   });
-  const totalCount = await em.count(entity, where);
+  const totalCount = await em.count(entity, narrowed());
   return pageOf(order, rows as T[], first, args, totalCount);
 }
 

@@ -6,6 +6,7 @@
  */
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/db/orm.ts';
 import { preparedDb } from '../../server/db/prepared.ts';
 import { accessCache, invalidateAccess } from '../../server/modules/access/invalidation.ts';
 import { buildWorld, createApiKey, type TestKey, type World } from '../fixtures.ts';
@@ -74,17 +75,16 @@ describe('statements per key request', () => {
 
 describe('a write by another process', () => {
   it.skipIf(!!process.env.TEST_DATABASE_URL)('to the SQLite file (the CLI, a sqlite3 shell) reaches the next key request', async () => {
-    const { default: Database } = await import('better-sqlite3');
     const revokedKey = await createApiKey(h, w.owner, w.organizationId, { name: 'Revoked elsewhere', promptIds: [w.promptId] });
     dataOf(await h.gql(CHECK, { p: w.promptId }, { token: revokedKey.secret }));
     // Cached now: the same request reads no table.
     expect(await statementsOfKey(revokedKey)).toEqual([]);
-    // Another connection to the same file, as the admin CLI in its own process would be.
-    const other = new Database(h.orm.config.get('dbName')!);
+    // Another connection to the same file, as the admin CLI in its own process would open.
+    const other = await openDatabase({ dialect: 'sqlite', path: h.orm.config.get('dbName')! });
     try {
-      other.prepare('update api_keys set revoked_at = ? where id = ?').run(Date.now(), revokedKey.id);
+      await other.em.fork().getConnection().execute('update api_keys set revoked_at = ? where id = ?', [Date.now(), revokedKey.id]);
     } finally {
-      other.close();
+      await other.close(true);
     }
     const refused = await h.gql(CHECK, { p: w.promptId }, { token: revokedKey.secret });
     expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

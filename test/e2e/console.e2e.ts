@@ -90,6 +90,8 @@ describe('the console', () => {
     await page.goto(server.origin + '/');
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(page.url()).toContain('/sign-in');
+    // The server answers demoSignIn on this fresh embedded database, so the hint is shown.
+    await page.getByRole('heading', { name: 'Trying PromptGate?' }).waitFor();
     await page.getByText(DEMO.email).waitFor();
     await capture('01-sign-in');
     await page.getByRole('button', { name: 'Fill in the demo account' }).click();
@@ -97,6 +99,13 @@ describe('the console', () => {
     await page.getByRole('heading', { level: 1, name: 'Prompts and flows' }).waitFor();
     await page.getByRole('link', { name: 'Summarize', exact: true }).waitFor();
     await capture('02-prompts-and-flows');
+
+    // The server searches: only the matching prompt is listed, with the number of matches.
+    await page.getByLabel('Search prompts and flows by name').fill('TRANSL');
+    await page.getByText('1 of 1 prompts matching “TRANSL”').waitFor();
+    expect(await page.getByRole('link', { name: 'Summarize', exact: true }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Translate', exact: true }).waitFor();
+    await capture('02-prompts-search');
   });
 
   test('a wrong password shows the server code and message', async () => {
@@ -208,6 +217,10 @@ describe('the console', () => {
     await capture('14-flow-integrate');
 
     await open(`/orgs/${organizationId}/keys`, 'API keys');
+    // The key's runs of the last 14 days, as a sparkline in its row (it ran twice today).
+    await page.getByTestId('key-Partner app').getByRole('img', { name: /^Runs per day of Partner app: [1-9]\d* runs over the last 14 days/ }).waitFor();
+    await page.getByLabel('Search keys by name').fill('partner');
+    await page.getByText('1 of 1 keys matching “partner”').waitFor();
     await page.getByTestId('key-Partner app').getByRole('link', { name: 'Usage' }).click();
     await page.getByRole('heading', { level: 1, name: 'Usage: Partner app' }).waitFor();
     await page.getByText('Runs and failures per day').waitFor();

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  BadUserInputError,
   CheckAccessDocument,
   UnauthenticatedError,
   type ApiKey,
@@ -11,6 +12,7 @@ import {
   type TypedDocumentNode,
 } from '@promptgate/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_OWNER, seedDemo } from '../../server/db/seed.ts';
 import { startSdkServer, type SdkServer } from './server.ts';
 
 let s: SdkServer;
@@ -30,6 +32,16 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 describe('accounts and sessions', () => {
+  it('offers the demo account only while it signs in on the embedded store', async () => {
+    const anonymous = s.client();
+    expect(await anonymous.demoSignIn()).toBeNull();
+    await seedDemo(s.h.orm.em.fork());
+    const demo = await anonymous.demoSignIn();
+    if (s.h.dialect === 'postgresql') return expect(demo).toBeNull();
+    expect(demo).toEqual({ email: DEMO_OWNER.email, password: DEMO_OWNER.password });
+    expect((await anonymous.logIn(demo!)).user.email).toBe(DEMO_OWNER.email);
+  });
+
   it('signs up, logs in, sees itself as the viewer, and logs out', async () => {
     const anonymous = s.client();
     const address = email('ada');
@@ -199,9 +211,50 @@ describe('the console', () => {
       { id: flow.id, name: 'Both', steps: [{ position: 1, prompt: { id: first.id, name: 'First' } }, { position: 2, prompt: { id: second.id, name: 'Second' } }] },
     ]);
   });
+
+  it('searches prompts, flows, keys and the Integrate tab on the server, paging with the search', async () => {
+    const org = await owner.createOrganization({ name: 'Searched' });
+    const wanted = await owner.createPrompt({ organizationId: org.id, name: 'Invoice_total', template: '{{text}}' });
+    await owner.createPrompt({ organizationId: org.id, name: 'InvoiceXtotal', template: '{{text}}' });
+    await owner.createFlow({ organizationId: org.id, name: 'Monthly INVOICE run', steps: [{ promptId: wanted.id }] });
+    for (const name of ['Invoices A', 'invoices B', 'Billing']) await owner.createApiKey({ organizationId: org.id, name });
+
+    expect((await owner.prompts(org.id, { search: 'e_t' })).nodes.map((p) => p.name)).toEqual(['Invoice_total']);
+    expect((await owner.flows(org.id, { search: 'invoice' })).nodes.map((f) => f.name)).toEqual(['Monthly INVOICE run']);
+    const keys = await owner.apiKeys(org.id, { search: 'INVOICES', first: 1 });
+    expect(keys).toMatchObject({ totalCount: 2, hasNextPage: true, nodes: [{ name: 'Invoices A' }] });
+    const rest = await owner.apiKeys(org.id, { search: 'INVOICES', first: 1, after: keys.endCursor });
+    expect(rest).toMatchObject({ totalCount: 2, hasNextPage: false, nodes: [{ name: 'invoices B' }] });
+    const available = await owner.availableApiKeysPage({ promptId: wanted.id }, { search: 'bill' });
+    expect(available).toMatchObject({ totalCount: 1, nodes: [{ name: 'Billing' }] });
+    await expect(owner.prompts(org.id, { search: 'x'.repeat(101) })).rejects.toBeInstanceOf(BadUserInputError);
+  });
 });
 
 describe('runs, usage and the audit log', () => {
+  it('reads a key usage per UTC day in one request, and a page of keys with their runs per day', async () => {
+    const org = await owner.createOrganization({ name: 'Daily' });
+    const prompt = await owner.createPrompt({ organizationId: org.id, name: 'Daily', template: '{{text}}' });
+    const issued = await owner.createApiKey({ organizationId: org.id, name: 'Daily runner' });
+    const before = s.requests.count;
+    await s.client({ apiKey: issued.secret }).runPrompt({ promptId: prompt.id, inputs: { text: 'x' } });
+    await s.client({ apiKey: issued.secret }).runPrompt({ promptId: prompt.id, inputs: { text: 'y' } });
+    expect(s.requests.count - before).toBe(2);
+
+    const today = new Date().toISOString().slice(0, 10);
+    const requests = s.requests.count;
+    const usage = await owner.apiKeyDailyUsage(issued.apiKey.id, { days: 3 });
+    expect(s.requests.count - requests).toBe(1);
+    expect(usage!.usage.runs).toBe(2);
+    expect(usage!.usageByResource).toMatchObject([{ kind: 'PROMPT', prompt: { id: prompt.id }, usage: { runs: 2 } }]);
+    expect(usage!.dailyUsage.map((d) => d.usage.runs)).toEqual([0, 0, 2]);
+    expect(usage!.dailyUsage.at(-1)!.day).toBe(today);
+
+    const keys = await owner.apiKeysWithDailyRuns(org.id, { days: 2, search: 'daily' });
+    expect(keys.nodes).toMatchObject([{ name: 'Daily runner', dailyUsage: [{ usage: { runs: 0 } }, { day: today, usage: { runs: 2 } }] }]);
+    await expect(owner.apiKeyDailyUsage(issued.apiKey.id, { days: 91 })).rejects.toBeInstanceOf(BadUserInputError);
+  });
+
   it('lists runs with filters, reads a key usage and the audit log', async () => {
     const prompt = await owner.createPrompt({ organizationId, name: 'Measured', template: 'M {{text}}' });
     const issued = await owner.createApiKey({ organizationId, name: 'Measured key' });

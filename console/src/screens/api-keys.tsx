@@ -1,11 +1,13 @@
-import type { ApiKey, IssuedApiKey } from '@promptgate/sdk';
+import type { ApiKey, ApiKeyWithDailyRuns, IssuedApiKey } from '@promptgate/sdk';
 import { useId, useState } from 'react';
-import { useDebounced, useSearchList } from '../hooks.ts';
+import { useDebounced, useServerSearchList } from '../hooks.ts';
 import { Link } from '../router.tsx';
+import { Sparkline } from '../sparkline.tsx';
 import { canManageKeys, KEYS_REASON, useClient, useRole } from '../session.tsx';
 import { Dialog, Empty, ErrorBox, formatDate, Loading, PageHeader, SearchBox, SecretReveal, StatusBadge } from '../ui.tsx';
 
-const keyMatches = (key: ApiKey, q: string) => key.name.toLowerCase().includes(q) || key.prefix.toLowerCase().includes(q);
+/** Days of runs each key's sparkline shows. */
+const SPARKLINE_DAYS = 14;
 
 function describeAccess(key: ApiKey): string {
   if (key.access === 'ORGANIZATION') return 'Organization-wide';
@@ -19,7 +21,12 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
   const manage = canManageKeys(role);
   const [search, setSearch] = useState('');
   const query = useDebounced(search);
-  const list = useSearchList<ApiKey>((page) => client.apiKeys(organizationId, page), keyMatches, query, [client, organizationId]);
+  // One request per page: the keys with their runs per day, for the sparklines.
+  const list = useServerSearchList<ApiKeyWithDailyRuns>(
+    (page) => client.apiKeysWithDailyRuns(organizationId, { ...page, days: SPARKLINE_DAYS }),
+    query,
+    [client, organizationId],
+  );
   const [rotating, setRotating] = useState<ApiKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
 
@@ -37,10 +44,10 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
           {KEYS_REASON} Your role here is {role?.toLowerCase() ?? 'unknown'}: you can read the keys and their usage.
         </p>
       ) : null}
-      <SearchBox label="Search keys by name or prefix" value={search} onChange={setSearch} />
+      <SearchBox label="Search keys by name" value={search} onChange={setSearch} />
       <ErrorBox error={list.error} title="Could not load the keys" />
       <p className="muted small" aria-live="polite">
-        {list.totalCount === null ? '' : query ? `${list.items.length} matching among ${list.scanned} of ${list.totalCount} keys` : `${list.items.length} of ${list.totalCount} keys`}
+        {list.totalCount === null ? '' : query ? `${list.items.length} of ${list.totalCount} keys matching “${query}”` : `${list.items.length} of ${list.totalCount} keys`}
       </p>
       {list.items.length ? (
         <div className="table-wrap">
@@ -53,6 +60,7 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
                 <th scope="col">Access</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Last used</th>
+                <th scope="col">Runs, {SPARKLINE_DAYS} days</th>
                 <th scope="col">Actions</th>
               </tr>
             </thead>
@@ -70,6 +78,9 @@ export function ApiKeysScreen({ organizationId }: { organizationId: string }) {
                   <td>{describeAccess(key)}</td>
                   <td>{formatDate(key.expiresAt, 'Never')}</td>
                   <td>{formatDate(key.lastUsedAt, 'Never')}</td>
+                  <td>
+                    <Sparkline days={key.dailyUsage} label={`Runs per day of ${key.name}`} />
+                  </td>
                   <td className="actions-cell">
                     <Link to={`/orgs/${organizationId}/keys/${key.id}/usage`}>Usage</Link>
                     {manage && key.status !== 'REVOKED' ? (

@@ -1,14 +1,12 @@
 import type { ApiKey } from '@promptgate/sdk';
 import { useState } from 'react';
-import { useDebounced, useSearchList } from '../hooks.ts';
+import { useDebounced, useServerSearchList } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import { GRAPHQL_URL, useClient } from '../session.tsx';
 import { CopyButton, SearchBox } from '../ui.tsx';
 import { ResourceList } from './prompts.tsx';
 
 type Target = { kind: 'prompt'; id: string; name: string; variables: string[] } | { kind: 'flow'; id: string; name: string; variables: string[] };
-
-const keyMatches = (key: ApiKey, q: string) => key.name.toLowerCase().includes(q) || key.prefix.toLowerCase().includes(q);
 
 /**
  * The Integrate tab: exactly the keys that may run this prompt or flow (availableApiKeys, the
@@ -19,7 +17,7 @@ export function IntegrateTab({ organizationId, target }: { organizationId: strin
   const [search, setSearch] = useState('');
   const query = useDebounced(search);
   const resource = target.kind === 'prompt' ? { promptId: target.id } : { flowId: target.id };
-  const list = useSearchList<ApiKey>((page) => client.availableApiKeysPage(resource, page), keyMatches, query, [client, target.id]);
+  const list = useServerSearchList<ApiKey>((page) => client.availableApiKeysPage(resource, page), query, [client, target.id]);
   const [open, setOpen] = useState<string | null>(null);
 
   return (
@@ -29,7 +27,7 @@ export function IntegrateTab({ organizationId, target }: { organizationId: strin
         Keys without permission to run this {target.kind} are not listed (nor revoked or expired ones).{' '}
         <Link to={`/orgs/${organizationId}/keys`}>Manage API keys and their permissions</Link>.
       </p>
-      <SearchBox label="Search keys by name or prefix" value={search} onChange={setSearch} />
+      <SearchBox label="Search keys by name" value={search} onChange={setSearch} />
       <ResourceList
         list={list}
         what="keys"

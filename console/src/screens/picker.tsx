@@ -1,6 +1,6 @@
 import type { Flow, Prompt } from '@promptgate/sdk';
 import { useId, useState } from 'react';
-import { useDebounced, useSearchList } from '../hooks.ts';
+import { useDebounced, useServerSearchList } from '../hooks.ts';
 import { useClient } from '../session.tsx';
 import { ResourceList } from './prompts.tsx';
 
@@ -12,11 +12,9 @@ export interface Selection {
 
 export const emptySelection = (): Selection => ({ prompts: {}, flows: {} });
 
-const byName = (item: { name: string }, q: string) => item.name.toLowerCase().includes(q);
-
 /**
- * A searchable, paged picker of prompts and flows. Pages are read from the server as they are
- * needed, so an organization with thousands of prompts costs a page at a time.
+ * A searchable, paged picker of prompts and flows. The server searches and pages, so an
+ * organization with thousands of prompts costs a page at a time.
  */
 export function ResourcePicker({ organizationId, value, onChange }: { organizationId: string; value: Selection; onChange(next: Selection): void }) {
   const client = useClient();
@@ -24,8 +22,8 @@ export function ResourcePicker({ organizationId, value, onChange }: { organizati
   const [search, setSearch] = useState('');
   const query = useDebounced(search);
   const id = useId();
-  const prompts = useSearchList<Prompt>((page) => client.prompts(organizationId, page), byName, kind === 'prompts' ? query : '', [client, organizationId]);
-  const flows = useSearchList<Flow>((page) => client.flows(organizationId, page), byName, kind === 'flows' ? query : '', [client, organizationId]);
+  const prompts = useServerSearchList<Prompt>((page) => client.prompts(organizationId, page), kind === 'prompts' ? query : '', [client, organizationId]);
+  const flows = useServerSearchList<Flow>((page) => client.flows(organizationId, page), kind === 'flows' ? query : '', [client, organizationId]);
 
   const togglePrompt = (p: Prompt) => {
     const prompts = { ...value.prompts };

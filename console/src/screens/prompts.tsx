@@ -1,20 +1,17 @@
 import type { Flow, Prompt } from '@promptgate/sdk';
 import { useState } from 'react';
-import { useDebounced, useSearchList, type SearchList } from '../hooks.ts';
+import { useDebounced, useServerSearchList, type SearchList } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import { useClient } from '../session.tsx';
 import { Empty, ErrorBox, Loading, PageHeader, SearchBox } from '../ui.tsx';
-
-const byName = (item: { name: string; description?: string | null }, q: string) =>
-  item.name.toLowerCase().includes(q) || (item.description ?? '').toLowerCase().includes(q);
 
 /** The organization's prompts and flows, each list searchable. */
 export function PromptsScreen({ organizationId }: { organizationId: string }) {
   const client = useClient();
   const [search, setSearch] = useState('');
   const query = useDebounced(search);
-  const prompts = useSearchList<Prompt>((page) => client.prompts(organizationId, page), byName, query, [client, organizationId]);
-  const flows = useSearchList<Flow>((page) => client.flows(organizationId, page), byName, query, [client, organizationId]);
+  const prompts = useServerSearchList<Prompt>((page) => client.prompts(organizationId, page), query, [client, organizationId]);
+  const flows = useServerSearchList<Flow>((page) => client.flows(organizationId, page), query, [client, organizationId]);
 
   return (
     <>
@@ -77,7 +74,7 @@ export function ResourceList<T extends { id: string }>({
         {list.totalCount === null
           ? ''
           : query
-            ? `${list.items.length} matching “${query}” among ${list.scanned} of ${list.totalCount} ${what}`
+            ? `${list.items.length} of ${list.totalCount} ${what} matching “${query}”`
             : `${list.items.length} of ${list.totalCount} ${what}`}
       </p>
       {list.items.length ? (
@@ -92,7 +89,7 @@ export function ResourceList<T extends { id: string }>({
       {list.loading ? <Loading what={what} /> : null}
       {list.hasMore && !list.loading ? (
         <button type="button" onClick={list.loadMore}>
-          {query ? 'Search further' : `More ${what}`}
+          {query ? `More matching ${what}` : `More ${what}`}
         </button>
       ) : null}
     </>

@@ -1,10 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import { Link, navigate, useLocation } from '../router.tsx';
+import { useAsync } from '../hooks.ts';
 import { useSession } from '../session.tsx';
 import { ErrorBox } from '../ui.tsx';
-
-/** The demo account that `npm start` seeds into a new embedded database (a public password). */
-const DEMO = { email: 'demo@promptgate.local', password: 'promptgate-demo' };
 
 export function SignInScreen({ mode }: { mode: 'sign-in' | 'sign-up' }) {
   const { client, signIn } = useSession();
@@ -16,6 +14,8 @@ export function SignInScreen({ mode }: { mode: 'sign-in' | 'sign-up' }) {
   const [busy, setBusy] = useState(false);
   const ids = { email: useId(), password: useId(), name: useId() };
   const signingUp = mode === 'sign-up';
+  // The server answers the demo account only while it still signs in on a fresh embedded database.
+  const demo = useAsync(() => client.demoSignIn(), [client]).data ?? null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -73,18 +73,18 @@ export function SignInScreen({ mode }: { mode: 'sign-in' | 'sign-up' }) {
           )}
         </p>
       </form>
-      {!signingUp ? (
+      {!signingUp && demo ? (
         <aside className="card demo" aria-labelledby="demo-title">
           <h2 id="demo-title">Trying PromptGate?</h2>
           <p>
-            A new embedded database is seeded with a demo organization. Its owner signs in as <code>{DEMO.email}</code> with the
-            password <code>{DEMO.password}</code> (public: change it for real use).
+            A new embedded database is seeded with a demo organization. Its owner signs in as <code>{demo.email}</code> with the
+            password <code>{demo.password}</code> (public: change it for real use).
           </p>
           <button
             type="button"
             onClick={() => {
-              setEmail(DEMO.email);
-              setPassword(DEMO.password);
+              setEmail(demo.email);
+              setPassword(demo.password);
             }}
           >
             Fill in the demo account

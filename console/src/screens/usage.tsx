@@ -1,5 +1,5 @@
 /** Usage of one key: runs, failures, p95 latency and tokens per day, and the per-resource breakdown. */
-import type { ApiKeyUsage, Usage } from '@promptgate/sdk';
+import type { ApiKeyDailyUsage, Usage } from '@promptgate/sdk';
 import { useEffect, useId, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -8,31 +8,21 @@ import { Link } from '../router.tsx';
 import { useClient } from '../session.tsx';
 import { Empty, ErrorBox, Loading, PageHeader } from '../ui.tsx';
 
-const DAY = 86_400_000;
-
 interface DailyUsage {
   days: number[]; // seconds since the epoch, the start of each UTC day
   perDay: Usage[];
-  whole: ApiKeyUsage;
+  whole: ApiKeyDailyUsage;
 }
 
-/** Fetches the window's figures: one aggregate per day (the server aggregates, in SQL) and the whole window. */
+/** The window's figures in ONE request: the whole, per prompt or flow, and per UTC day (all aggregated in SQL). */
 async function loadUsage(client: ReturnType<typeof useClient>, apiKeyId: string, windowDays: number): Promise<DailyUsage> {
-  const today = Math.floor(Date.now() / DAY) * DAY;
-  const starts = Array.from({ length: windowDays }, (_, i) => today - (windowDays - 1 - i) * DAY);
-  const since = new Date(starts[0]!).toISOString();
-  const whole = await client.apiKeyUsage(apiKeyId, { since });
+  const whole = await client.apiKeyDailyUsage(apiKeyId, { days: windowDays });
   if (!whole) throw new Error(`No key ${apiKeyId}`);
-  const perDay: Usage[] = [];
-  // A few days at a time: the figures come quickly without flooding the server.
-  for (let i = 0; i < starts.length; i += 6) {
-    const batch = starts.slice(i, i + 6);
-    const answers = await Promise.all(
-      batch.map((start) => client.apiKeyUsage(apiKeyId, { since: new Date(start).toISOString(), until: new Date(start + DAY).toISOString() })),
-    );
-    perDay.push(...answers.map((a) => a!.usage));
-  }
-  return { days: starts.map((s) => s / 1000), perDay, whole };
+  return {
+    days: whole.dailyUsage.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000),
+    perDay: whole.dailyUsage.map((d) => d.usage),
+    whole,
+  };
 }
 
 export default function UsageScreen({ organizationId, apiKeyId }: { organizationId: string; apiKeyId: string }) {

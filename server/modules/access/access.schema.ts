@@ -2,6 +2,7 @@ import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { pageArgs } from '../../graphql/pagination.ts';
+import { searchArgs } from '../../graphql/search.ts';
 import { ApiKeyConnectionRef, ApiKeyRef, primeKeys } from '../api-key/api-key.schema.ts';
 import { keyFacts } from '../api-key/api-key.service.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
@@ -42,7 +43,7 @@ builder.queryField('availableApiKeys', (t) =>
   t.field({
     type: ApiKeyConnectionRef,
     description: 'Keys that may run the prompt or the flow (exactly one of the two ids), ordered by name: active keys only.',
-    args: { promptId: t.arg.id(), flowId: t.arg.id(), ...pageArgs },
+    args: { promptId: t.arg.id(), flowId: t.arg.id(), ...pageArgs, ...searchArgs },
     authScopes: (_root, args) => {
       const target = args.promptId ? { promptId: args.promptId } : args.flowId ? { flowId: args.flowId } : null;
       // With no id a signed-in user hears BAD_USER_INPUT from the resolver; a key is refused as always.
@@ -61,7 +62,7 @@ for (const [ref, kind] of [
     t.field({
       type: ApiKeyConnectionRef,
       description: `Keys that may run this ${kind}, ordered by name: the Integrate tab.`,
-      args: pageArgs,
+      args: { ...pageArgs, ...searchArgs },
       authScopes: (resource) => ({ can: { action: 'apiKey:read', target: { organizationId: resource.organization } } }),
       resolve: async (resource, args, ctx) =>
         primeKeys(ctx, await availableApiKeys(ctx.em, { kind, id: resource.id, organizationId: resource.organization }, args, new Date())),

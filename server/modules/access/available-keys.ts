@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from '../../graphql/pagination.ts';
 import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
+import { likePattern } from '../../graphql/search.ts';
 import { promptPage } from './access-index.ts';
 import { availableKeysQuery, type Resource } from './rule.ts';
 
@@ -13,21 +14,29 @@ import { availableKeysQuery, type Resource } from './rule.ts';
  */
 const order = byName('ApiKey');
 
-export async function availableApiKeys(em: EntityManager, resource: Resource, args: PageArgs, now: Date): Promise<Page<ApiKey>> {
+export async function availableApiKeys(
+  em: EntityManager,
+  resource: Resource,
+  args: PageArgs & { search?: string | null },
+  now: Date,
+): Promise<Page<ApiKey>> {
   const first = pageSize(args);
   const decoded = decodeCursor(args.after, order);
   const after = decoded && { name: decoded.values[0] as string, id: decoded.id };
+  const namePattern = likePattern(args.search);
   // One more row than asked tells whether there is a next page.
-  const page = { limit: first + 1, after };
+  const page = { limit: first + 1, after, namePattern };
+  // The access index's walks and maintained counts serve the unfiltered prompt list; a search
+  // (whose count no maintained total knows) goes through the rule's statement, as flows do.
   const { rows, totalCount } =
-    resource.kind === 'prompt'
+    resource.kind === 'prompt' && !namePattern
       ? await promptPage(em, resource, now, page)
       : await flowPage(em, resource, now, page);
   const keys = rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => em.map(ApiKeySchema, row));
   return pageOf(order, keys, first, args, totalCount);
 }
 
-async function flowPage(em: EntityManager, resource: Resource, now: Date, page: { limit: number; after?: { name: string; id: string } }) {
+async function flowPage(em: EntityManager, resource: Resource, now: Date, page: Parameters<typeof availableKeysQuery>[3]) {
   const { sql, params } = availableKeysQuery(em, resource, now, page);
   const rows: Record<string, unknown>[] = await em.getConnection().execute(sql, params);
   return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { KeyFacts } from '../../auth/principal.ts';
 import type { Resource } from '../../authz/permissions.ts';
 import { sqlDate } from '../../db/dialect.ts';
+import { nameLike } from '../../graphql/search.ts';
 
 /**
  * THE access rule (DESIGN.md rule 2), in one place. A key K may run a prompt or flow R if and only
@@ -97,7 +98,7 @@ export function availableKeysQuery(
   em: EntityManager,
   resource: Resource,
   now: Date,
-  page: { limit: number; after?: { name: string; id: string } },
+  page: { limit: number; after?: { name: string; id: string }; namePattern?: string | null },
 ): { sql: string; params: unknown[] } {
   const at = sqlDate(em, now);
   const active = 'k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)';
@@ -125,11 +126,17 @@ export function availableKeysQuery(
     );
     params.push(resource.id, resource.organizationId, at);
   }
+  // A search narrows the eligible keys, so the page and the count both follow it.
+  let eligible = branches.join(' union ');
+  if (page.namePattern) {
+    eligible = `select u.id, u.name from (${eligible}) u where ${nameLike('u.name')}`;
+    params.push(page.namePattern);
+  }
   const keyset = page.after ? 'where e.name > ? or (e.name = ? and e.id > ?)' : '';
   if (page.after) params.push(page.after.name, page.after.name, page.after.id);
   params.push(page.limit);
   // The count rides along in the same statement; the left joins keep it when the page is empty.
-  const sql = `with eligible as (${branches.join(' union ')}),
+  const sql = `with eligible as (${eligible}),
     page as (select e.id, e.name from eligible e ${keyset} order by e.name, e.id limit ?)
     select k.*, c.total_count
     from (select count(*) as total_count from eligible) c

@@ -3,6 +3,7 @@ import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
 import { listBound } from '../../graphql/query-cost.ts';
 import { byName, connectionType, pageArgs, paginate, type Page } from '../../graphql/pagination.ts';
+import { likePattern, nameFilter, searchArgs } from '../../graphql/search.ts';
 import { keyStatus } from '../access/rule.ts';
 import { AuditEventRef } from '../audit/audit.schema.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
@@ -120,10 +121,10 @@ builder.objectField(OrganizationRef, 'apiKeys', (t) =>
   t.field({
     type: ApiKeyConnectionRef,
     description: 'Every key of the organization, active or not, ordered by name.',
-    args: pageArgs,
+    args: { ...pageArgs, ...searchArgs },
     authScopes: (organization) => ({ can: { action: 'apiKey:read', target: { organizationId: organization.id } } }),
     resolve: async (organization, args, ctx) =>
-      primeKeys(ctx, await paginate(ctx.em, ApiKeySchema, { organization: organization.id }, KEY_ORDER, args)),
+      primeKeys(ctx, await paginate(ctx.em, ApiKeySchema, { organization: organization.id }, KEY_ORDER, args, nameFilter(likePattern(args.search)))),
   }),
 );
 

@@ -3,6 +3,7 @@ import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
 import { listBound } from '../../graphql/query-cost.ts';
 import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
+import { likePattern, nameFilter, searchArgs } from '../../graphql/search.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { historicPrompts } from '../prompt/prompt.loaders.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
@@ -66,10 +67,10 @@ builder.objectField(OrganizationRef, 'flows', (t) =>
   t.field({
     type: FlowConnectionRef,
     description: 'Flows ordered by name.',
-    args: pageArgs,
+    args: { ...pageArgs, ...searchArgs },
     authScopes: (organization) => ({ can: { action: 'flow:read', target: { organizationId: organization.id } } }),
     resolve: (organization, args, ctx) =>
-      paginate(ctx.em, FlowSchema, { organization: organization.id }, FLOW_ORDER, args),
+      paginate(ctx.em, FlowSchema, { organization: organization.id }, FLOW_ORDER, args, nameFilter(likePattern(args.search))),
   }),
 );
 

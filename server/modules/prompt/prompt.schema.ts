@@ -2,6 +2,7 @@ import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
 import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
+import { likePattern, nameFilter, searchArgs } from '../../graphql/search.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptSchema, type Prompt } from './prompt.entity.ts';
 import { loadPrompts } from './prompt.loaders.ts';
@@ -43,10 +44,10 @@ builder.objectField(OrganizationRef, 'prompts', (t) =>
   t.field({
     type: PromptConnectionRef,
     description: 'Prompts ordered by name.',
-    args: pageArgs,
+    args: { ...pageArgs, ...searchArgs },
     authScopes: (organization) => ({ can: { action: 'prompt:read', target: { organizationId: organization.id } } }),
     resolve: (organization, args, ctx) =>
-      paginate(ctx.em, PromptSchema, { organization: organization.id }, PROMPT_ORDER, args),
+      paginate(ctx.em, PromptSchema, { organization: organization.id }, PROMPT_ORDER, args, nameFilter(likePattern(args.search))),
   }),
 );
 

@@ -148,7 +148,7 @@ builder.queryField('run', (t) =>
 /** GraphQL's Int is a signed 32-bit integer; a busy key's all-time token count outgrows it. */
 const MAX_INT = 2_147_483_647;
 
-const UsageRef = builder.objectRef<Usage>('ApiKeyUsage').implement({
+export const UsageRef = builder.objectRef<Usage>('ApiKeyUsage').implement({
   fields: (t) => ({
     runs: t.exposeInt('runs'),
     succeeded: t.exposeInt('succeeded'),

@@ -295,6 +295,39 @@ export const rows: Row[] = [
     },
   },
   {
+    field: 'ApiKey.dailyUsage',
+    name: 'apiKey.dailyUsage(another key)',
+    // The same readers as ApiKey.usage: the series is that usage, per day.
+    expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async () => {
+      const usage = await usageOf(runnerKey.id);
+      return {
+        query: 'query($id: ID!) { apiKey(id: $id) { dailyUsage(days: 3) { day usage { runs } } } }',
+        variables: { id: runnerKey.id },
+        ok: (d) => {
+          expect(d.apiKey.dailyUsage).toHaveLength(3);
+          // Every run of the matrix was made today, the window's last day.
+          expect(d.apiKey.dailyUsage.at(-1)).toEqual({ day: new Date().toISOString().slice(0, 10), usage: { runs: usage.runs } });
+        },
+      };
+    },
+  },
+  {
+    field: 'ApiKey.dailyUsage',
+    name: 'viewer.apiKey.dailyUsage',
+    // A key reads its own series; anyone else has no key of its own (viewer.apiKey is null).
+    expect: { anonymous: 'ok', ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: 'ok', otherAdmin: 'ok', member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: async (cell) => {
+      const key = liveKey(cell.caller);
+      if (key) await ownRun(cell);
+      const usage = key ? await usageOf(key.id) : undefined;
+      return {
+        query: '{ viewer { apiKey { id dailyUsage(days: 1) { usage { runs } } } } }',
+        ok: (d) => expect(d.viewer.apiKey).toEqual(key ? { id: key.id, dailyUsage: [{ usage: { runs: usage!.runs } }] } : null),
+      };
+    },
+  },
+  {
     field: 'ApiKey.usageByResource',
     name: 'apiKey.usageByResource(another key)',
     expect: { anonymous: U, ...DEAD, orgKey: F, promptKey: F, flowKey: F, outsider: NF, otherAdmin: NF, member: 'ok', admin: 'ok', owner: 'ok' },

@@ -31,6 +31,17 @@ export const rows: Row[] = [
     }),
   },
   {
+    field: 'Query.demoSignIn',
+    name: 'demoSignIn',
+    // Open to everyone (a sign-in screen asks it before anyone signs in); the matrix's world has
+    // no demo owner, so it answers null (test/api/demo-sign-in.test.ts covers the answers).
+    expect: { anonymous: 'ok', ...DEAD, orgKey: 'ok', promptKey: 'ok', flowKey: 'ok', outsider: 'ok', otherAdmin: 'ok', member: 'ok', admin: 'ok', owner: 'ok' },
+    prepare: () => ({
+      query: '{ demoSignIn { email password } }',
+      ok: (d) => expect(d.demoSignIn).toBeNull(),
+    }),
+  },
+  {
     field: 'Viewer.apiKey',
     name: 'viewer.apiKey',
     // A key sees itself (rule 3), and its own organization through it.
