@@ -6,7 +6,7 @@
  * shows the server's code. Photographed and checked with axe-core.
  */
 import { createClient, type PromptGateClient } from '@promptgate/sdk';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser, screenshot, seriousViolations } from './browser.ts';
 import { buildConsole, startServer, type RunningServer } from './server.ts';
@@ -115,6 +115,29 @@ describe('the preview of a permission change', () => {
     expect(await preview.getByTestId('refused-runs').getAttribute('class')).not.toContain('warning');
     await page.getByRole('button', { name: 'Remove prompt Summarize' }).click();
     await preview.getByText('Saving would refuse 3 runs the key made in the last 7 days.').waitFor();
+  });
+
+  test('an answer to an older selection is never shown, even when it arrives last', async () => {
+    const preview = page.getByTestId('permission-preview');
+    const asksWithSummarize = (request: Request) => {
+      const body = request.postDataJSON() as { query?: string; variables?: { input?: { promptIds?: string[] } } } | null;
+      return Boolean(body?.query?.includes('previewApiKeyPermissions') && body.variables?.input?.promptIds?.includes(summarizeId));
+    };
+    // The server's answer for "Summarize and Translate" is held back two seconds on its way to the page.
+    await page.route('**/graphql', async (route) => {
+      if (asksWithSummarize(route.request())) await new Promise((resolve) => setTimeout(resolve, 2000));
+      await route.continue();
+    });
+    const slow = page.waitForResponse((response) => asksWithSummarize(response.request()));
+    await page.getByRole('checkbox', { name: 'Summarize' }).check();
+    await page.waitForRequest(asksWithSummarize);
+    await page.getByRole('button', { name: 'Remove prompt Summarize' }).click();
+    await preview.getByText('Saving would refuse 3 runs the key made in the last 7 days.').waitFor();
+    await slow;
+    await page.waitForTimeout(300);
+    expect(await preview.getByTestId('refused-runs').textContent()).toBe('Saving would refuse 3 runs the key made in the last 7 days.');
+    expect(await preview.getByTestId('preview-lost').textContent()).toBe('Summarize');
+    await page.unrouteAll();
   });
 
   test('saving applies the change at once: the key is refused Summarize and runs Translate', async () => {
