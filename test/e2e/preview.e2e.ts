@@ -140,6 +140,18 @@ describe('the preview of a permission change', () => {
     await page.unrouteAll();
   });
 
+  test("a flow's grant covers its steps: Summarize reached through the flow is no loss", async () => {
+    const preview = page.getByTestId('permission-preview');
+    await page.getByRole('button', { name: 'Flows', exact: true }).click();
+    await page.getByRole('checkbox', { name: /Summarize, then translate/ }).check();
+    await preview.getByText("Saving refuses none of the key's runs of the last 7 days.").waitFor();
+    expect(await preview.getByTestId('preview-gained').textContent()).toBe('Translate, Summarize, then translate (flow)');
+    expect(await preview.getByTestId('preview-lost').textContent()).toBe('nothing');
+    await capture('preview-03-flow-covers');
+    await page.getByRole('button', { name: 'Remove flow Summarize, then translate' }).click();
+    await preview.getByText('Saving would refuse 3 runs the key made in the last 7 days.').waitFor();
+  });
+
   test('saving applies the change at once: the key is refused Summarize and runs Translate', async () => {
     await page.getByRole('button', { name: 'Save permissions' }).click();
     await page.getByText(/Saved: “Partner app” is now limited/).waitFor();
