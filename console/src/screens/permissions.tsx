@@ -5,6 +5,7 @@ import { Link } from '../router.tsx';
 import { canManageKeys, KEYS_REASON, useClient, useRole } from '../session.tsx';
 import { ErrorBox, Loading, PageHeader } from '../ui.tsx';
 import { AccessChoice } from './create-key.tsx';
+import { PermissionPreview } from './permission-preview.tsx';
 import { emptySelection, ResourcePicker, type Selection } from './picker.tsx';
 
 function selectionOf(key: ApiKeyWithGrants): Selection {
@@ -85,6 +86,7 @@ export function PermissionsScreen({ organizationId, apiKeyId }: { organizationId
               <p className="muted">No change.</p>
             )}
           </section>
+          <PermissionPreview apiKeyId={k.id} pending={{ access, promptIds: Object.keys(selection.prompts), flowIds: Object.keys(selection.flows) }} />
           <ErrorBox error={error} title="Could not save the permissions" />
           {saved ? (
             <p role="status" className="success">
