@@ -75,7 +75,7 @@ export function PermissionsScreen({ organizationId, apiKeyId }: { organizationId
           <AccessChoice value={access} onChange={setAccess} />
           {access === 'SPECIFIC' ? <ResourcePicker organizationId={organizationId} value={selection} onChange={setSelection} /> : null}
           <section aria-labelledby="effect-title" className="effect">
-            <h2 id="effect-title">Effect of saving</h2>
+            <h2 id="effect-title">Changes to the grants</h2>
             {changes.length ? (
               <ul>
                 {changes.map((c) => (
@@ -104,7 +104,7 @@ export function PermissionsScreen({ organizationId, apiKeyId }: { organizationId
   );
 }
 
-/** What a save would change, in words (the server applies it at once). */
+/** The grants a save would change, in words (the server applies it at once; the preview below says what that changes in effect). */
 function describeChange(fromAccess: string, from: Selection, toAccess: string, to: Selection): string[] {
   if (fromAccess !== toAccess) {
     if (toAccess === 'ORGANIZATION') return ['The key will reach every prompt and flow of the organization, present and future.'];
