@@ -58,7 +58,7 @@ export type App = YogaServerInstance<Record<string, never>, Context>;
 export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxDirectives: 20 };
 
 /** GraphiQL's page: served from this process, no script or style is fetched from anywhere else. */
-const GRAPHIQL_OPTIONS = {
+export const GRAPHIQL_OPTIONS = {
   title: 'PromptGate',
   defaultQuery: EXAMPLE_OPERATION,
   // Ready to fill: paste a session token or key secret after "Bearer ". Empty, it is anonymous.
