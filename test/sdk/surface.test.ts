@@ -26,6 +26,8 @@ describe('the client', () => {
       'webhooks', 'createWebhook', 'updateWebhook', 'deleteWebhook', 'testWebhook', 'webhookDeliveries',
       // Permission insight: what a key can run, its grants with their use, a change previewed.
       'runnablePrompts', 'iterateRunnablePrompts', 'runnableFlows', 'iterateRunnableFlows', 'apiKeyGrants', 'previewApiKeyPermissions',
+      // The console's sign-in hint, sparklines and usage charts.
+      'demoSignIn', 'apiKeysWithDailyRuns', 'apiKeyDailyUsage',
     ];
     expect(methods.sort()).toEqual(required.sort());
   });
