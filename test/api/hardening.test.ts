@@ -374,8 +374,21 @@ describe('health and GraphiQL', () => {
       const response = await h.app.fetch(`${URL_BASE}/graphql`, { headers: { accept: 'text/html' } });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-      html = await response.text();
-      const match = /renderYogaGraphiQL\(\s*window\.document\.querySelector\(['"]#root['"]\),\s*(\{[\s\S]*\})\s*,?\s*\);\s*<\/script>/.exec(html);
+      const shell = await response.text();
+      // The page as the browser puts it together: the shell and the files it loads from this server
+      // (http/graphiql-page.ts serves the scripts and styles as content-hashed files).
+      const assets = [...shell.matchAll(/\b(?:src|href)=["']?(\/graphql\/assets\/[^"'\s>]+)/g)].map((found) => found[1]!);
+      expect(assets.length).toBeGreaterThan(0);
+      const files = await Promise.all(
+        assets.map(async (path) => {
+          const asset = await h.app.fetch(`${URL_BASE}${path}`);
+          expect(asset.status, path).toBe(200);
+          return asset.text();
+        }),
+      );
+      html = [shell, ...files].join('\n');
+      const render = /renderYogaGraphiQL\(\s*window\.document\.querySelector\(['"]#root['"]\),\s*(\{[\s\S]*\})\s*,?\s*\);?\s*(?:<\/script>)?\s*$/;
+      const match = files.map((file) => render.exec(file)).find(Boolean) ?? null;
       expect(match, 'GraphiQL is rendered with a JSON configuration').not.toBeNull();
       config = JSON.parse(match![1]!);
     });
