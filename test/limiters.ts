@@ -3,6 +3,15 @@ import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../server
 import { buildWorld, type World } from './fixtures.ts';
 import { startHarness, type Harness } from './harness.ts';
 
+/**
+ * Rate limits count whole minutes: waits, when the current minute has less than 10 s left, for the
+ * next one to begin, so that every request of a test falls in one window.
+ */
+export async function startOfMinute(): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+}
+
 /** The key rate limiters to test: the per-process one always, the shared (Redis) one when REDIS_URL is set, as in CI. */
 export function limitersUnderTest(limit: number): [string, () => RateLimiter][] {
   const limiters: [string, () => RateLimiter][] = [['in memory', () => memoryRateLimiter(limit)]];

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorld, countRows, type World } from '../fixtures.ts';
 import { codeOf, dataOf, startHarness, type GraphQLResponse, type Harness } from '../harness.ts';
+import { startOfMinute } from '../limiters.ts';
 import { startServerProcess, type ServerProcess } from '../server-process.ts';
 
 const CREATE = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }';
@@ -102,8 +103,7 @@ describe('allowed networks behind TRUST_PROXY', () => {
 
 describe.skipIf(!sharedCounter)('a key’s rate limit across two replicas (PostgreSQL + Redis)', () => {
   it('is one count: the replicas together let the key make rateLimitPerMinute requests a minute', async () => {
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    await startOfMinute();
     const key = await keyFrom({ rateLimitPerMinute: 6 });
     for (let i = 0; i < 6; i++) expect(codeOf((await call(i % 2 ? proxied : direct, VIEWER, key.secret)).body)).toBeUndefined();
     for (const server of [direct, proxied]) {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthEnd, quotaThresholdCrossed } from '../../server/modules/run/quota.ts';
 import { buildWorld, countRows, createPrompt, type World } from '../fixtures.ts';
 import { codeOf, dataOf, startHarness, type GraphQLResponse, type Harness } from '../harness.ts';
-import { limitedWorld, limitersUnderTest } from '../limiters.ts';
+import { limitedWorld, limitersUnderTest, startOfMinute } from '../limiters.ts';
 import { startModelServer, type ModelServer } from '../model-server.ts';
 
 const CREATE = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id rateLimitPerMinute monthlyRunQuota monthlyTokenQuota allowedCidrs } } }';
@@ -42,11 +42,6 @@ async function post(h: Harness, query: string, variables: Record<string, unknown
 const runInput = (w: World, promptId = w.promptId) => ({ input: { promptId, inputs: { text: 't' } } });
 
 /** Waits, if needed, so that what follows starts well inside one minute (the rate limit's window). */
-async function startOfMinute(): Promise<void> {
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
-}
-
 describe('managing a key’s limits', () => {
   let h: Harness;
   let w: World;

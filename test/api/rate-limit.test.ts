@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { redisRateLimiter } from '../../server/http/rate-limit.ts';
 import { createLogger } from '../../server/logger.ts';
 import { codeOf, startHarness } from '../harness.ts';
-import { limitedWorld, limitersUnderTest } from '../limiters.ts';
+import { limitedWorld, limitersUnderTest, startOfMinute } from '../limiters.ts';
 import { buildWorld, createApiKey } from '../fixtures.ts';
 
 const LIMIT = 5;
@@ -19,8 +19,7 @@ describe.each(limiters)('rate limit per API key, counted %s', (_name, makeLimite
     const other = await createApiKey(h, w.owner, w.organizationId);
     const ask = (token: string) => h.gql('{ viewer { apiKey { id } user { id } } }', {}, { token });
     // Windows are whole minutes: start well inside one so all the requests below share it.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    await startOfMinute();
     for (let i = 0; i < LIMIT; i++) expect(codeOf(await ask(key.secret))).toBeUndefined();
     const refused = await ask(key.secret);
     expect(codeOf(refused)).toBe('RATE_LIMITED');

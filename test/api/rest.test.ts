@@ -3,7 +3,7 @@ import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { changedBehindTheApp, buildWorld, countRows, createApiKey, createFlow, createPrompt, missingId, type TestKey, type World } from '../fixtures.ts';
 import { codeOf, dataOf, startHarness, type Harness } from '../harness.ts';
 import { startModelServer, type ModelServer } from '../model-server.ts';
-import { limitedWorld, limitersUnderTest } from '../limiters.ts';
+import { limitedWorld, limitersUnderTest, startOfMinute } from '../limiters.ts';
 import { rest, type RestAnswer } from '../rest.ts';
 
 /**
@@ -219,8 +219,7 @@ describe.each(limitersUnderTest(LIMIT))('rate limits, %s', (_name, makeLimiter) 
 
   it('counts each call against the key’s limit shared with GraphQL, and answers 429 with Retry-After, running nothing', async () => {
     const { h: lh, w: lw } = limited;
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    await startOfMinute();
     const key = await createApiKey(lh, lw.owner, lw.organizationId, { name: 'Busy', promptIds: [lw.promptId] });
     const run = `mutation($id: ID!) { runPrompt(input: { promptId: $id, inputs: { text: "t" } }) { id } }`;
     const restRun = () => rest(lh, '/v1/generate', generateBody(lw.promptId), { token: key.secret });
@@ -245,8 +244,7 @@ describe('key guardrails through REST, as through GraphQL', () => {
     dataOf(await h.gql('mutation($input: UpdateApiKeyLimitsInput!) { updateApiKeyLimits(input: $input) { id } }', { input: { apiKeyId: key.id, ...limits } }, { token: w.admin.token }));
 
   it('holds a key to its own rate limit: 429, reason RATE_LIMIT, Retry-After, nothing run', async () => {
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    await startOfMinute();
     const key = await createApiKey(h, w.owner, w.organizationId, { name: 'Own limit', promptIds: [w.promptId] });
     await setLimits(key, { rateLimitPerMinute: 2 });
     for (let i = 0; i < 2; i++) expect((await generate(key.secret, w.promptId)).status).toBe(200);
