@@ -59,6 +59,8 @@ const settings = {
   profile: process.env.BENCH_PROFILE === '1',
   /** Sampling interval of the CPU profiler, microseconds. */
   profileIntervalUs: intSetting('BENCH_PROFILE_INTERVAL_US', 500, 50, 10_000),
+  /** Which load rows to profile, by key (typename, checkAccess, viewer, runPrompt, rare, popular, runnablePrompts). */
+  profileRows: (process.env.BENCH_PROFILE_ROWS ?? 'checkAccess,runPrompt').split(',').map((row) => row.trim()).filter(Boolean),
   json: process.env.BENCH_JSON || undefined,
 };
 
@@ -334,8 +336,9 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
     if (settings.profile) {
       const files: string[] = [];
       mkdirSync(profileDir, { recursive: true });
-      for (const key of ['checkAccess', 'runPrompt']) {
-        const spec = specs.get(key)!;
+      for (const key of settings.profileRows) {
+        const spec = specs.get(key);
+        if (!spec) throw new Error(`BENCH_PROFILE_ROWS: no row "${key}" (rows: ${[...specs.keys()].join(', ')})`);
         const path = join(profileDir, `${store}-${settings.scale}-${key}.cpuprofile`);
         await app.ask({ type: 'profile-start', intervalUs: settings.profileIntervalUs });
         const result = await run(spec);

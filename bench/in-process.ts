@@ -1,0 +1,75 @@
+/**
+ * One path of the app through `app.fetch`, in this process, no socket: CPU µs per request for a
+ * quick before/after while working on a hot path (the full comparison with C is bench/compare.ts).
+ *
+ *   node --import tsx bench/in-process.ts [row …]     rows: typename checkAccess viewer runPrompt rare popular runnable
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/in-process.ts
+ *
+ * BENCH_REQUESTS (default 3000) requests per row, 10 at a time, after 500 not counted.
+ * BENCH_PROFILE=1 writes each row's CPU profile (the counted requests only) to
+ * bench/profiles/in-process-<row>.cpuprofile; bench/profile-summary.ts summarises it.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { createLogger } from '../server/logger.ts';
+import { createApp } from '../server/yoga.ts';
+import { openBenchDatabase } from './db.ts';
+import { seedBenchData } from './seed.ts';
+
+const requests = Number(process.env.BENCH_REQUESTS ?? 3000);
+const concurrency = 10;
+const db = await openBenchDatabase(process.env.BENCH_DATABASE_URL);
+try {
+  const seed = await seedBenchData(db.orm);
+  const app = createApp({ orm: db.orm, config: { sessionTtlSeconds: 3600, modelTimeoutMs: 5000 }, logger: createLogger('error', () => undefined) });
+  const key = seed.keys.viaFlow;
+  const rows: Record<string, { query: string; variables?: object; token?: string }> = {
+    typename: { query: '{ __typename }' },
+    checkAccess: { query: 'query Check($promptId: ID!) { checkAccess(promptId: $promptId) { allowed reason } }', variables: { promptId: key.promptId }, token: key.secret },
+    viewer: { query: '{ viewer { apiKey { id access status } } }', token: key.secret },
+    runPrompt: { query: 'mutation Run($input: RunPromptInput!) { runPrompt(input: $input) { status } }', variables: { input: { promptId: key.promptId, inputs: { question: 'Why is the sky blue?' } } }, token: key.secret },
+    rare: { query: 'query Available($promptId: ID!) { availableApiKeys(promptId: $promptId, first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { id name access status } } }', variables: { promptId: seed.rarePromptId }, token: seed.sessionToken },
+    popular: { query: 'query Available($promptId: ID!) { availableApiKeys(promptId: $promptId, first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { id name access status } } }', variables: { promptId: seed.popularPromptId }, token: seed.sessionToken },
+    runnable: { query: 'query Runnable($id: ID!) { apiKey(id: $id) { runnablePrompts(first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { prompt { id name } via { kind flow { id } } } } } }', variables: { id: seed.insight.key.id }, token: seed.insight.key.secret },
+  };
+  const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(rows);
+  for (const name of chosen) {
+    const row = rows[name];
+    if (!row) throw new Error(`no row ${name}`);
+    const body = JSON.stringify({ query: row.query, variables: row.variables });
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    if (row.token) headers.authorization = `Bearer ${row.token}`;
+    const one = async () => {
+      const response = await app.fetch('http://localhost/graphql', { method: 'POST', headers, body });
+      const text = await response.text();
+      if (response.status !== 200 || text.includes('"errors"')) throw new Error(`${name}: ${response.status} ${text.slice(0, 300)}`);
+    };
+    const drive = async (n: number) => {
+      let left = n;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (left-- > 0) await one();
+      }));
+    };
+    await drive(500);
+    const session = process.env.BENCH_PROFILE === '1' ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+    }
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    await drive(requests);
+    const used = process.cpuUsage(cpu);
+    const wall = performance.now() - started;
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(new URL(`profiles/in-process-${name}.cpuprofile`, import.meta.url), JSON.stringify(profile));
+      session.disconnect();
+    }
+    console.log(`${name.padEnd(12)} ${((used.user + used.system) / requests).toFixed(0).padStart(6)} µs CPU/req  ${(requests / (wall / 1000)).toFixed(0).padStart(6)} req/s`);
+  }
+} finally {
+  await db.close();
+}
