@@ -6,6 +6,7 @@ import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { accessCache } from './invalidation.ts';
+import { firstGrantSql } from './paths.ts';
 import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type Resource } from './rule.ts';
 
 /**
@@ -16,7 +17,11 @@ import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type 
  * which still decides with the request's `now`.
  */
 const RESOURCE_AND_GRANT = {
-  prompt: statement('prompt_and_grant', `select r.*, case when ${GRANTED_SQL.prompt} then 1 else 0 end as granted from prompts r where r.id = ? and r.deleted_at is null`),
+  // For a prompt also the key's first grant covering it (paths.ts), which a run of it records.
+  prompt: statement(
+    'prompt_and_grant',
+    `select r.*, case when ${GRANTED_SQL.prompt} then 1 else 0 end as granted, ${firstGrantSql('r.id')} as first_grant from prompts r where r.id = ? and r.deleted_at is null`,
+  ),
   flow: statement('flow_and_grant', `select r.*, case when ${GRANTED_SQL.flow} then 1 else 0 end as granted from flows r where r.id = ? and r.deleted_at is null`),
 };
 
@@ -24,6 +29,8 @@ type Kind = Resource['kind'];
 interface Found {
   entity: Prompt | Flow | null;
   granted: boolean;
+  /** For a prompt: the key's first grant covering it (paths.ts firstGrantSql); null otherwise. */
+  firstGrant: string | null;
 }
 
 /** One read per resource per request: checks and resolvers of the same request share it. */
@@ -54,13 +61,13 @@ async function readResource(ctx: Context, keyId: string, kind: Kind, id: string)
   let entry = cache.resource(keyId, kind, id);
   if (!entry) {
     const generation = cache.generation;
-    const params = kind === 'prompt' ? [keyId, keyId, id] : [keyId, id];
+    const params = kind === 'prompt' ? [keyId, keyId, keyId, keyId, id] : [keyId, id];
     const raw = await (await preparedDb(ctx.em)).get(RESOURCE_AND_GRANT[kind], params);
     if (raw) {
-      const { granted, ...row } = raw;
-      entry = { row, granted: Number(granted) === 1 };
+      const { granted, first_grant: firstGrant, ...row } = raw;
+      entry = { row, granted: Number(granted) === 1, firstGrant: (firstGrant as string | null | undefined) ?? null };
     } else {
-      entry = { row: null, granted: false };
+      entry = { row: null, granted: false, firstGrant: null };
     }
     cache.storeResource(keyId, kind, id, entry, generation);
   }
@@ -75,7 +82,13 @@ async function readResource(ctx: Context, keyId: string, kind: Kind, id: string)
       FlowRef.getDataloader(ctx).prime(id, entity as Flow);
     }
   }
-  return { entity, granted: entry.granted };
+  return { entity, granted: entry.granted, firstGrant: entry.firstGrant };
+}
+
+/** The calling key's first grant covering a prompt (what its run records, paths.ts pathForRun); null for a caller that is not a key. */
+export async function firstGrantOfCaller(ctx: Context, promptId: string): Promise<string | null> {
+  const found = resourceForKey(ctx, 'prompt', promptId);
+  return found ? (await found).firstGrant : null;
 }
 
 /**
