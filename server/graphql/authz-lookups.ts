@@ -19,8 +19,8 @@ export function authzLookups(ctx: Context): AuthzLookups {
   return {
     organization: (id) => OrganizationRef.getDataloader(ctx).load(id),
     // A key reads the row and its grant bit together (key-path.ts); the decision below reuses it.
-    prompt: async (id) => (await resourceForKey(ctx, 'prompt', id))?.entity ?? PromptRef.getDataloader(ctx).load(id),
-    flow: async (id) => (await resourceForKey(ctx, 'flow', id))?.entity ?? FlowRef.getDataloader(ctx).load(id),
+    prompt: async (id) => (await resourceForKey(ctx, 'prompt', id))?.ref ?? PromptRef.getDataloader(ctx).load(id),
+    flow: async (id) => (await resourceForKey(ctx, 'flow', id))?.ref ?? FlowRef.getDataloader(ctx).load(id),
     run: (id) => RunRef.getDataloader(ctx).load(id),
     apiKey: (id) => ApiKeyRef.getDataloader(ctx).load(id),
     role: (organizationId, userId) => membershipLoaders(ctx).role.load(`${organizationId}:${userId}`),

@@ -1,18 +1,16 @@
 import type { Context } from '../../context.ts';
 import { accessDecisions } from '../../metrics.ts';
-import { preparedDb, statement } from '../../db/prepared.ts';
+import { preparedDb, statement, type Row } from '../../db/prepared.ts';
 import { FlowSchema, type Flow } from '../flow/flow.entity.ts';
-import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
-import { PromptRef } from '../prompt/prompt.schema.ts';
 import { accessCache } from './invalidation.ts';
 import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type Resource } from './rule.ts';
 
 /**
  * The hot path of a key asking for one prompt or flow by id (checkAccess, runPrompt, runFlow,
  * prompt(id)): the live row and whether the key's grants cover it, in ONE prepared statement (or
- * from the key cache), instead of a loader read plus a grant query through the ORM. The row primes
- * the request's loader, so nothing is read twice; the grant bit feeds the access rule (rule.ts),
+ * from the key cache), instead of a loader read plus a grant query through the ORM. The prompt and
+ * flow loaders take the row from here (entitiesReadForKey), so nothing is read twice; the grant bit feeds the access rule (rule.ts),
  * which still decides with the request's `now`.
  */
 const RESOURCE_AND_GRANT = {
@@ -21,15 +19,24 @@ const RESOURCE_AND_GRANT = {
 };
 
 type Kind = Resource['kind'];
-interface Found {
-  entity: Prompt | Flow | null;
+
+/** What the hot path read: the live row (null when there is none) and whether the key's grants cover it. */
+export interface Found {
+  /** The row's id and organization, all that authorization and the access rule need of it. */
+  ref: { id: string; organization: string } | null;
   granted: boolean;
 }
 
-/** One read per resource per request: checks and resolvers of the same request share it. */
-const perRequest = new WeakMap<object, Map<string, Promise<Found>>>();
+interface Read extends Found {
+  row: Row | null;
+  /** Made from the row when a field first needs the entity, then shared by the request. */
+  entity?: Prompt | Flow | null;
+}
 
-function requestMap(ctx: Context): Map<string, Promise<Found>> {
+/** One read per resource per request: checks and resolvers of the same request share it. */
+const perRequest = new WeakMap<object, Map<string, Promise<Read>>>();
+
+function requestMap(ctx: Context): Map<string, Promise<Read>> {
   // Keyed by the request's EntityManager: yoga copies the context object, the em stays the same.
   let map = perRequest.get(ctx.em);
   if (!map) perRequest.set(ctx.em, (map = new Map()));
@@ -49,7 +56,7 @@ export function resourceForKey(ctx: Context, kind: Kind, id: string): Promise<Fo
   return found;
 }
 
-async function readResource(ctx: Context, keyId: string, kind: Kind, id: string): Promise<Found> {
+async function readResource(ctx: Context, keyId: string, kind: Kind, id: string): Promise<Read> {
   const cache = accessCache(ctx.em);
   let entry = cache.resource(keyId, kind, id);
   if (!entry) {
@@ -64,18 +71,31 @@ async function readResource(ctx: Context, keyId: string, kind: Kind, id: string)
     }
     cache.storeResource(keyId, kind, id, entry, generation);
   }
-  let entity: Prompt | Flow | null = null;
-  if (entry.row) {
-    // A copy: the identity map must never share an object with the cache.
-    if (kind === 'prompt') {
-      entity = ctx.em.map(PromptSchema, { ...entry.row });
-      PromptRef.getDataloader(ctx).prime(id, entity as Prompt);
-    } else {
-      entity = ctx.em.map(FlowSchema, { ...entry.row });
-      FlowRef.getDataloader(ctx).prime(id, entity as Flow);
-    }
-  }
-  return { entity, granted: entry.granted };
+  const row = entry.row;
+  return { row, granted: entry.granted, ref: row && { id: row.id as string, organization: row.organization_id as string } };
+}
+
+/**
+ * The prompt and flow loaders' reads, minus the rows this request's key path already read: such a
+ * row becomes an entity only when a field asks for it (checkAccess never does), and is not read
+ * again.
+ */
+export async function loadSkippingKeyPathRows<T extends Prompt | Flow>(ctx: Context, kind: Kind, ids: readonly string[], load: (ids: string[]) => Promise<(T | null)[]>): Promise<(T | null)[]> {
+  const map = ctx.principal.kind === 'apiKey' ? perRequest.get(ctx.em) : undefined;
+  const reads = map ? ids.map((id) => map.get(`${kind}:${id}`)) : [];
+  if (!reads.some(Boolean)) return load([...ids]);
+  const others = ids.filter((_, index) => !reads[index]);
+  const loaded = others.length ? await load(others) : [];
+  return Promise.all(
+    ids.map(async (id, index) => {
+      const pending = reads[index];
+      if (!pending) return loaded[others.indexOf(id)] ?? null;
+      const read = await pending;
+      // A copy: the identity map must never share an object with the cache.
+      read.entity ??= read.row ? (kind === 'prompt' ? ctx.em.map(PromptSchema, { ...read.row }) : ctx.em.map(FlowSchema, { ...read.row })) : null;
+      return read.entity as T | null;
+    }),
+  );
 }
 
 /**
