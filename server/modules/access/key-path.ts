@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type { Context } from '../../context.ts';
 import { accessDecisions } from '../../metrics.ts';
 import { preparedDb, statement, type Row } from '../../db/prepared.ts';
@@ -57,22 +58,48 @@ export function resourceForKey(ctx: Context, kind: Kind, id: string): Promise<Fo
 }
 
 async function readResource(ctx: Context, keyId: string, kind: Kind, id: string): Promise<Read> {
-  const cache = accessCache(ctx.em);
-  let entry = cache.resource(keyId, kind, id);
-  if (!entry) {
-    const generation = cache.generation;
-    const params = kind === 'prompt' ? [keyId, keyId, id] : [keyId, id];
-    const raw = await (await preparedDb(ctx.em)).get(RESOURCE_AND_GRANT[kind], params);
-    if (raw) {
-      const { granted, ...row } = raw;
-      entry = { row, granted: Number(granted) === 1 };
-    } else {
-      entry = { row: null, granted: false };
-    }
-    cache.storeResource(keyId, kind, id, entry, generation);
-  }
+  const entry = accessCache(ctx.em).resource(keyId, kind, id) ?? (await missLoader(ctx, keyId, kind).load(id));
   const row = entry.row;
   return { row, granted: entry.granted, ref: row && { id: row.id as string, organization: row.organization_id as string } };
+}
+
+interface Entry {
+  row: Row | null;
+  granted: boolean;
+}
+
+/** What the key cache did not have, read in batches: a list's checks (a key reading 20 prompts) are one statement. */
+const missLoaders = new WeakMap<object, Map<Kind, DataLoader<string, Entry>>>();
+
+function missLoader(ctx: Context, keyId: string, kind: Kind): DataLoader<string, Entry> {
+  let byKind = missLoaders.get(ctx.em);
+  if (!byKind) missLoaders.set(ctx.em, (byKind = new Map()));
+  let loader = byKind.get(kind);
+  if (!loader) byKind.set(kind, (loader = new DataLoader((ids) => readEntries(ctx, keyId, kind, ids), { cache: false })));
+  return loader;
+}
+
+async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonly string[]): Promise<Entry[]> {
+  const cache = accessCache(ctx.em);
+  const generation = cache.generation;
+  const keyParams = kind === 'prompt' ? [keyId, keyId] : [keyId];
+  // One id (a request naming one prompt) is the hot path: its statement is prepared once. A list's
+  // batch has a text per length, so it goes through the ORM's connection.
+  const rows: Row[] =
+    ids.length === 1
+      ? [await (await preparedDb(ctx.em)).get(RESOURCE_AND_GRANT[kind], [...keyParams, ids[0]])].filter((row): row is Row => row !== undefined)
+      : await ctx.em.getConnection().execute(resourcesAndGrantSql(kind, ids.length), [...keyParams, ...ids]);
+  const byId = new Map(rows.map(({ granted, ...row }) => [row.id as string, { row, granted: Number(granted) === 1 }]));
+  return ids.map((id) => {
+    const entry = byId.get(id) ?? { row: null, granted: false };
+    cache.storeResource(keyId, kind, id, entry, generation);
+    return entry;
+  });
+}
+
+function resourcesAndGrantSql(kind: Kind, count: number): string {
+  const table = kind === 'prompt' ? 'prompts' : 'flows';
+  return `select r.*, case when ${GRANTED_SQL[kind]} then 1 else 0 end as granted from ${table} r where r.id in (${new Array(count).fill('?').join(', ')}) and r.deleted_at is null`;
 }
 
 /**
