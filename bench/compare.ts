@@ -59,6 +59,8 @@ const settings = {
   profile: process.env.BENCH_PROFILE === '1',
   /** Sampling interval of the CPU profiler, microseconds. */
   profileIntervalUs: intSetting('BENCH_PROFILE_INTERVAL_US', 500, 50, 10_000),
+  /** Processes of the `WORKERS` row (node:cluster); 1 leaves the row out. */
+  workers: intSetting('BENCH_WORKERS', 2, 1, 16),
   /** Which load rows to profile, by key (typename, checkAccess, viewer, runPrompt, rare, popular, runnablePrompts). */
   profileRows: (process.env.BENCH_PROFILE_ROWS ?? 'checkAccess,runPrompt').split(',').map((row) => row.trim()).filter(Boolean),
   json: process.env.BENCH_JSON || undefined,
@@ -240,7 +242,7 @@ interface RowFigure {
   name: string;
   /** req/s, or ms / MB for the rows that are not throughput. */
   value: number;
-  unit: 'req/s' | 'ms' | 'MB';
+  unit: 'req/s' | 'ms' | 'MB' | '×';
   /** Mean of the C runs just before and just after this row. */
   baseline?: number;
   ratio?: number;
@@ -430,6 +432,31 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
     const cStats = await baseline.stats();
     console.log(`  RSS: app ${afterMixed.rssMb.toFixed(0)} MB (heap ${afterMixed.heapUsedMb.toFixed(0)} MB), C ${cStats.rssMb.toFixed(0)} MB`);
 
+    // All the cores: checkAccess on one process, then on BENCH_WORKERS processes sharing a port
+    // (node:cluster, as WORKERS does), each loaded right after the other.
+    if (settings.workers > 1) {
+      const several = await startServer('http-server.ts', { BENCH_SERVER_DATABASE: JSON.stringify(db.database), BENCH_SERVER_WORKERS: String(settings.workers) });
+      servers.push(several);
+      const onSeveral = { ...check, url: several.url, name: `${check.name}, ${settings.workers} workers` };
+      // A longer warm-up than the other rows': these processes are new, the single one has served every row.
+      await tool.run({ ...onSeveral, seconds: Math.max(5, settings.seconds) });
+      const one = await run({ ...check, name: `${check.name}, 1 process (before ${settings.workers} workers)` });
+      const many = await tool.run(onSeveral);
+      if (many.failures) throw new Error(`load "${onSeveral.name}": ${many.failures} answers were not HTTP 200 with the expected body`);
+      loads.push(many);
+      const scaling = many.requestsPerSec / one.requestsPerSec;
+      figures.push({
+        key: 'workers',
+        name: `\`checkAccess\` with ${settings.workers} workers (node:cluster) ÷ 1 process`,
+        value: scaling,
+        unit: '×',
+        goal: store === 'postgres' ? '≥ 1.6×' : undefined,
+        met: store === 'postgres' ? scaling >= 1.6 : undefined,
+      });
+      console.log(`  workers: checkAccess ${fmt(one.requestsPerSec)} req/s on 1 process, ${fmt(many.requestsPerSec)} req/s on ${settings.workers} = ${scaling.toFixed(2)}× (the load client shares the machine's ${cpus().length} CPUs)`);
+      await several.stop();
+    }
+
     // Every run answered SUCCEEDED must be recorded (a load run may leave a few in flight at its end).
     const [counted] = await db.orm.em.fork().getConnection().execute(`select count(*) as n from runs where status = 'SUCCEEDED'`);
     const recorded = Number((counted as { n: number | string }).n);
@@ -458,7 +485,7 @@ function table(report: StoreReport): string {
   ];
   for (const f of report.rows) {
     const mark = f.met === undefined ? '' : f.met ? '✓' : '✗';
-    const figure = f.unit === 'req/s' ? `${fmt(f.value)} req/s` : `${fmt(f.value, f.unit === 'ms' ? 2 : 0)} ${f.unit}`;
+    const figure = f.unit === 'req/s' ? `${fmt(f.value)} req/s` : f.unit === '×' ? `${f.value.toFixed(2)}×` : `${fmt(f.value, f.unit === 'ms' ? 2 : 0)} ${f.unit}`;
     const c = f.baseline === undefined ? '' : `${fmt(f.baseline)} req/s`;
     const ratio = f.ratio === undefined ? '' : `**${f.ratio.toFixed(3)}×**`;
     const cpu = f.cpuUs === undefined ? '' : fmt(f.cpuUs);

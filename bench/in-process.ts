@@ -68,7 +68,11 @@ try {
       writeFileSync(new URL(`profiles/in-process-${name}.cpuprofile`, import.meta.url), JSON.stringify(profile));
       session.disconnect();
     }
-    console.log(`${name.padEnd(12)} ${((used.user + used.system) / requests).toFixed(0).padStart(6)} µs CPU/req  ${(requests / (wall / 1000)).toFixed(0).padStart(6)} req/s`);
+    (globalThis as { gc?: () => void }).gc?.();
+    const memory = process.memoryUsage();
+    console.log(
+      `${name.padEnd(12)} ${((used.user + used.system) / requests).toFixed(0).padStart(6)} µs CPU/req  ${(requests / (wall / 1000)).toFixed(0).padStart(6)} req/s  rss ${(memory.rss / 1048576).toFixed(0)} MB, heap ${(memory.heapUsed / 1048576).toFixed(0)} MB`,
+    );
   }
 } finally {
   await db.close();

@@ -32,20 +32,23 @@ export interface ContextServices extends Pick<Context, 'settings' | 'providers' 
   authzLookups: (context: Context) => AuthzLookups;
 }
 
-export function buildContext(em: EntityManager, principal: Principal, { authzLookups, ...services }: ContextServices): Context {
-  const context: Context = {
-    // Per-request caches (dataloaders, scope-auth's decisions) are keyed by this, not by the
-    // object: yoga copies these fields onto its own context object, and both must share them.
-    ...initContextCache(),
-    principal,
-    em,
-    ...services,
-    authz: undefined as unknown as Authz,
-    // `this`, not the closure: yoga copies these fields onto its own per-request context object.
-    actAs(this: Context, next: Principal) {
-      this.principal = next;
-      this.authz = new Authz(next, authzLookups(this));
-    },
+export function buildContext(em: EntityManager, principal: Principal, services: ContextServices): Context {
+  const lookups = services.authzLookups;
+  // Per-request caches (dataloaders, scope-auth's decisions) are keyed by initContextCache's
+  // field, not by the object: yoga copies these fields onto its own context object, and both must
+  // share them. Fields are set one by one: this runs on every request.
+  const context = initContextCache() as unknown as Context;
+  context.principal = principal;
+  context.em = em;
+  context.settings = services.settings;
+  context.providers = services.providers;
+  context.logger = services.logger;
+  context.signInThrottle = services.signInThrottle;
+  context.clientAddress = services.clientAddress;
+  // `this`, not the closure's context: yoga copies these fields onto its own per-request object.
+  context.actAs = function actAs(this: Context, next: Principal) {
+    this.principal = next;
+    this.authz = new Authz(next, lookups(this));
   };
   context.actAs(principal);
   return context;

@@ -19,6 +19,8 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
   /** Writes one line of the given fields, as they are: for the per-request line. */
   line(level: Level, fields: Record<string, unknown>, message: string): void;
+  /** Whether lines of this level are written: a caller can skip building one that would not be. */
+  enabled(level: Level): boolean;
 }
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -82,8 +84,29 @@ function wrap(log: PinoLogger): Logger {
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-    child: (fields) => wrap(log.child(fields)),
+    child: (fields) => lazyChild(log, fields),
     line: (level, fields, message) => log[level](fields, message),
+    enabled: (level) => log.isLevelEnabled(level),
+  };
+}
+
+/**
+ * A child logger made when it first writes: every request has one (its lines carry the request
+ * id), and most requests write no line but their own at info, or none at all.
+ */
+function lazyChild(parent: PinoLogger, fields: Record<string, unknown>): Logger {
+  let made: Logger | undefined;
+  const child = () => (made ??= wrap(parent.child(fields)));
+  return {
+    debug: (message, ...details) => child().debug(message, ...details),
+    info: (message, ...details) => child().info(message, ...details),
+    warn: (message, ...details) => child().warn(message, ...details),
+    error: (message, ...details) => child().error(message, ...details),
+    child: (more) => child().child(more),
+    line: (level, lineFields, message) => {
+      if (parent.isLevelEnabled(level)) child().line(level, lineFields, message);
+    },
+    enabled: (level) => parent.isLevelEnabled(level),
   };
 }
 

@@ -200,14 +200,16 @@ export async function metricsText(aggregate: AggregatorRegistry<PrometheusConten
  */
 export function useMetricsEndpoint(token: string | undefined) {
   return {
-    async onRequest({ url, request, endResponse, fetchAPI }: { url: URL; request: Request; endResponse(response: Response): void; fetchAPI: { Response: typeof Response } }) {
+    // Not async: every other request passes straight through, without a promise to wait on.
+    onRequest({ url, request, endResponse, fetchAPI }: { url: URL; request: Request; endResponse(response: Response): void; fetchAPI: { Response: typeof Response } }): Promise<void> | void {
       if (url.pathname !== '/metrics' || !token) return;
       if (!bearerMatches(request.headers.get('authorization'), token)) {
         endResponse(new fetchAPI.Response('metrics need Authorization: Bearer <METRICS_TOKEN>\n', { status: 401, headers: { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' } }));
         return;
       }
-      const { body, contentType } = await metricsText(undefined);
-      endResponse(new fetchAPI.Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } }));
+      return metricsText(undefined).then(({ body, contentType }) =>
+        endResponse(new fetchAPI.Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } })),
+      );
     },
   };
 }

@@ -1,6 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useAPQ } from '@graphql-yoga/plugin-apq';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { ValidationRule } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from './auth/authenticate.ts';
@@ -17,6 +16,7 @@ import { CidrSet, clientAddressFrom } from './http/client-address.ts';
 import { memoryRateLimiter, type RateLimiter } from './http/rate-limit.ts';
 import { useStaticFiles } from './http/static.ts';
 import { useGraphiQLPage } from './http/graphiql-page.ts';
+import { renderGraphiQLInWorker } from './http/graphiql-render.ts';
 import { corsOptions } from './http/cors.ts';
 import { useFormPostRefusal } from './http/csrf.ts';
 import { useRetryAfter } from './http/retry-after.ts';
@@ -127,7 +127,7 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
     plugins: [
       // /health (liveness) is yoga's own; /ready asks the database and Redis.
       useReadiness(readinessChecks),
-      useGraphiQLPage('/graphql', () => renderGraphiQL(GRAPHIQL_OPTIONS)),
+      useGraphiQLPage('/graphql', () => renderGraphiQLInWorker(GRAPHIQL_OPTIONS)),
       // /metrics here only with METRICS_TOKEN (Bearer); requests, runs, keys counted (server/metrics.ts).
       useMetricsEndpoint(config.metrics?.token),
       // First: a console page or asset is answered before any GraphQL work.

@@ -1,4 +1,5 @@
 import type { EntityManager, EntitySchema, FilterQuery, FindOptions } from '@mikro-orm/core';
+import { preparedDb, type Statement } from './prepared.ts';
 
 /**
  * Helpers for the modules' batch loaders (modules/<domain>/<domain>.loaders.ts): one statement
@@ -16,6 +17,17 @@ export async function loadByIds<T extends { id: string }>(
   const rows = (await em.find(entity, where, options.filters === false ? ({ filters: false } as FindOptions<T>) : {})) as T[];
   const found = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => found.get(id) ?? null);
+}
+
+/**
+ * loadByIds for a loader whose batches mostly hold one id (a request naming one prompt): that id
+ * is read by `byId`, a statement prepared once, and mapped to a managed entity; a batch of several
+ * goes through the ORM. `byId` must select the same rows the ORM's read would (its filters too).
+ */
+export async function loadByIdsPrepared<T extends { id: string }>(em: EntityManager, entity: EntitySchema<T>, byId: Statement, ids: readonly string[]): Promise<(T | null)[]> {
+  if (ids.length !== 1) return loadByIds(em, entity, ids);
+  const row = await (await preparedDb(em)).get(byId, [ids[0]]);
+  return [row ? (em.map(entity, row as never) as T) : null];
 }
 
 /** Rows grouped by a key, each group in the rows' order. */

@@ -43,6 +43,19 @@ export function statement(name: string, sql: string | { sqlite: string; postgres
   return { name, sqlite, postgresql, pgName: `pg_${name.slice(0, 40)}_${hash}` };
 }
 
+const built = new Map<string, Statement>();
+
+/**
+ * A statement whose text is put together at run time from a few shapes (a page with or without a
+ * cursor, with or without a search): each distinct text is declared once and reused, like the
+ * module-level ones. The shapes must be few: the text never carries a value, only placeholders.
+ */
+export function statementFor(name: string, sql: string): Statement {
+  let found = built.get(sql);
+  if (!found) built.set(sql, (found = statement(name, sql)));
+  return found;
+}
+
 /** `?` outside string literals → `$n`. */
 function toNumberedPlaceholders(sql: string): string {
   let n = 0;
@@ -179,10 +192,11 @@ class SqlitePrepared {
   }
 
   private prepared(statement: Statement): SqliteStatement {
-    let prepared = this.cache.get(statement.name);
+    // By text: the statements of statementFor share a name across their shapes.
+    let prepared = this.cache.get(statement.sqlite);
     if (!prepared) {
       prepared = this.db.prepare(statement.sqlite);
-      this.cache.set(statement.name, prepared);
+      this.cache.set(statement.sqlite, prepared);
     }
     return prepared;
   }

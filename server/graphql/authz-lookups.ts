@@ -1,4 +1,5 @@
 import type { AuthzLookups } from '../authz/authz.ts';
+import type { KeyFacts, Resource } from '../modules/access/rule.ts';
 import type { Context } from '../context.ts';
 import { decideForKey, resourceForKey } from '../modules/access/key-path.ts';
 import { decideAccess } from '../modules/access/rule.ts';
@@ -13,23 +14,52 @@ import { recordAccessDenied } from '../modules/webhook/access-denied.ts';
 /**
  * Authorization reads through the same per-request loaders as the fields it guards, so checking a
  * prompt and then returning it costs one statement, and a page's checks are batched like its
- * fields.
+ * fields. A class, not an object of closures: every request makes one.
  */
+class LoaderLookups implements AuthzLookups {
+  constructor(private readonly ctx: Context) {}
+
+  organization(id: string) {
+    return OrganizationRef.getDataloader(this.ctx).load(id);
+  }
+
+  // A key reads the row and its grant bit together (key-path.ts); the decision below reuses it.
+  async prompt(id: string) {
+    return (await resourceForKey(this.ctx, 'prompt', id))?.ref ?? PromptRef.getDataloader(this.ctx).load(id);
+  }
+
+  async flow(id: string) {
+    return (await resourceForKey(this.ctx, 'flow', id))?.ref ?? FlowRef.getDataloader(this.ctx).load(id);
+  }
+
+  run(id: string) {
+    return RunRef.getDataloader(this.ctx).load(id);
+  }
+
+  apiKey(id: string) {
+    return ApiKeyRef.getDataloader(this.ctx).load(id);
+  }
+
+  role(organizationId: string, userId: string) {
+    return membershipLoaders(this.ctx).role.load(`${organizationId}:${userId}`);
+  }
+
+  async organizationsOf(userId: string) {
+    return (await membershipLoaders(this.ctx).ofUser.load(userId)).map((m) => m.organization);
+  }
+
+  decideAccess(key: KeyFacts, resource: Resource, now: Date) {
+    return decideForKey(this.ctx, key, resource, now, () => decideAccess(this.ctx.em, key, resource, now));
+  }
+
+  // The refusal stands whether or not its webhook event could be written.
+  runRefused(apiKeyId: string, resource: Resource, now: Date) {
+    return recordAccessDenied(this.ctx.em.fork(), { apiKeyId, organizationId: resource.organizationId, resource }, now).catch((error: unknown) =>
+      this.ctx.logger.error('could not record ACCESS_DENIED for its webhooks', error),
+    );
+  }
+}
+
 export function authzLookups(ctx: Context): AuthzLookups {
-  return {
-    organization: (id) => OrganizationRef.getDataloader(ctx).load(id),
-    // A key reads the row and its grant bit together (key-path.ts); the decision below reuses it.
-    prompt: async (id) => (await resourceForKey(ctx, 'prompt', id))?.entity ?? PromptRef.getDataloader(ctx).load(id),
-    flow: async (id) => (await resourceForKey(ctx, 'flow', id))?.entity ?? FlowRef.getDataloader(ctx).load(id),
-    run: (id) => RunRef.getDataloader(ctx).load(id),
-    apiKey: (id) => ApiKeyRef.getDataloader(ctx).load(id),
-    role: (organizationId, userId) => membershipLoaders(ctx).role.load(`${organizationId}:${userId}`),
-    organizationsOf: async (userId) => (await membershipLoaders(ctx).ofUser.load(userId)).map((m) => m.organization),
-    decideAccess: (key, resource, now) => decideForKey(ctx, key, resource, now, () => decideAccess(ctx.em, key, resource, now)),
-    // The refusal stands whether or not its webhook event could be written.
-    runRefused: (apiKeyId, resource, now) =>
-      recordAccessDenied(ctx.em.fork(), { apiKeyId, organizationId: resource.organizationId, resource }, now).catch((error: unknown) =>
-        ctx.logger.error('could not record ACCESS_DENIED for its webhooks', error),
-      ),
-  };
+  return new LoaderLookups(ctx);
 }

@@ -40,36 +40,47 @@ export function graphqlTooLarge(_request: Request, message: string): Response {
  */
 export function useBodyLimit(maxBytes = MAX_BODY_BYTES, tooLarge: TooLargeAnswer = graphqlTooLarge): Plugin {
   return {
-    async onRequest({ request, setRequest, endResponse, fetchAPI }) {
-      const length = Number(request.headers.get('content-length') ?? 0);
+    // Not async: a request with a declared length (nearly all) passes without a promise to wait on.
+    onRequest({ request, setRequest, endResponse, fetchAPI }) {
+      const declared = request.headers.get('content-length');
+      const length = Number(declared ?? 0);
       if (length > maxBytes) {
         endResponse(tooLarge(request, `The request body is ${length} bytes; at most ${maxBytes} are read`));
         return;
       }
-      if (!request.body) return;
       // A declared length within the limit is all there is to read: node's HTTP parser ends the body
       // at Content-Length (and refuses a request that also says chunked), so only a body with no
       // declared length needs counting here. Not copying the body keeps a small request cheap.
-      if (request.headers.has('content-length')) return;
-      const reader = request.body.getReader();
-      const chunks: Uint8Array[] = [];
-      let read = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        read += value.byteLength;
-        if (read > maxBytes) {
-          // Stop reading: the rest of the body is never taken in, and the connection is closed.
-          await reader.cancel().catch(() => undefined);
-          endResponse(tooLarge(request, `The request body is over ${maxBytes} bytes, the most that is read`));
-          return;
-        }
-        chunks.push(value);
-      }
-      const body = Buffer.concat(chunks);
-      setRequest(new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal }));
+      if (declared !== null || !request.body) return;
+      return countUndeclaredBody(request, maxBytes, { setRequest, endResponse, fetchAPI }, tooLarge);
     },
   };
+}
+
+/** Reads a body sent without Content-Length, counting: over the limit, it stops and answers 413. */
+async function countUndeclaredBody(
+  request: Request,
+  maxBytes: number,
+  { setRequest, endResponse, fetchAPI }: { setRequest(request: Request): void; endResponse(response: Response): void; fetchAPI: { Request: typeof Request } },
+  tooLarge: TooLargeAnswer,
+): Promise<void> {
+  const reader = request.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    read += value.byteLength;
+    if (read > maxBytes) {
+      // Stop reading: the rest of the body is never taken in, and the connection is closed.
+      await reader.cancel().catch(() => undefined);
+      endResponse(tooLarge(request, `The request body is over ${maxBytes} bytes, the most that is read`));
+      return;
+    }
+    chunks.push(value);
+  }
+  const body = Buffer.concat(chunks);
+  setRequest(new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal }));
 }
 
 /** How deep variables may nest: far beyond any real inputs, well short of a stack overflow. */

@@ -83,33 +83,39 @@ function respond(request: Request, ResponseClass: typeof Response, file: Encoded
   });
 }
 
-export function useGraphiQLPage(endpoint: string, render: () => string) {
+export function useGraphiQLPage(endpoint: string, render: () => Promise<string>) {
   const assetPath = `${endpoint}/assets`;
   let built: Promise<Page> | undefined;
   // A failed build is tried again on the next visit.
   const page = () =>
-    (built ??= build(render(), assetPath).catch((error: unknown) => {
+    (built ??= render().then((html) => build(html, assetPath)).catch((error: unknown) => {
       built = undefined;
       throw error;
     }));
+  type Args = { request: Request; url: URL; endResponse(response: Response): void; fetchAPI: { Response: typeof Response } };
+  const answerAsset = async ({ request, url, endResponse, fetchAPI }: Args) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
+      return;
+    }
+    const asset = (await page()).assets.get(url.pathname.slice(assetPath.length + 1));
+    endResponse(
+      asset
+        ? respond(request, fetchAPI.Response, asset, { 'cache-control': IMMUTABLE, vary: 'Accept-Encoding' })
+        : new fetchAPI.Response('Not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' } }),
+    );
+  };
+  const answerShell = async ({ request, endResponse, fetchAPI }: Args) => {
+    endResponse(respond(request, fetchAPI.Response, (await page()).shell, { 'cache-control': 'no-cache', vary: 'Accept, Accept-Encoding' }));
+  };
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }: { request: Request; url: URL; endResponse(response: Response): void; fetchAPI: { Response: typeof Response } }) {
-      if (url.pathname.startsWith(`${assetPath}/`)) {
-        if (request.method !== 'GET' && request.method !== 'HEAD') {
-          endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
-          return;
-        }
-        const asset = (await page()).assets.get(url.pathname.slice(assetPath.length + 1));
-        endResponse(
-          asset
-            ? respond(request, fetchAPI.Response, asset, { 'cache-control': IMMUTABLE, vary: 'Accept-Encoding' })
-            : new fetchAPI.Response('Not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' } }),
-        );
-        return;
-      }
+    // Not async: every other request passes straight through, without a promise to wait on.
+    onRequest(args: Args): Promise<void> | void {
+      const { request, url } = args;
+      if (url.pathname.startsWith(`${assetPath}/`)) return answerAsset(args);
       if (request.method !== 'GET' || !request.headers.get('accept')?.includes('text/html')) return;
       if (url.pathname !== endpoint && url.pathname !== `${endpoint}/`) return;
-      endResponse(respond(request, fetchAPI.Response, (await page()).shell, { 'cache-control': 'no-cache', vary: 'Accept, Accept-Encoding' }));
+      return answerShell(args);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { useReadinessCheck } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
 import type { Orm } from '../db/orm.ts';
 
 /**
@@ -57,16 +57,20 @@ async function answers(check: ReadinessCheck): Promise<boolean> {
  * Answers `/ready` with `{ ready, checks: { database: "up" | "down", … } }`: 200 when every part
  * is up, 503 naming the part that is down otherwise. No error text: it could hold a host name.
  */
-export function useReadiness(checks: ReadinessCheck[]) {
-  return useReadinessCheck({
-    endpoint: '/ready',
-    async check({ fetchAPI }) {
-      const results = await Promise.all(checks.map(async (check) => [check.name, (await answers(check)) ? 'up' : 'down'] as const));
-      const ready = results.every(([, state]) => state === 'up');
-      return new fetchAPI.Response(JSON.stringify({ ready, checks: Object.fromEntries(results) }), {
-        status: ready ? 200 : 503,
-        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+export function useReadiness(checks: ReadinessCheck[]): Plugin {
+  return {
+    // A plain path compare: yoga's readiness plugin matched a URLPattern on every request.
+    onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/ready') return;
+      return Promise.all(checks.map(async (check) => [check.name, (await answers(check)) ? 'up' : 'down'] as const)).then((results) => {
+        const ready = results.every(([, state]) => state === 'up');
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ ready, checks: Object.fromEntries(results) }), {
+            status: ready ? 200 : 503,
+            headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+          }),
+        );
       });
     },
-  });
+  };
 }

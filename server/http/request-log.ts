@@ -101,9 +101,12 @@ export function useRequestLog(logger: Logger) {
       // A request refused before this plugin saw it (a body too large) gets its id and line too.
       const state = requests.get(request) ?? start(request);
       response.headers.set('x-request-id', state.id);
+      // Info is the most a request's line is written at: below it, no line is built at all.
+      if (!state.logger.enabled('info')) return;
       const path = new URL(request.url).pathname;
       // The probes of a load balancer (and scrapes) would drown the rest: they are logged at debug.
       const level = path === '/health' || path === '/ready' || path === '/metrics' ? 'debug' : 'info';
+      if (!state.logger.enabled(level)) return;
       const codes = [...new Set(state.codes)];
       state.logger.line(
         level,

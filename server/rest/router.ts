@@ -113,9 +113,10 @@ function renamed(error: unknown, fields: Record<string, string>): unknown {
 /** The yoga plugin: every /v1/ request is answered here, never by GraphQL. */
 export function useRestApi(options: RestOptions): Plugin {
   return {
-    async onRequest({ request, serverContext, endResponse }) {
+    // Not async: a GraphQL request passes straight through, without a promise to wait on.
+    onRequest({ request, serverContext, endResponse }) {
       if (!isRestRequest(request)) return;
-      endResponse(await handle(request, serverContext, options));
+      return handle(request, serverContext, options).then(endResponse);
     },
   };
 }

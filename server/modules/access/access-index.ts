@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { sqlDate } from '../../db/dialect.ts';
+import { preparedDb, statement } from '../../db/prepared.ts';
 import type { ApiKeyAccess } from '../api-key/api-key.entity.ts';
 
 /**
@@ -172,29 +172,12 @@ export const BUILD_INDEX_SQL = [
    where access = 'ORGANIZATION' and revoked_at is null and expires_at is null group by organization_id`,
 ];
 
-/**
- * A page of the keys that may run a prompt now, ordered by (name, id), after the keyset cursor if
- * any, at most `limit`, and the total, in one statement:
- * - the page merges two ordered walks that each stop after `limit` rows: the prompt's index rows
- *   (key_access_page) and the organization's active organization-wide keys (their api_keys index);
- * - the total adds the maintained counts (keys that never expire) to a count of only the keys with
- *   an expiry still ahead, each a range of an index.
- * Its cost follows the page and the number of keys with an expiry, not the number of keys.
- */
-export async function promptPage(
-  em: EntityManager,
-  prompt: { id: string; organizationId: string },
-  now: Date,
-  page: { limit: number; after?: { name: string; id: string } },
-): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
-  const at = sqlDate(em, now);
+/** The page statement in its two shapes: the first page, and a page after a cursor. */
+function promptPageSql(after: boolean): string {
   // Row values compare (name, id) as the cursor does, and both stores seek an index with them.
-  const indexAfter = page.after ? ' and (a.key_name, a.api_key_id) > (?, ?)' : '';
-  const orgAfter = page.after ? ' and (o.name, o.id) > (?, ?)' : '';
-  const afterParams = page.after ? [page.after.name, page.after.id] : [];
-  const rows = await run(
-    em,
-    `select k.*, t.total_count from
+  const indexAfter = after ? ' and (a.key_name, a.api_key_id) > (?, ?)' : '';
+  const orgAfter = after ? ' and (o.name, o.id) > (?, ?)' : '';
+  return `select k.*, t.total_count from
        (select (select coalesce(sum(c.non_expiring), 0) from key_access_counts c where c.scope_id in (?, ?))
              + (select count(*) from key_access a where a.prompt_id = ? and a.expires_at > ?)
              + (select count(*) from api_keys o where o.organization_id = ? and o.access = 'ORGANIZATION'
@@ -213,24 +196,44 @@ export async function promptPage(
      ) e on 1 = 1
      left join api_keys k on k.id = e.id
      order by e.name, e.id
-     limit ?`,
-    [
-      prompt.id,
-      prompt.organizationId,
-      prompt.id,
-      at,
-      prompt.organizationId,
-      at,
-      prompt.id,
-      at,
-      ...afterParams,
-      page.limit,
-      prompt.organizationId,
-      at,
-      ...afterParams,
-      page.limit,
-      page.limit,
-    ],
-  );
+     limit ?`;
+}
+
+const PROMPT_PAGE = { first: statement('prompt_page', promptPageSql(false)), after: statement('prompt_page_after', promptPageSql(true)) };
+
+/**
+ * A page of the keys that may run a prompt now, ordered by (name, id), after the keyset cursor if
+ * any, at most `limit`, and the total, in one statement:
+ * - the page merges two ordered walks that each stop after `limit` rows: the prompt's index rows
+ *   (key_access_page) and the organization's active organization-wide keys (their api_keys index);
+ * - the total adds the maintained counts (keys that never expire) to a count of only the keys with
+ *   an expiry still ahead, each a range of an index.
+ * Its cost follows the page and the number of keys with an expiry, not the number of keys.
+ */
+export async function promptPage(
+  em: EntityManager,
+  prompt: { id: string; organizationId: string },
+  now: Date,
+  page: { limit: number; after?: { name: string; id: string } },
+): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
+  const afterParams = page.after ? [page.after.name, page.after.id] : [];
+  // Prepared once (db/prepared.ts): a read outside any transaction, as the Integrate tab is.
+  const rows = await (await preparedDb(em)).all(page.after ? PROMPT_PAGE.after : PROMPT_PAGE.first, [
+    prompt.id,
+    prompt.organizationId,
+    prompt.id,
+    now,
+    prompt.organizationId,
+    now,
+    prompt.id,
+    now,
+    ...afterParams,
+    page.limit,
+    prompt.organizationId,
+    now,
+    ...afterParams,
+    page.limit,
+    page.limit,
+  ]);
   return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
 }

@@ -34,7 +34,7 @@ async function resourceOf(ctx: Context, target: { promptId: string } | { flowId:
   const [kind, id] = 'promptId' in target ? (['prompt', target.promptId] as const) : (['flow', target.flowId] as const);
   // A key asking about itself reads the row with its grant bit (key-path.ts), one statement.
   const forKey = resourceForKey(ctx, kind, id);
-  const found = forKey ? (await forKey).entity : kind === 'prompt' ? await PromptRef.getDataloader(ctx).load(id) : await FlowRef.getDataloader(ctx).load(id);
+  const found = forKey ? (await forKey).ref : kind === 'prompt' ? await PromptRef.getDataloader(ctx).load(id) : await FlowRef.getDataloader(ctx).load(id);
   if (!found) throw notFound(kind === 'prompt' ? 'Prompt' : 'Flow', id);
   return { kind, id, organizationId: found.organization };
 }

@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from '../../graphql/pagination.ts';
+import { preparedDb, statementFor } from '../../db/prepared.ts';
+import { readOnlyEntities } from '../../db/read-only.ts';
 import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
 import { likePattern } from '../../graphql/search.ts';
 import { promptPage } from './access-index.ts';
@@ -32,12 +34,14 @@ export async function availableApiKeys(
     resource.kind === 'prompt' && !namePattern
       ? await promptPage(em, resource, now, page)
       : await flowPage(em, resource, now, page);
-  const keys = rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => em.map(ApiKeySchema, row));
+  // Shown, never changed: plain objects shaped like the entity, not managed entities (db/read-only.ts).
+  const keys = readOnlyEntities(em, ApiKeySchema, rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => row));
   return pageOf(order, keys, first, args, totalCount);
 }
 
 async function flowPage(em: EntityManager, resource: Resource, now: Date, page: Parameters<typeof availableKeysQuery>[3]) {
   const { sql, params } = availableKeysQuery(em, resource, now, page);
-  const rows: Record<string, unknown>[] = await em.getConnection().execute(sql, params);
+  // Its text has a few shapes (kind, cursor, search), each prepared once.
+  const rows = await (await preparedDb(em)).all(statementFor('available_keys', sql), params);
   return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
 }

@@ -46,6 +46,8 @@ export class KeyCache {
   generation = 0;
   /** SQLite's data_version when last asked (invalidation.ts): a change means another process wrote. */
   externalVersion?: number;
+  /** When data_version was last asked (invalidation.ts), epoch ms. */
+  externalCheckedAt = 0;
   /** Whether this process may answer from memory (cache-channel.ts turns it off while deaf). */
   trusted: () => boolean = () => true;
 

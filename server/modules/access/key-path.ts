@@ -1,10 +1,9 @@
+import DataLoader from 'dataloader';
 import type { Context } from '../../context.ts';
 import { accessDecisions } from '../../metrics.ts';
-import { preparedDb, statement } from '../../db/prepared.ts';
+import { preparedDb, statement, type Row } from '../../db/prepared.ts';
 import { FlowSchema, type Flow } from '../flow/flow.entity.ts';
-import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
-import { PromptRef } from '../prompt/prompt.schema.ts';
 import { accessCache } from './invalidation.ts';
 import { firstGrantSql } from './paths.ts';
 import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type Resource } from './rule.ts';
@@ -12,31 +11,39 @@ import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type 
 /**
  * The hot path of a key asking for one prompt or flow by id (checkAccess, runPrompt, runFlow,
  * prompt(id)): the live row and whether the key's grants cover it, in ONE prepared statement (or
- * from the key cache), instead of a loader read plus a grant query through the ORM. The row primes
- * the request's loader, so nothing is read twice; the grant bit feeds the access rule (rule.ts),
+ * from the key cache), instead of a loader read plus a grant query through the ORM. The prompt and
+ * flow loaders take the row from here (entitiesReadForKey), so nothing is read twice; the grant bit feeds the access rule (rule.ts),
  * which still decides with the request's `now`.
  */
+const PROMPT_COLUMNS = `r.*, case when ${GRANTED_SQL.prompt} then 1 else 0 end as granted, ${firstGrantSql('r.id')} as first_grant`;
+
 const RESOURCE_AND_GRANT = {
   // For a prompt also the key's first grant covering it (paths.ts), which a run of it records.
-  prompt: statement(
-    'prompt_and_grant',
-    `select r.*, case when ${GRANTED_SQL.prompt} then 1 else 0 end as granted, ${firstGrantSql('r.id')} as first_grant from prompts r where r.id = ? and r.deleted_at is null`,
-  ),
+  prompt: statement('prompt_and_grant', `select ${PROMPT_COLUMNS} from prompts r where r.id = ? and r.deleted_at is null`),
   flow: statement('flow_and_grant', `select r.*, case when ${GRANTED_SQL.flow} then 1 else 0 end as granted from flows r where r.id = ? and r.deleted_at is null`),
 };
 
 type Kind = Resource['kind'];
-interface Found {
-  entity: Prompt | Flow | null;
+
+/** What the hot path read: the live row (null when there is none) and whether the key's grants cover it. */
+export interface Found {
+  /** The row's id and organization, all that authorization and the access rule need of it. */
+  ref: { id: string; organization: string } | null;
   granted: boolean;
   /** For a prompt: the key's first grant covering it (paths.ts firstGrantSql); null otherwise. */
   firstGrant: string | null;
 }
 
-/** One read per resource per request: checks and resolvers of the same request share it. */
-const perRequest = new WeakMap<object, Map<string, Promise<Found>>>();
+interface Read extends Found {
+  row: Row | null;
+  /** Made from the row when a field first needs the entity, then shared by the request. */
+  entity?: Prompt | Flow | null;
+}
 
-function requestMap(ctx: Context): Map<string, Promise<Found>> {
+/** One read per resource per request: checks and resolvers of the same request share it. */
+const perRequest = new WeakMap<object, Map<string, Promise<Read>>>();
+
+function requestMap(ctx: Context): Map<string, Promise<Read>> {
   // Keyed by the request's EntityManager: yoga copies the context object, the em stays the same.
   let map = perRequest.get(ctx.em);
   if (!map) perRequest.set(ctx.em, (map = new Map()));
@@ -56,39 +63,84 @@ export function resourceForKey(ctx: Context, kind: Kind, id: string): Promise<Fo
   return found;
 }
 
-async function readResource(ctx: Context, keyId: string, kind: Kind, id: string): Promise<Found> {
-  const cache = accessCache(ctx.em);
-  let entry = cache.resource(keyId, kind, id);
-  if (!entry) {
-    const generation = cache.generation;
-    const params = kind === 'prompt' ? [keyId, keyId, keyId, keyId, id] : [keyId, id];
-    const raw = await (await preparedDb(ctx.em)).get(RESOURCE_AND_GRANT[kind], params);
-    if (raw) {
-      const { granted, first_grant: firstGrant, ...row } = raw;
-      entry = { row, granted: Number(granted) === 1, firstGrant: (firstGrant as string | null | undefined) ?? null };
-    } else {
-      entry = { row: null, granted: false, firstGrant: null };
-    }
-    cache.storeResource(keyId, kind, id, entry, generation);
-  }
-  let entity: Prompt | Flow | null = null;
-  if (entry.row) {
-    // A copy: the identity map must never share an object with the cache.
-    if (kind === 'prompt') {
-      entity = ctx.em.map(PromptSchema, { ...entry.row });
-      PromptRef.getDataloader(ctx).prime(id, entity as Prompt);
-    } else {
-      entity = ctx.em.map(FlowSchema, { ...entry.row });
-      FlowRef.getDataloader(ctx).prime(id, entity as Flow);
-    }
-  }
-  return { entity, granted: entry.granted, firstGrant: entry.firstGrant };
+async function readResource(ctx: Context, keyId: string, kind: Kind, id: string): Promise<Read> {
+  const entry = accessCache(ctx.em).resource(keyId, kind, id) ?? (await missLoader(ctx, keyId, kind).load(id));
+  const row = entry.row;
+  return { row, granted: entry.granted, firstGrant: entry.firstGrant, ref: row && { id: row.id as string, organization: row.organization_id as string } };
 }
 
 /** The calling key's first grant covering a prompt (what its run records, paths.ts pathForRun); null for a caller that is not a key. */
 export async function firstGrantOfCaller(ctx: Context, promptId: string): Promise<string | null> {
   const found = resourceForKey(ctx, 'prompt', promptId);
   return found ? (await found).firstGrant : null;
+}
+
+interface Entry {
+  row: Row | null;
+  granted: boolean;
+  firstGrant: string | null;
+}
+
+/** What the key cache did not have, read in batches: a list's checks (a key reading 20 prompts) are one statement. */
+const missLoaders = new WeakMap<object, Map<Kind, DataLoader<string, Entry>>>();
+
+function missLoader(ctx: Context, keyId: string, kind: Kind): DataLoader<string, Entry> {
+  let byKind = missLoaders.get(ctx.em);
+  if (!byKind) missLoaders.set(ctx.em, (byKind = new Map()));
+  let loader = byKind.get(kind);
+  if (!loader) byKind.set(kind, (loader = new DataLoader((ids) => readEntries(ctx, keyId, kind, ids), { cache: false })));
+  return loader;
+}
+
+async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonly string[]): Promise<Entry[]> {
+  const cache = accessCache(ctx.em);
+  const generation = cache.generation;
+  // The prompt's statement names the key four times: twice for the grant bit, twice for the first grant.
+  const keyParams = kind === 'prompt' ? [keyId, keyId, keyId, keyId] : [keyId];
+  // One id (a request naming one prompt) is the hot path: its statement is prepared once. A list's
+  // batch has a text per length, so it goes through the ORM's connection.
+  const rows: Row[] =
+    ids.length === 1
+      ? [await (await preparedDb(ctx.em)).get(RESOURCE_AND_GRANT[kind], [...keyParams, ids[0]])].filter((row): row is Row => row !== undefined)
+      : await ctx.em.getConnection().execute(resourcesAndGrantSql(kind, ids.length), [...keyParams, ...ids]);
+  const byId = new Map(
+    rows.map(({ granted, first_grant: firstGrant, ...row }) => [row.id as string, { row, granted: Number(granted) === 1, firstGrant: (firstGrant as string | null | undefined) ?? null }]),
+  );
+  return ids.map((id) => {
+    const entry = byId.get(id) ?? { row: null, granted: false, firstGrant: null };
+    cache.storeResource(keyId, kind, id, entry, generation);
+    return entry;
+  });
+}
+
+function resourcesAndGrantSql(kind: Kind, count: number): string {
+  const ids = new Array(count).fill('?').join(', ');
+  return kind === 'prompt'
+    ? `select ${PROMPT_COLUMNS} from prompts r where r.id in (${ids}) and r.deleted_at is null`
+    : `select r.*, case when ${GRANTED_SQL.flow} then 1 else 0 end as granted from flows r where r.id in (${ids}) and r.deleted_at is null`;
+}
+
+/**
+ * The prompt and flow loaders' reads, minus the rows this request's key path already read: such a
+ * row becomes an entity only when a field asks for it (checkAccess never does), and is not read
+ * again.
+ */
+export async function loadSkippingKeyPathRows<T extends Prompt | Flow>(ctx: Context, kind: Kind, ids: readonly string[], load: (ids: string[]) => Promise<(T | null)[]>): Promise<(T | null)[]> {
+  const map = ctx.principal.kind === 'apiKey' ? perRequest.get(ctx.em) : undefined;
+  const reads = map ? ids.map((id) => map.get(`${kind}:${id}`)) : [];
+  if (!reads.some(Boolean)) return load([...ids]);
+  const others = ids.filter((_, index) => !reads[index]);
+  const loaded = others.length ? await load(others) : [];
+  return Promise.all(
+    ids.map(async (id, index) => {
+      const pending = reads[index];
+      if (!pending) return loaded[others.indexOf(id)] ?? null;
+      const read = await pending;
+      // A copy: the identity map must never share an object with the cache.
+      read.entity ??= read.row ? (kind === 'prompt' ? ctx.em.map(PromptSchema, { ...read.row }) : ctx.em.map(FlowSchema, { ...read.row })) : null;
+      return read.entity as T | null;
+    }),
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { UserRef, ViewerRef } from '../user/user.schema.ts';
+import { readOnlyEntities } from '../../db/read-only.ts';
 import { API_KEY_ACCESS, ApiKeySchema, type ApiKey } from './api-key.entity.ts';
 import { grantLoader, loadApiKeys } from './api-key.loaders.ts';
 import {
@@ -44,7 +45,7 @@ export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {
 /**
  * The calling key's own row, read with its secret by authentication (api-key.auth.ts), per
  * request. Most key requests never ask for the key itself (checkAccess, runPrompt), so the row is
- * made an entity only when a field does, and then without a second read.
+ * made an object only when a field does, and then without a second read.
  */
 const verifiedRows = new WeakMap<object, Record<string, unknown>>();
 
@@ -59,7 +60,8 @@ async function loadWithVerifiedKey(ctx: Context, ids: string[]): Promise<(ApiKey
   verifiedRows.delete(ctx.em);
   const others = ids.filter((id) => id !== row.id);
   const loaded = others.length ? await loadApiKeys(ctx.em, others) : [];
-  const key = ctx.em.map(ApiKeySchema, row);
+  // Read-only (db/read-only.ts): fields show it; a service that changes a key loads it itself.
+  const key = readOnlyEntities(ctx.em, ApiKeySchema, [row])[0]!;
   return ids.map((id) => (id === row.id ? key : (loaded[others.indexOf(id)] ?? null)));
 }
 

@@ -4,6 +4,7 @@ import { missingAsNull } from '../../graphql/loadable.ts';
 import { listBound } from '../../graphql/query-cost.ts';
 import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { likePattern, nameFilter, searchArgs } from '../../graphql/search.ts';
+import { loadSkippingKeyPathRows } from '../access/key-path.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { historicPrompts } from '../prompt/prompt.loaders.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
@@ -15,7 +16,7 @@ import { createFlow, deleteFlow, MAX_FLOW_STEPS, updateFlow } from './flow.servi
 /** A node loaded in batches: fields may return a flow's id, and node(id) finds it. */
 export const FlowRef = builder.loadableNodeRef('Flow', {
   id: { resolve: (flow: Flow) => flow.id },
-  load: (ids: string[], ctx: Context) => missingAsNull(loadFlows(ctx.em, ids)),
+  load: (ids: string[], ctx: Context) => missingAsNull(loadSkippingKeyPathRows(ctx, 'flow', ids, (rest) => loadFlows(ctx.em, rest))),
 });
 
 const FlowStepRef = builder.objectRef<FlowStep>('FlowStep').implement({

@@ -3,6 +3,7 @@ import { createContextCache } from '@pothos/core';
 import DataLoader from 'dataloader';
 import type { Role } from '../../authz/permissions.ts';
 import { groupBy, loadByIds } from '../../db/batch.ts';
+import { preparedDb, statement } from '../../db/prepared.ts';
 import { MembershipSchema, OrganizationSchema, type MemberRole, type Membership, type Organization } from './organization.entity.ts';
 
 // The roles stored here are the roles authorization ranks (authz/permissions.ts): a compile error if they part.
@@ -12,6 +13,8 @@ void sameRoles;
 export function loadOrganizations(em: EntityManager, ids: readonly string[]): Promise<(Organization | null)[]> {
   return loadByIds(em, OrganizationSchema, ids);
 }
+
+const MEMBER_ROLE = statement('member_role', 'select role from memberships where organization_id = ? and user_id = ?');
 
 /**
  * The organization module's per-request loaders: built on the request's first use, shared by every
@@ -31,10 +34,15 @@ export const membershipLoaders = createContextCache(({ em }: { em: EntityManager
     return userIds.map((id) => grouped.get(id) ?? []);
   }),
   /** The role of one user in one organization, keyed `organizationId:userId`. */
+  // Asked by authorization on every request of a signed-in user, nearly always for one pair: each
+  // pair is one lookup by the (organization, user) key, prepared once.
   role: new DataLoader<string, MemberRole | null>(async (keys) => {
-    const pairs = keys.map((key) => key.split(':') as [string, string]);
-    const memberships = await em.find(MembershipSchema, { $or: pairs.map(([organization, user]) => ({ organization, user })) });
-    const roles = new Map(memberships.map((m) => [`${m.organization}:${m.user}`, m.role]));
-    return keys.map((key) => roles.get(key) ?? null);
+    const db = await preparedDb(em);
+    return Promise.all(
+      keys.map(async (key) => {
+        const [organizationId, userId] = key.split(':') as [string, string];
+        return (await db.get<{ role: MemberRole }>(MEMBER_ROLE, [organizationId, userId]))?.role ?? null;
+      }),
+    );
   }),
 }));

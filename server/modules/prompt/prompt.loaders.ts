@@ -1,12 +1,16 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { createContextCache } from '@pothos/core';
 import DataLoader from 'dataloader';
-import { loadByIds } from '../../db/batch.ts';
+import { loadByIds, loadByIdsPrepared } from '../../db/batch.ts';
+import { statement } from '../../db/prepared.ts';
 import { PromptSchema, type Prompt } from './prompt.entity.ts';
+
+/** One live prompt: the `live` filter of prompt.entity.ts, written out. */
+const LIVE_PROMPT = statement('live_prompt', 'select * from prompts where id = ? and deleted_at is null');
 
 /** Live prompts (deleted ones are not found). */
 export function loadPrompts(em: EntityManager, ids: readonly string[]): Promise<(Prompt | null)[]> {
-  return loadByIds(em, PromptSchema, ids);
+  return loadByIdsPrepared(em, PromptSchema, LIVE_PROMPT, ids);
 }
 
 /** Prompts as runs saw them: deleted ones too. One per request, shared by every field that asks. */

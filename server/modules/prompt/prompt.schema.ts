@@ -3,6 +3,7 @@ import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
 import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { likePattern, nameFilter, searchArgs } from '../../graphql/search.ts';
+import { loadSkippingKeyPathRows } from '../access/key-path.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptSchema, type Prompt } from './prompt.entity.ts';
 import { loadPrompts } from './prompt.loaders.ts';
@@ -12,7 +13,7 @@ import { templateVariables } from './template.ts';
 /** A node loaded in batches: fields may return a prompt's id, and node(id) finds it. */
 export const PromptRef = builder.loadableNodeRef('Prompt', {
   id: { resolve: (prompt: Prompt) => prompt.id },
-  load: (ids: string[], ctx: Context) => missingAsNull(loadPrompts(ctx.em, ids)),
+  load: (ids: string[], ctx: Context) => missingAsNull(loadSkippingKeyPathRows(ctx, 'prompt', ids, (rest) => loadPrompts(ctx.em, rest))),
 });
 
 PromptRef.implement({
