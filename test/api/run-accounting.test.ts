@@ -2,11 +2,13 @@
  * Runs cost what they must, and under load none is lost:
  * - many runs at once through the app, by keys: every run answered SUCCEEDED is recorded SUCCEEDED
  *   with all its steps, and no other run is recorded;
- * - a prompt run on a model that answers in-process (echo) writes its run and its step in one
- *   transaction of two inserts, reads nothing back, updates nothing.
+ * - a prompt run on a model that answers in-process (echo) writes its run and its step once, in
+ *   one transaction of prepared statements, reads nothing back, updates nothing; the path it
+ *   records came with the prompt.
  */
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { preparedDb } from '../../server/db/prepared.ts';
 import { dataOf, startHarness, type Harness } from '../harness.ts';
 import { buildWorld, createApiKey, createFlow, createPrompt, type TestKey, type World } from '../fixtures.ts';
 
@@ -14,8 +16,10 @@ let h: Harness;
 let w: World;
 let keys: TestKey[];
 let flowId: string;
-/** Every statement the database was sent, as knex reports them. */
+/** Every statement the database was sent through the ORM, as knex reports them. */
 const statements: string[] = [];
+/** Every prepared statement run (db/prepared.ts). */
+const prepared: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
@@ -30,6 +34,7 @@ beforeAll(async () => {
   (h.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex().on('query', (query: { sql: string }) => {
     statements.push(query.sql);
   });
+  (await preparedDb(h.orm)).onStatement((name) => prepared.push(name));
 });
 afterAll(() => h.close());
 
@@ -76,23 +81,36 @@ describe('runs under concurrent load', () => {
 });
 
 describe('statements of a prompt run by a key (echo)', () => {
-  it('writes the run and its step in one transaction of two inserts, with no read-back and no update of them', async () => {
+  it('writes the run and its step once, in one transaction of prepared statements, reading nothing back', async () => {
     const key = keys[1]!;
     // A first run, so that the key's once-a-minute lastUsedAt write is behind us.
     dataOf(await h.gql(RUN_PROMPT, { p: w.promptId, inputs: { text: 'warm' } }, { token: key.secret }));
     statements.length = 0;
+    prepared.length = 0;
     const run = dataOf(await h.gql(RUN_PROMPT, { p: w.promptId, inputs: { text: 'counted' } }, { token: key.secret })).runPrompt;
-    expect(run.status).toBe('SUCCEEDED');
-    const sent = statements.map((sql) => sql.trim().toLowerCase());
-    const writes = sent.filter((sql) => /^(insert|update|delete)\b/.test(sql));
-    expect(writes.map((sql) => sql.match(/^(insert into|update|delete from) [`"]?(\w+)/)?.slice(1).join(' '))).toEqual([
-      'insert into runs',
-      'insert into run_steps',
-    ]);
-    expect(sent.filter((sql) => /^begin\b/.test(sql))).toHaveLength(1);
-    expect(sent.filter((sql) => /^commit\b/.test(sql))).toHaveLength(1);
-    // The answer's run and steps: the steps are read (one statement), the run itself is not.
-    expect(sent.filter((sql) => /^select\b/.test(sql) && /from [`"]?runs[`"]?/.test(sql))).toEqual([]);
-    expect(sent.filter((sql) => /from [`"]?run_steps[`"]?/.test(sql))).toHaveLength(1);
+    expect(run).toMatchObject({ status: 'SUCCEEDED', result: 'Summarize: counted', steps: [{ position: 1, status: 'SUCCEEDED' }] });
+    // Nothing through the ORM: no transaction of its own, no read-back of the run or its steps.
+    expect(statements).toEqual([]);
+    // SQLite: two inserts in one synchronous transaction; PostgreSQL: one statement (run/run-record.ts).
+    expect(prepared.filter((name) => name !== 'sqlite_data_version')).toEqual(h.dialect === 'sqlite' ? ['insert_run', 'insert_run_step'] : ['insert_run_with_steps']);
+    expect(await scalar('select count(*) from run_steps where run_id = ?', [run.id])).toBe(1);
+  });
+
+  it('records the path that let the key in, read with the prompt: its direct grant, else the first granted flow by name', async () => {
+    const prompt = await createPrompt(h, w.owner, w.organizationId, { name: 'Covered twice', template: 'Twice: {{text}}' });
+    const zulu = await createFlow(h, w.owner, w.organizationId, [prompt], 'Zulu flow');
+    const alpha = await createFlow(h, w.owner, w.organizationId, [prompt], 'Alpha flow');
+    const viaFlows = await createApiKey(h, w.owner, w.organizationId, { name: 'through flows', flowIds: [zulu, alpha] });
+    const direct = await createApiKey(h, w.owner, w.organizationId, { name: 'direct and flows', promptIds: [prompt], flowIds: [zulu, alpha] });
+    const pathOf = async (token: string) => {
+      const { id } = dataOf(await h.gql(RUN_PROMPT, { p: prompt, inputs: { text: 'x' } }, { token })).runPrompt;
+      const [row] = await h.orm.em.fork().getConnection().execute('select access_via, granted_by from runs where id = ?', [id]);
+      return row;
+    };
+    // Twice each: the second from the key cache, which keeps the path with the prompt.
+    for (let i = 0; i < 2; i++) {
+      expect(await pathOf(viaFlows.secret)).toEqual({ access_via: 'FLOW_GRANT', granted_by: alpha });
+      expect(await pathOf(direct.secret)).toEqual({ access_via: 'DIRECT_GRANT', granted_by: prompt });
+    }
   });
 });

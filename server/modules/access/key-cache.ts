@@ -28,6 +28,8 @@ export interface ResourceEntry {
   row: Row | null;
   /** Whether a grant of the key covers it. */
   granted: boolean;
+  /** For a prompt: the key's first grant covering it (paths.ts firstGrantSql), which a run records. */
+  firstGrant: string | null;
 }
 
 /** What a change names: one key, one prompt, one flow, or everything. */

@@ -5,6 +5,7 @@ import { preparedDb, statement, type Row } from '../../db/prepared.ts';
 import { FlowSchema, type Flow } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { accessCache } from './invalidation.ts';
+import { firstGrantSql } from './paths.ts';
 import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type Resource } from './rule.ts';
 
 /**
@@ -14,8 +15,11 @@ import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type 
  * flow loaders take the row from here (entitiesReadForKey), so nothing is read twice; the grant bit feeds the access rule (rule.ts),
  * which still decides with the request's `now`.
  */
+const PROMPT_COLUMNS = `r.*, case when ${GRANTED_SQL.prompt} then 1 else 0 end as granted, ${firstGrantSql('r.id')} as first_grant`;
+
 const RESOURCE_AND_GRANT = {
-  prompt: statement('prompt_and_grant', `select r.*, case when ${GRANTED_SQL.prompt} then 1 else 0 end as granted from prompts r where r.id = ? and r.deleted_at is null`),
+  // For a prompt also the key's first grant covering it (paths.ts), which a run of it records.
+  prompt: statement('prompt_and_grant', `select ${PROMPT_COLUMNS} from prompts r where r.id = ? and r.deleted_at is null`),
   flow: statement('flow_and_grant', `select r.*, case when ${GRANTED_SQL.flow} then 1 else 0 end as granted from flows r where r.id = ? and r.deleted_at is null`),
 };
 
@@ -26,6 +30,8 @@ export interface Found {
   /** The row's id and organization, all that authorization and the access rule need of it. */
   ref: { id: string; organization: string } | null;
   granted: boolean;
+  /** For a prompt: the key's first grant covering it (paths.ts firstGrantSql); null otherwise. */
+  firstGrant: string | null;
 }
 
 interface Read extends Found {
@@ -60,12 +66,19 @@ export function resourceForKey(ctx: Context, kind: Kind, id: string): Promise<Fo
 async function readResource(ctx: Context, keyId: string, kind: Kind, id: string): Promise<Read> {
   const entry = accessCache(ctx.em).resource(keyId, kind, id) ?? (await missLoader(ctx, keyId, kind).load(id));
   const row = entry.row;
-  return { row, granted: entry.granted, ref: row && { id: row.id as string, organization: row.organization_id as string } };
+  return { row, granted: entry.granted, firstGrant: entry.firstGrant, ref: row && { id: row.id as string, organization: row.organization_id as string } };
+}
+
+/** The calling key's first grant covering a prompt (what its run records, paths.ts pathForRun); null for a caller that is not a key. */
+export async function firstGrantOfCaller(ctx: Context, promptId: string): Promise<string | null> {
+  const found = resourceForKey(ctx, 'prompt', promptId);
+  return found ? (await found).firstGrant : null;
 }
 
 interface Entry {
   row: Row | null;
   granted: boolean;
+  firstGrant: string | null;
 }
 
 /** What the key cache did not have, read in batches: a list's checks (a key reading 20 prompts) are one statement. */
@@ -82,24 +95,29 @@ function missLoader(ctx: Context, keyId: string, kind: Kind): DataLoader<string,
 async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonly string[]): Promise<Entry[]> {
   const cache = accessCache(ctx.em);
   const generation = cache.generation;
-  const keyParams = kind === 'prompt' ? [keyId, keyId] : [keyId];
+  // The prompt's statement names the key four times: twice for the grant bit, twice for the first grant.
+  const keyParams = kind === 'prompt' ? [keyId, keyId, keyId, keyId] : [keyId];
   // One id (a request naming one prompt) is the hot path: its statement is prepared once. A list's
   // batch has a text per length, so it goes through the ORM's connection.
   const rows: Row[] =
     ids.length === 1
       ? [await (await preparedDb(ctx.em)).get(RESOURCE_AND_GRANT[kind], [...keyParams, ids[0]])].filter((row): row is Row => row !== undefined)
       : await ctx.em.getConnection().execute(resourcesAndGrantSql(kind, ids.length), [...keyParams, ...ids]);
-  const byId = new Map(rows.map(({ granted, ...row }) => [row.id as string, { row, granted: Number(granted) === 1 }]));
+  const byId = new Map(
+    rows.map(({ granted, first_grant: firstGrant, ...row }) => [row.id as string, { row, granted: Number(granted) === 1, firstGrant: (firstGrant as string | null | undefined) ?? null }]),
+  );
   return ids.map((id) => {
-    const entry = byId.get(id) ?? { row: null, granted: false };
+    const entry = byId.get(id) ?? { row: null, granted: false, firstGrant: null };
     cache.storeResource(keyId, kind, id, entry, generation);
     return entry;
   });
 }
 
 function resourcesAndGrantSql(kind: Kind, count: number): string {
-  const table = kind === 'prompt' ? 'prompts' : 'flows';
-  return `select r.*, case when ${GRANTED_SQL[kind]} then 1 else 0 end as granted from ${table} r where r.id in (${new Array(count).fill('?').join(', ')}) and r.deleted_at is null`;
+  const ids = new Array(count).fill('?').join(', ');
+  return kind === 'prompt'
+    ? `select ${PROMPT_COLUMNS} from prompts r where r.id in (${ids}) and r.deleted_at is null`
+    : `select r.*, case when ${GRANTED_SQL.flow} then 1 else 0 end as granted from flows r where r.id in (${ids}) and r.deleted_at is null`;
 }
 
 /**

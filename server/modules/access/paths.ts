@@ -81,18 +81,31 @@ export interface RecordedPath {
 const NO_PATH: RecordedPath = { accessVia: null, grantedBy: null };
 
 /**
+ * The first grant of a key that covers a prompt, as an SQL expression over the prompt id held by
+ * `idColumn`: the prompt itself when granted directly, else the first granted flow that runs it,
+ * in grantPaths's order (name, id); null when none does. key-path.ts reads it with the prompt, so
+ * a run records its path with no statement of its own. Parameters: the key id, twice.
+ */
+export function firstGrantSql(idColumn: string): string {
+  return `coalesce(
+    (select g.prompt_id from api_key_prompt_grants g where g.api_key_id = ? and g.prompt_id = ${idColumn}),
+    (select g.flow_id from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id join flows f on f.id = g.flow_id
+     where g.api_key_id = ? and s.prompt_id = ${idColumn} and f.deleted_at is null order by f.name, f.id limit 1))`;
+}
+
+/**
  * The path a run by `principal` records, after authorization let it in: none for a signed-in user;
  * ORGANIZATION_WIDE for an organization-wide key; for a SPECIFIC key running a flow, the flow's
  * own grant (the only path to a flow); for a prompt, its direct grant if any, else the first
- * granted flow that runs it (one indexed statement). ApiKey.grants counts each grant's runs from
- * these columns (grant-use.ts).
+ * granted flow that runs it (`firstGrant`: the key's first grant covering the prompt, see
+ * firstGrantSql). ApiKey.grants counts each grant's runs from these columns (grant-use.ts).
  */
-export async function pathForRun(em: EntityManager, principal: Principal, resource: Resource): Promise<RecordedPath> {
+export async function pathForRun(principal: Principal, resource: Resource, firstGrant: (promptId: string) => Promise<string | null>): Promise<RecordedPath> {
   if (principal.kind !== 'apiKey') return NO_PATH;
   if (principal.key.access === 'ORGANIZATION') return { accessVia: 'ORGANIZATION_WIDE', grantedBy: null };
   if (resource.kind === 'flow') return { accessVia: 'DIRECT_GRANT', grantedBy: resource.id };
-  const first = (await grantPaths(em, principal.apiKeyId, 'prompt', [resource.id])).get(resource.id)?.[0];
+  const grantedBy = await firstGrant(resource.id);
   // Authorization already let the key in, so a path exists unless a grant went in between.
-  if (!first) return NO_PATH;
-  return { accessVia: first.kind, grantedBy: first.flowId ?? resource.id };
+  if (!grantedBy) return NO_PATH;
+  return { accessVia: grantedBy === resource.id ? 'DIRECT_GRANT' : 'FLOW_GRANT', grantedBy };
 }

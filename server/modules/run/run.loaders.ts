@@ -7,11 +7,26 @@ export function loadRuns(em: EntityManager, ids: readonly string[]): Promise<(Ru
   return loadByIds(em, RunSchema, ids);
 }
 
-/** The steps of each run, in order. */
+/**
+ * The step rows a request has just written, by run (run-record.ts), so the steps of the run a
+ * mutation answers are not read back. Keyed by the request's EntityManager, as key-path.ts keys
+ * its reads; mapped to entities only if the request asks for them.
+ */
+const writtenSteps = new WeakMap<EntityManager, Map<string, readonly Record<string, unknown>[]>>();
+
+export function rememberWrittenSteps(em: EntityManager, runId: string, rows: readonly Record<string, unknown>[]): void {
+  let byRun = writtenSteps.get(em);
+  if (!byRun) writtenSteps.set(em, (byRun = new Map()));
+  byRun.set(runId, rows);
+}
+
+/** The steps of each run, in order: those this request wrote from what it wrote, the others in one statement. */
 export async function loadRunSteps(em: EntityManager, runIds: readonly string[]): Promise<RunStep[][]> {
-  const steps = await em.find(RunStepSchema, { run: { $in: [...runIds] } }, { orderBy: { position: 'asc' } });
+  const written = writtenSteps.get(em);
+  const toRead = written ? runIds.filter((id) => !written.has(id)) : runIds;
+  const steps = toRead.length ? await em.find(RunStepSchema, { run: { $in: [...toRead] } }, { orderBy: { position: 'asc' } }) : [];
   const byRun = groupBy(steps, (step) => step.run);
-  return runIds.map((id) => byRun.get(id) ?? []);
+  return runIds.map((id) => byRun.get(id) ?? written?.get(id)?.map((row) => em.map(RunStepSchema, { ...row })) ?? []);
 }
 
 /** Usage of each key in one window: one statement for every key of a page. */

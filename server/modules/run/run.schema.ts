@@ -5,6 +5,7 @@ import { forbidden } from '../../errors.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
 import { listBound } from '../../graphql/query-cost.ts';
 import { connectionType, newestFirst, pageArgs, paginate } from '../../graphql/pagination.ts';
+import { firstGrantOfCaller } from '../access/key-path.ts';
 import { ApiKeyRef } from '../api-key/api-key.schema.ts';
 import { flowLoaders } from '../flow/flow.loaders.ts';
 import { MAX_FLOW_STEPS } from '../flow/flow.service.ts';
@@ -226,7 +227,17 @@ function answered(ctx: Context, run: Run): Run {
 
 /** What the run service needs from a request (the REST endpoints in server/rest/ run through it too). */
 export function environment(ctx: Context): RunEnvironment {
-  return { em: ctx.em, principal: ctx.principal, authz: ctx.authz, providers: ctx.providers, logger: ctx.logger, modelTimeoutMs: ctx.settings.modelTimeoutMs, limits: ctx.settings.runLimits };
+  return {
+    em: ctx.em,
+    principal: ctx.principal,
+    authz: ctx.authz,
+    providers: ctx.providers,
+    logger: ctx.logger,
+    modelTimeoutMs: ctx.settings.modelTimeoutMs,
+    limits: ctx.settings.runLimits,
+    // Read with the prompt when authorization asked for it (access/key-path.ts): no statement of its own.
+    firstGrant: (promptId) => firstGrantOfCaller(ctx, promptId),
+  };
 }
 
 const RunPromptInput = builder.inputType('RunPromptInput', {
@@ -253,16 +264,23 @@ builder.mutationFields((t) => ({
     description: 'Runs a prompt. A provider failure returns the run FAILED; a refused or invalid request records no run.',
     args: { input: t.arg({ type: RunPromptInput, required: true }) },
     authScopes: (_root, { input }) => ({ can: { action: 'prompt:run', target: { promptId: input.promptId } } }),
-    resolve: async (_root, { input }, ctx) =>
-      answered(ctx, await runPrompt(environment(ctx), (await PromptRef.getDataloader(ctx).load(input.promptId))!, input)),
+    resolve: async (_root, { input }, ctx) => {
+      const prompt = (await PromptRef.getDataloader(ctx).load(input.promptId))!;
+      // The run's prompt is the one just run: Run.prompt and its steps' prompts read nothing.
+      historicPrompts(ctx).prime(prompt.id, prompt);
+      return answered(ctx, await runPrompt(environment(ctx), prompt, input));
+    },
   }),
   runFlow: t.field({
     type: RunRef,
     description: 'Runs a flow, step after step. A provider failure returns the run FAILED at the step that failed.',
     args: { input: t.arg({ type: RunFlowInput, required: true }) },
     authScopes: (_root, { input }) => ({ can: { action: 'flow:run', target: { flowId: input.flowId } } }),
-    resolve: async (_root, { input }, ctx) =>
-      answered(ctx, await runFlow(environment(ctx), (await FlowRef.getDataloader(ctx).load(input.flowId))!, input)),
+    resolve: async (_root, { input }, ctx) => {
+      const flow = (await FlowRef.getDataloader(ctx).load(input.flowId))!;
+      flowLoaders(ctx).historic.prime(flow.id, flow);
+      return answered(ctx, await runFlow(environment(ctx), flow, input));
+    },
   }),
   rateRun: t.field({
     type: RunRef,

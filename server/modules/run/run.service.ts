@@ -14,7 +14,8 @@ import { flowVariables, hasInput, renderedBytes, renderTemplate, RenderTooLargeE
 import { pathForRun, type RecordedPath } from '../access/paths.ts';
 import { recordQuotaWarning } from '../webhook/quota-warning.ts';
 import { addRunTokens, reserveRun, type QuotaReservation, type QuotaThreshold } from './quota.ts';
-import { RunSchema, RunStepSchema, type Run } from './run.entity.ts';
+import { recorderFor, type RunRecorder } from './run-record.ts';
+import { RunSchema, RunStepSchema, type Run, type RunStep } from './run.entity.ts';
 
 /** A step over one of the run limits: it ends the run FAILED with this message. */
 class StepLimitError extends Error {}
@@ -29,6 +30,8 @@ export interface RunEnvironment {
   /** How long one model call may take; a run's deadline allows each of its steps this long. */
   modelTimeoutMs: number;
   limits: RunLimits;
+  /** The calling key's first grant covering a prompt, which its run records (access/paths.ts pathForRun). */
+  firstGrant(promptId: string): Promise<string | null>;
 }
 
 const DEADLINE_MARGIN_MS = 10_000;
@@ -99,14 +102,15 @@ function resultTooLarge(text: string, limits: RunLimits): string | undefined {
     : undefined;
 }
 
-function startRun(
+/** The run as a record, RUNNING: nothing is written yet (the recorder writes it, run-record.ts). */
+function newRun(
   env: RunEnvironment,
   fields: { organizationId: string; kind: 'PROMPT' | 'FLOW'; prompt: string | null; flow: string | null; inputs: Record<string, unknown>; endUserId: string | null; steps: number },
   path: RecordedPath,
 ): Run {
   const now = new Date();
   const { actorUserId, actorApiKeyId } = actorIds(env.principal);
-  return env.em.create(RunSchema, {
+  return {
     id: newId('Run'),
     organization: fields.organizationId,
     kind: fields.kind,
@@ -129,28 +133,25 @@ function startRun(
     // Which grant let the key in (access/paths.ts): ApiKey.grants counts each grant's use from it.
     accessVia: path.accessVia,
     grantedBy: path.grantedBy,
-  });
+  };
 }
 
 /**
- * Runs the steps in order, recording each as it goes (DESIGN.md rule 7): step 1 takes the
- * inputs; each later step receives the previous result as its first variable. A provider failure
- * ends the run FAILED with its error; nothing leaves it RUNNING.
- *
- * What is written: when every step's model answers in this process (echo), nothing is written
- * until the run has finished, and then the run and its steps in one transaction of inserts. A model
- * behind the network is recorded RUNNING first (one transaction: the run and its first step), so
- * a crash during the call leaves a row the deadline sweep ends FAILED; each later phase (a step
- * done and the next begun, the run finished) is one transaction. No usage counter is written: usage
- * is read from the runs themselves (usage.ts).
+ * Runs the steps in order (DESIGN.md rule 7): step 1 takes the inputs; each later step receives
+ * the previous result as its first variable. A provider failure ends the run FAILED with its
+ * error; nothing leaves it RUNNING. What is written when is the recorder's part (run-record.ts):
+ * a run of in-process models (echo) in one transaction once it has ended, a run of a model behind
+ * the network RUNNING first. No usage counter is written: usage is read from the runs themselves
+ * (usage.ts).
  */
 async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs: Record<string, unknown>): Promise<Run> {
+  const recorder = recorderFor(env.em, prompts.every((prompt) => env.providers.answersInProcess(prompt.model)));
+  const steps: RunStep[] = [];
   let previous: string | null = null;
-  const inProcess = prompts.every((prompt) => env.providers.answersInProcess(prompt.model));
   try {
     for (const [index, prompt] of prompts.entries()) {
       const variables = stepVariables(prompt, index, inputs, previous ?? '');
-      const step = env.em.create(RunStepSchema, {
+      const step: RunStep = {
         id: newId('RunStep'),
         run: run.id,
         position: index + 1,
@@ -161,8 +162,9 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
         durationMs: null,
         promptTokens: 0,
         completionTokens: 0,
-      });
-      if (!inProcess) await env.em.flush();
+      };
+      steps.push(step);
+      await recorder.stepStarting(run, steps);
       const started = Date.now();
       try {
         const rendered = renderTemplate(prompt.template, variables, env.limits.maxRenderedBytes);
@@ -189,23 +191,26 @@ async function execute(env: RunEnvironment, run: Run, prompts: Prompt[], inputs:
         const message = expected ? error.message : 'the step failed unexpectedly';
         if (!expected) env.logger.error('run step failed', error);
         Object.assign(step, { status: 'FAILED', error: message, durationMs: Date.now() - started });
-        return await finish(env, run, prompts, { status: 'FAILED', error: prompts.length > 1 ? `step ${index + 1} (${prompt.name}): ${message}` : message });
+        return await finish(recorder, run, steps, prompts, { status: 'FAILED', error: prompts.length > 1 ? `step ${index + 1} (${prompt.name}): ${message}` : message });
       }
     }
-    return await finish(env, run, prompts, { status: 'SUCCEEDED', result: previous });
+    return await finish(recorder, run, steps, prompts, { status: 'SUCCEEDED', result: previous });
   } catch (error) {
     // A failure of our own (the database) still ends the run, so it never stays RUNNING.
     env.logger.error('run failed unexpectedly', error);
-    const failure = { status: 'FAILED' as const, error: 'the run failed unexpectedly' };
-    // (A run of in-process models was never written: these touch no row, and the error is thrown.)
-    await env.em.nativeUpdate(RunStepSchema, { run: run.id, status: 'RUNNING' }, failure);
-    await env.em.nativeUpdate(RunSchema, { id: run.id }, { ...failure, finishedAt: new Date() });
+    await recorder.failed(run, 'the run failed unexpectedly');
     runsFinished.inc({ status: 'FAILED', provider: providerLabel(prompts[0]!.model) });
     throw error;
   }
 }
 
-async function finish(env: RunEnvironment, run: Run, prompts: Prompt[], outcome: { status: 'SUCCEEDED' | 'FAILED'; result?: string | null; error?: string }): Promise<Run> {
+async function finish(
+  recorder: RunRecorder,
+  run: Run,
+  steps: readonly RunStep[],
+  prompts: Prompt[],
+  outcome: { status: 'SUCCEEDED' | 'FAILED'; result?: string | null; error?: string },
+): Promise<Run> {
   const finishedAt = new Date();
   Object.assign(run, {
     status: outcome.status,
@@ -214,9 +219,9 @@ async function finish(env: RunEnvironment, run: Run, prompts: Prompt[], outcome:
     finishedAt,
     durationMs: finishedAt.getTime() - run.startedAt.getTime(),
   });
-  await env.em.flush();
+  const recorded = await recorder.finished(run, steps);
   runsFinished.inc({ status: outcome.status, provider: providerLabel(prompts[0]!.model) });
-  return run;
+  return recorded;
 }
 
 /**
@@ -257,10 +262,10 @@ export async function runPrompt(env: RunEnvironment, prompt: Prompt, input: { in
   const endUserId = checkEndUserId(input.endUserId);
   requireVariables(templateVariables(prompt.template), inputs);
   requireRenderable([prompt], inputs, env.limits);
-  const path = await pathForRun(env.em, env.principal, { kind: 'prompt', id: prompt.id, organizationId: prompt.organization });
+  const path = await pathForRun(env.principal, { kind: 'prompt', id: prompt.id, organizationId: prompt.organization }, env.firstGrant);
   // Last, once nothing else can refuse it: a run counted against the key's quotas is a run that starts.
   const reservation = await reserve(env);
-  const run = startRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 }, path);
+  const run = newRun(env, { organizationId: prompt.organization, kind: 'PROMPT', prompt: prompt.id, flow: null, inputs, endUserId, steps: 1 }, path);
   return countTokens(env, reservation, await execute(env, run, [prompt], inputs));
 }
 
@@ -281,9 +286,9 @@ export async function runFlow(env: RunEnvironment, flow: Flow, input: { inputs?:
   }
   requireVariables(flowVariables(prompts.map((p) => p.template)), inputs);
   requireRenderable(prompts, inputs, env.limits);
-  const path = await pathForRun(env.em, env.principal, { kind: 'flow', id: flow.id, organizationId: flow.organization });
+  const path = await pathForRun(env.principal, { kind: 'flow', id: flow.id, organizationId: flow.organization }, env.firstGrant);
   const reservation = await reserve(env);
-  const run = startRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length }, path);
+  const run = newRun(env, { organizationId: flow.organization, kind: 'FLOW', prompt: null, flow: flow.id, inputs, endUserId, steps: prompts.length }, path);
   return countTokens(env, reservation, await execute(env, run, prompts, inputs));
 }
 
