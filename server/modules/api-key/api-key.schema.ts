@@ -67,8 +67,9 @@ async function loadWithVerifiedKey(ctx: Context, ids: string[]): Promise<(ApiKey
 
 
 ApiKeyRef.implement({
-  // Members and above read every key of their organization; a key reads only itself.
-  authScopes: (key) => ({ can: { action: 'apiKey:read', target: { apiKeyId: key.id } } }),
+  // Members and above read every key of their organization; a key reads only itself. A key of a
+  // list was checked with the list (primeKeys).
+  authScopes: (key, ctx) => listedFor.get(key) === ctx.principal || { can: { action: 'apiKey:read', target: { apiKeyId: key.id } } },
   // Whoever created a key the caller may read is readable here, even after leaving.
   grantScopes: () => ['reachedUser'],
   fields: (t) => ({
@@ -112,10 +113,25 @@ async function loadAll<T>(loader: { loadMany(ids: readonly string[]): Promise<(T
 export const ApiKeyConnectionRef = connectionType('ApiKey', ApiKeyRef);
 const KEY_ORDER = byName('ApiKey');
 
-/** Keys of a page are already loaded: later type checks and fields reuse them. */
+/**
+ * The keys of a list, and who listed them. Every list of keys (Organization.apiKeys,
+ * availableApiKeys) is of one organization and is answered only to a caller allowed apiKey:read
+ * there: each key's own check (ApiKey's authScopes) would ask that again, once per key, a third of
+ * an Integrate-tab page's CPU. The objects are this request's own, and the mark names the principal
+ * it was checked for (signUp and logIn change it mid-request).
+ */
+const listedFor = new WeakMap<object, Context['principal']>();
+
+/**
+ * A page of keys answered by a list field whose `apiKey:read` check on the keys' organization has
+ * passed: later type checks pass without asking again, and the loader reuses the keys.
+ */
 export function primeKeys(ctx: Context, page: Page<ApiKey>): Page<ApiKey> {
   const loader = ApiKeyRef.getDataloader(ctx);
-  for (const { node } of page.edges) loader.prime(node.id, node);
+  for (const { node } of page.edges) {
+    loader.prime(node.id, node);
+    listedFor.set(node, ctx.principal);
+  }
   return page;
 }
 
