@@ -55,6 +55,69 @@ const SCAN_PAGE = 100;
 /** At most this many items are read per search step; "Search further" reads the next ones. */
 const SCAN_LIMIT = 1000;
 
+/** What one load of a list brings: the items to show, and where the list stands after it. */
+interface Batch<T> {
+  items: T[];
+  totalCount: number;
+  /** How many items the server sent (more than `items` when the browser filtered them). */
+  seen: number;
+  cursor: string | null;
+  hasMore: boolean;
+}
+
+/**
+ * The state both search lists share: batches appended (or a new first one on a reset), only the
+ * newest load's answer kept, "More" and reload. `read` loads one batch after a cursor; it may
+ * stop early when `stale()` says a newer load has begun.
+ */
+function usePagedList<T>(read: (after: string | null, stale: () => boolean) => Promise<Batch<T> | undefined>, deps: unknown[]): SearchList<T> {
+  const [list, setList] = useState<Omit<Batch<T>, 'seen' | 'totalCount'> & { totalCount: number | null; scanned: number }>({
+    items: [],
+    totalCount: null,
+    scanned: 0,
+    cursor: null,
+    hasMore: false,
+  });
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const run = useRef(0);
+  const [generation, setGeneration] = useState(0);
+
+  const load = useCallback(async (after: string | null, reset: boolean) => {
+    const id = ++run.current;
+    const stale = () => id !== run.current;
+    setLoading(true);
+    setError(null);
+    try {
+      const batch = await read(after, stale);
+      if (!batch || stale()) return;
+      setList((old) => ({
+        items: reset ? batch.items : [...old.items, ...batch.items],
+        totalCount: batch.totalCount,
+        scanned: (reset ? 0 : old.scanned) + batch.seen,
+        cursor: batch.cursor,
+        hasMore: batch.hasMore,
+      }));
+    } catch (e) {
+      if (!stale()) setError(e);
+    } finally {
+      if (!stale()) setLoading(false);
+    }
+  }, deps);
+
+  useEffect(() => {
+    void load(null, true);
+  }, [load, generation]);
+
+  return {
+    ...list,
+    loading,
+    error,
+    loadMore: () => void load(list.cursor, false),
+    reload: () => setGeneration((g) => g + 1),
+  };
+}
+
 /**
  * A server-paged list with a search box. Without a search it shows pages of 20 as the server
  * orders them, with the total. With one it reads pages of 100 and keeps the matches, stopping
@@ -68,65 +131,27 @@ export function useSearchList<T>(
   query: string,
   deps: unknown[],
 ): SearchList<T> {
-  const [items, setItems] = useState<T[]>([]);
-  const [totalCount, setTotalCount] = useState<number | null>(null);
-  const [scanned, setScanned] = useState(0);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [hasMore, setHasMore] = useState(false);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const run = useRef(0);
-  const [generation, setGeneration] = useState(0);
   const q = query.trim().toLowerCase();
-
-  const load = useCallback(
-    async (after: string | null, reset: boolean) => {
-      const id = ++run.current;
-      setLoading(true);
-      setError(null);
-      try {
-        const found: T[] = [];
-        let next = after;
-        let seen = 0;
-        let more = true;
-        let total: number | null = null;
-        do {
-          const page = await fetchPage({ first: q ? SCAN_PAGE : PAGE, after: next });
-          if (id !== run.current) return;
-          total = page.totalCount;
-          seen += page.nodes.length;
-          found.push(...(q ? page.nodes.filter((item) => matches(item, q)) : page.nodes));
-          more = page.hasNextPage && page.endCursor !== null;
-          next = page.endCursor;
-        } while (q && more && found.length < PAGE && seen < SCAN_LIMIT);
-        setItems((old) => (reset ? found : [...old, ...found]));
-        setTotalCount(total);
-        setScanned((old) => (reset ? seen : old + seen));
-        setCursor(next);
-        setHasMore(more);
-      } catch (e) {
-        if (id === run.current) setError(e);
-      } finally {
-        if (id === run.current) setLoading(false);
-      }
+  return usePagedList<T>(
+    async (after, stale) => {
+      const found: T[] = [];
+      let next = after;
+      let seen = 0;
+      let more = true;
+      let total = 0;
+      do {
+        const page = await fetchPage({ first: q ? SCAN_PAGE : PAGE, after: next });
+        if (stale()) return undefined;
+        total = page.totalCount;
+        seen += page.nodes.length;
+        found.push(...(q ? page.nodes.filter((item) => matches(item, q)) : page.nodes));
+        more = page.hasNextPage && page.endCursor !== null;
+        next = page.endCursor;
+      } while (q && more && found.length < PAGE && seen < SCAN_LIMIT);
+      return { items: found, totalCount: total, seen, cursor: next, hasMore: more };
     },
     [q, ...deps],
   );
-
-  useEffect(() => {
-    void load(null, true);
-  }, [load, generation]);
-
-  return {
-    items,
-    totalCount,
-    scanned,
-    hasMore,
-    loading,
-    error,
-    loadMore: () => void load(cursor, false),
-    reload: () => setGeneration((g) => g + 1),
-  };
 }
 
 /**
@@ -139,49 +164,12 @@ export function useServerSearchList<T>(
   query: string,
   deps: unknown[],
 ): SearchList<T> {
-  const [items, setItems] = useState<T[]>([]);
-  const [totalCount, setTotalCount] = useState<number | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [hasMore, setHasMore] = useState(false);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const run = useRef(0);
-  const [generation, setGeneration] = useState(0);
   const search = query.trim();
-
-  const load = useCallback(
-    async (after: string | null, reset: boolean) => {
-      const id = ++run.current;
-      setLoading(true);
-      setError(null);
-      try {
-        const page = await fetchPage({ first: PAGE, after, search: search || null });
-        if (id !== run.current) return;
-        setItems((old) => (reset ? page.nodes : [...old, ...page.nodes]));
-        setTotalCount(page.totalCount);
-        setCursor(page.endCursor);
-        setHasMore(page.hasNextPage && page.endCursor !== null);
-      } catch (e) {
-        if (id === run.current) setError(e);
-      } finally {
-        if (id === run.current) setLoading(false);
-      }
+  return usePagedList<T>(
+    async (after) => {
+      const page = await fetchPage({ first: PAGE, after, search: search || null });
+      return { items: page.nodes, totalCount: page.totalCount, seen: page.nodes.length, cursor: page.endCursor, hasMore: page.hasNextPage && page.endCursor !== null };
     },
     [search, ...deps],
   );
-
-  useEffect(() => {
-    void load(null, true);
-  }, [load, generation]);
-
-  return {
-    items,
-    totalCount,
-    scanned: items.length,
-    hasMore,
-    loading,
-    error,
-    loadMore: () => void load(cursor, false),
-    reload: () => setGeneration((g) => g + 1),
-  };
 }

@@ -3,7 +3,8 @@
  * token quotas (refused before anything is recorded, never passed by concurrent runs), and the
  * management of its limits (validated, audited, enforced from the next request).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { describe, expect, it } from '../kit.ts';
 import { monthEnd, quotaThresholdCrossed } from '../../server/modules/run/quota.ts';
 import { buildWorld, countRows, createPrompt, type World } from '../fixtures.ts';
 import { codeOf, dataOf, startHarness, type GraphQLResponse, type Harness } from '../harness.ts';
@@ -41,17 +42,8 @@ async function post(h: Harness, query: string, variables: Record<string, unknown
 
 const runInput = (w: World, promptId = w.promptId) => ({ input: { promptId, inputs: { text: 't' } } });
 
-/** Waits, if needed, so that what follows starts well inside one minute (the rate limit's window). */
 describe('managing a key’s limits', () => {
-  let h: Harness;
-  let w: World;
-  beforeAll(async () => {
-    h = await startHarness();
-    w = await buildWorld(h);
-  });
-  afterAll(() => h.close());
-
-  it('sets limits at creation and replaces them as a whole with updateApiKeyLimits, auditing each change', async () => {
+  it('sets limits at creation and replaces them as a whole with updateApiKeyLimits, auditing each change', async ({ h, world: w }) => {
     const limits = { rateLimitPerMinute: 60, monthlyRunQuota: 1000, monthlyTokenQuota: 50_000, allowedCidrs: ['203.0.113.0/24', '2001:db8::/32'] };
     const created = dataOf(await h.gql(CREATE, { input: { organizationId: w.organizationId, name: 'Partner', ...limits } }, { token: w.admin.token }));
     const id = created.createApiKey.apiKey.id;
@@ -75,7 +67,7 @@ describe('managing a key’s limits', () => {
     expect(await countRows(h, 'audit_events', { target_id: id, action: 'api_key.limits_updated' })).toBe(1);
   });
 
-  it('refuses a bad CIDR or a count out of range with BAD_USER_INPUT naming it, and changes nothing', async () => {
+  it('refuses a bad CIDR or a count out of range with BAD_USER_INPUT naming it, and changes nothing', async ({ h, world: w }) => {
     const keysBefore = await countRows(h, 'api_keys');
     for (const [input, field, named] of [
       [{ allowedCidrs: ['10.0.0.0/8', '10.0.0.0/33'] }, 'allowedCidrs', '10.0.0.0/33'],
@@ -99,7 +91,7 @@ describe('managing a key’s limits', () => {
     });
   });
 
-  it('refuses a key with allowed networks when the address is unknown (no socket), and lets the same key in once its ranges are cleared', async () => {
+  it('refuses a key with allowed networks when the address is unknown (no socket), and lets the same key in once its ranges are cleared', async ({ h, world: w }) => {
     const key = await keyWithLimits(h, w, { allowedCidrs: ['127.0.0.1/32'] });
     const { response, body } = await post(h, VIEWER, {}, key.secret);
     expect(body.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'IP_NOT_ALLOWED', apiKeyId: key.id });
@@ -108,7 +100,7 @@ describe('managing a key’s limits', () => {
     expect(dataOf(await h.gql(VIEWER, {}, { token: key.secret })).viewer.apiKey.id).toBe(key.id);
   });
 
-  it('refuses to change the limits of a revoked key (CONFLICT)', async () => {
+  it('refuses to change the limits of a revoked key (CONFLICT)', async ({ h, world: w }) => {
     const key = await keyWithLimits(h, w, {});
     dataOf(await h.gql('mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { id } }', { id: key.id }, { token: w.admin.token }));
     expect(codeOf(await h.gql(UPDATE_LIMITS, { input: { apiKeyId: key.id, monthlyRunQuota: 3 } }, { token: w.admin.token }))).toBe('CONFLICT');
@@ -150,15 +142,7 @@ describe.each(limitersUnderTest(0))('a key’s own rate limit, counted %s', (_na
 });
 
 describe('monthly run quota', () => {
-  let h: Harness;
-  let w: World;
-  beforeAll(async () => {
-    h = await startHarness();
-    w = await buildWorld(h);
-  });
-  afterAll(() => h.close());
-
-  it('runs up to the quota, then refuses with QUOTA_EXHAUSTED until the month ends, recording nothing', async () => {
+  it('runs up to the quota, then refuses with QUOTA_EXHAUSTED until the month ends, recording nothing', async ({ h, world: w }) => {
     const key = await keyWithLimits(h, w, { monthlyRunQuota: 2 });
     for (let i = 0; i < 2; i++) expect(dataOf(await h.gql(RUN, runInput(w), { token: key.secret })).runPrompt.status).toBe('SUCCEEDED');
     const { response, body } = await post(h, RUN, runInput(w), key.secret);
@@ -182,7 +166,7 @@ describe('monthly run quota', () => {
     expect(dataOf(await h.gql(QUOTA_USAGE, { id: key.id }, { token: key.secret })).apiKey.quotaUsage.runs).toBe(3);
   });
 
-  it('counts the runs a key made this month before it was given a quota', async () => {
+  it('counts the runs a key made this month before it was given a quota', async ({ h, world: w }) => {
     const key = await keyWithLimits(h, w, {});
     for (let i = 0; i < 3; i++) expect(dataOf(await h.gql(RUN, runInput(w), { token: key.secret })).runPrompt.status).toBe('SUCCEEDED');
     // A key without a quota keeps no count of its own; quotaUsage reads its runs.
@@ -194,13 +178,13 @@ describe('monthly run quota', () => {
     expect(await countRows(h, 'runs', { api_key_id: key.id })).toBe(4);
   });
 
-  it('refuses a run with invalid input before it counts against the quota', async () => {
+  it('refuses a run with invalid input before it counts against the quota', async ({ h, world: w }) => {
     const key = await keyWithLimits(h, w, { monthlyRunQuota: 1 });
     expect(codeOf(await h.gql(RUN, { input: { promptId: w.promptId, inputs: {} } }, { token: key.secret }))).toBe('BAD_USER_INPUT');
     expect(dataOf(await h.gql(RUN, runInput(w), { token: key.secret })).runPrompt.status).toBe('SUCCEEDED');
   });
 
-  it('a quota of 0 refuses every run; runs of signed-in members count against no key', async () => {
+  it('a quota of 0 refuses every run; runs of signed-in members count against no key', async ({ h, world: w }) => {
     const paused = await keyWithLimits(h, w, { monthlyRunQuota: 0 });
     expect((await h.gql(RUN, runInput(w), { token: paused.secret })).errors![0]!.extensions).toMatchObject({ reason: 'QUOTA_EXHAUSTED' });
     expect(await countRows(h, 'runs', { api_key_id: paused.id })).toBe(0);
@@ -208,7 +192,7 @@ describe('monthly run quota', () => {
     expect(await countRows(h, 'api_key_monthly_usage', { api_key_id: paused.id })).toBe(0);
   });
 
-  it(`never passes the quota: 50 runs at once against a quota of 10 start exactly 10`, async () => {
+  it(`never passes the quota: 50 runs at once against a quota of 10 start exactly 10`, async ({ h, world: w }) => {
     const key = await keyWithLimits(h, w, { monthlyRunQuota: 10 });
     const answers = await Promise.all(Array.from({ length: 50 }, () => h.gql(RUN, runInput(w), { token: key.secret })));
     const ran = answers.filter((answer) => !answer.errors?.length);
