@@ -7,23 +7,31 @@ import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { accessCache } from './invalidation.ts';
 import { firstGrantSql } from './paths.ts';
 import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type Resource } from './rule.ts';
+import type { ResourceEntry } from './key-cache.ts';
+
+type Kind = Resource['kind'];
 
 /**
  * The hot path of a key asking for one prompt or flow by id (checkAccess, runPrompt, runFlow,
  * prompt(id)): the live row and whether the key's grants cover it, in ONE prepared statement (or
  * from the key cache), instead of a loader read plus a grant query through the ORM. The prompt and
- * flow loaders take the row from here (entitiesReadForKey), so nothing is read twice; the grant bit feeds the access rule (rule.ts),
- * which still decides with the request's `now`.
+ * flow loaders take the row from here (loadSkippingKeyPathRows), so nothing is read twice; the
+ * grant bit feeds the access rule (rule.ts), which still decides with the request's `now`.
+ *
+ * For a prompt the row also carries the key's first grant covering it (paths.ts), which a run of
+ * it records. `idCondition` is `= ?` for one id, `in (?, …)` for a batch.
  */
-const PROMPT_COLUMNS = `r.*, case when ${GRANTED_SQL.prompt} then 1 else 0 end as granted, ${firstGrantSql('r.id')} as first_grant`;
+function resourceAndGrantSql(kind: Kind, idCondition: string): string {
+  return kind === 'prompt'
+    ? `select r.*, case when ${GRANTED_SQL.prompt} then 1 else 0 end as granted, ${firstGrantSql('r.id')} as first_grant from prompts r where r.id ${idCondition} and r.deleted_at is null`
+    : `select r.*, case when ${GRANTED_SQL.flow} then 1 else 0 end as granted from flows r where r.id ${idCondition} and r.deleted_at is null`;
+}
 
 const RESOURCE_AND_GRANT = {
-  // For a prompt also the key's first grant covering it (paths.ts), which a run of it records.
-  prompt: statement('prompt_and_grant', `select ${PROMPT_COLUMNS} from prompts r where r.id = ? and r.deleted_at is null`),
-  flow: statement('flow_and_grant', `select r.*, case when ${GRANTED_SQL.flow} then 1 else 0 end as granted from flows r where r.id = ? and r.deleted_at is null`),
+  prompt: statement('prompt_and_grant', resourceAndGrantSql('prompt', '= ?')),
+  flow: statement('flow_and_grant', resourceAndGrantSql('flow', '= ?')),
 };
 
-type Kind = Resource['kind'];
 
 /** What the hot path read: the live row (null when there is none) and whether the key's grants cover it. */
 export interface Found {
@@ -75,16 +83,10 @@ export async function firstGrantOfCaller(ctx: Context, promptId: string): Promis
   return found ? (await found).firstGrant : null;
 }
 
-interface Entry {
-  row: Row | null;
-  granted: boolean;
-  firstGrant: string | null;
-}
-
 /** What the key cache did not have, read in batches: a list's checks (a key reading 20 prompts) are one statement. */
-const missLoaders = new WeakMap<object, Map<Kind, DataLoader<string, Entry>>>();
+const missLoaders = new WeakMap<object, Map<Kind, DataLoader<string, ResourceEntry>>>();
 
-function missLoader(ctx: Context, keyId: string, kind: Kind): DataLoader<string, Entry> {
+function missLoader(ctx: Context, keyId: string, kind: Kind): DataLoader<string, ResourceEntry> {
   let byKind = missLoaders.get(ctx.em);
   if (!byKind) missLoaders.set(ctx.em, (byKind = new Map()));
   let loader = byKind.get(kind);
@@ -92,7 +94,7 @@ function missLoader(ctx: Context, keyId: string, kind: Kind): DataLoader<string,
   return loader;
 }
 
-async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonly string[]): Promise<Entry[]> {
+async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonly string[]): Promise<ResourceEntry[]> {
   const cache = accessCache(ctx.em);
   const generation = cache.generation;
   // The prompt's statement names the key four times: twice for the grant bit, twice for the first grant.
@@ -102,7 +104,7 @@ async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonl
   const rows: Row[] =
     ids.length === 1
       ? [await (await preparedDb(ctx.em)).get(RESOURCE_AND_GRANT[kind], [...keyParams, ids[0]])].filter((row): row is Row => row !== undefined)
-      : await ctx.em.getConnection().execute(resourcesAndGrantSql(kind, ids.length), [...keyParams, ...ids]);
+      : await ctx.em.getConnection().execute(resourceAndGrantSql(kind, `in (${ids.map(() => '?').join(', ')})`), [...keyParams, ...ids]);
   const byId = new Map(
     rows.map(({ granted, first_grant: firstGrant, ...row }) => [row.id as string, { row, granted: Number(granted) === 1, firstGrant: (firstGrant as string | null | undefined) ?? null }]),
   );
@@ -111,13 +113,6 @@ async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonl
     cache.storeResource(keyId, kind, id, entry, generation);
     return entry;
   });
-}
-
-function resourcesAndGrantSql(kind: Kind, count: number): string {
-  const ids = new Array(count).fill('?').join(', ');
-  return kind === 'prompt'
-    ? `select ${PROMPT_COLUMNS} from prompts r where r.id in (${ids}) and r.deleted_at is null`
-    : `select r.*, case when ${GRANTED_SQL.flow} then 1 else 0 end as granted from flows r where r.id in (${ids}) and r.deleted_at is null`;
 }
 
 /**
