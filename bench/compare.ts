@@ -19,6 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer } from '../scripts/build-server.ts';
 import { openBenchDatabase, type BenchDatabase } from './db.ts';
 import { loadTool, runBuiltin, type LoadSpec } from './load.ts';
 import type { LoadResult } from './measure.ts';
@@ -81,8 +82,14 @@ interface BenchServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a bench server (the app, or C) as `npm start` runs the server: bundled by
+ * scripts/build-server.ts and run by node, not through tsx (its loader thread and keepNames
+ * wrappers would be in both measurements, and in neither production process).
+ */
 async function startServer(script: string, env: Record<string, string>): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, script)], {
+  const built = await buildServer({ entry: `bench/${script}`, outfile: `dist/bench/${script.replace(/\.ts$/, '.mjs')}` });
+  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', built], {
     env: { ...process.env, ...env, BENCH_SERVER_LIFETIME_S: String(Math.ceil(HARD_LIMIT_MS / 1000) + 30) },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });

@@ -11,12 +11,13 @@
  * methods) take the package of the nearest caller that has one, marked "(native)", so that a
  * driver's native work is not lost among "builtins".
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   children?: number[];
 }
 interface Profile {
@@ -73,7 +74,33 @@ export interface ProfileSummary {
   functions: Row[];
 }
 
+/**
+ * Frames of a bundle (the servers run from scripts/build-server.ts's output) are put back at their
+ * source file and line through the bundle's source map, so packages and functions read as in the
+ * sources.
+ */
+function toSourceFrames(profile: Profile): void {
+  const maps = new Map<string, SourceMap | undefined>();
+  const mapOf = (url: string): SourceMap | undefined => {
+    if (!maps.has(url)) {
+      const file = url.startsWith('file://') ? fileURLToPath(url) : url;
+      maps.set(url, url.endsWith('.mjs') && existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : undefined);
+    }
+    return maps.get(url);
+  };
+  for (const node of profile.nodes) {
+    const frame = node.callFrame;
+    const map = frame.url ? mapOf(frame.url) : undefined;
+    const entry = map?.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string; originalLine?: number } | undefined;
+    if (entry?.originalSource) {
+      frame.url = entry.originalSource;
+      frame.lineNumber = entry.originalLine ?? frame.lineNumber;
+    }
+  }
+}
+
 export function analyseProfile(profile: Profile): ProfileSummary {
+  toSourceFrames(profile);
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const node of profile.nodes) {

@@ -1,5 +1,6 @@
 /**
- * Once per `vitest run`: one database brought up to date with the committed migrations, that every
+ * Once per `vitest run`: the server's build (dist/server.mjs, what `npm start` runs and the tests'
+ * server processes start; scripts/build-server.ts), and one database brought up to date with the committed migrations, that every
  * harness copies instead of migrating its own (a file copy on SQLite, CREATE DATABASE … TEMPLATE on
  * PostgreSQL). Migrating took a noticeable share of each file's start; copying takes milliseconds.
  * test/db/migrations.test.ts still migrates a fresh, empty database of its own.
@@ -9,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildServer } from '../scripts/build-server.ts';
 import { openDatabase } from '../server/db/orm.ts';
 import { createScratchPostgres } from './postgres.ts';
 
@@ -25,6 +27,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildServer();
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
     const scratch = await createScratchPostgres(serverUrl, { prefix: 'promptgate_template_' });

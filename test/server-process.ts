@@ -9,9 +9,15 @@ import type { DatabaseConfig } from '../server/config.ts';
 import type { GraphQLResponse } from './harness.ts';
 import { createScratchPostgres } from './postgres.ts';
 
-/** Real PromptGate processes (`node --import tsx server/index.ts`), for what only a process shows. */
+/** Real PromptGate processes, for what only a process shows. */
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * How a server process is started: the build `npm start` runs (dist/server.mjs, built once per test
+ * run by test/global-setup.ts), so the tests exercise what production runs.
+ */
+export const SERVER_ARGS = ['--enable-source-maps', 'dist/server.mjs'];
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, limitMs = 30_000): Promise<T> {
   const deadline = Date.now() + limitMs;
@@ -47,7 +53,7 @@ export interface ServerProcess {
 /** A server process on the given database, ready once /health answers; extra env overrides the defaults. */
 export async function startServerProcess(databaseUrl: string, env: Record<string, string> = {}, readyWithinMs = 120_000): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+  const child = spawn(process.execPath, SERVER_ARGS, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -94,7 +100,9 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
 
 /** Runs a script to its end (`node --import tsx <script>`), with its exit code and output. */
 export async function runScript(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The server from its build, as startServerProcess; other scripts from their sources.
+  const args = script === 'server/index.ts' ? SERVER_ARGS : ['--import', 'tsx', script];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,5 +1,5 @@
 /**
- * A real PromptGate server process for the browser tests: `node server/index.ts` on a free
+ * A real PromptGate server process for the browser tests: the build `npm start` runs, on a free
  * port, on a fresh SQLite file (seeded with the demo, as `npm start` does on a new machine) or a
  * fresh PostgreSQL database (seeded with `npm run db:seed`'s code) when TEST_DATABASE_URL is set.
  */
@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer } from '../../scripts/build-server.ts';
+import { SERVER_ARGS } from '../server-process.ts';
 import { createScratchPostgres } from '../postgres.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,8 +65,9 @@ export async function startServer(): Promise<RunningServer> {
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
     };
   }
+  await buildServer();
   const port = await freePort();
-  const child: ChildProcess = spawn('node', ['--import', 'tsx', 'server/index.ts'], {
+  const child: ChildProcess = spawn('node', SERVER_ARGS, {
     cwd: root,
     env: { ...env, DATABASE_URL: databaseUrl, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
