@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
 import type { Principal } from '../auth/principal.ts';
 import type { Logger } from '../logger.ts';
+import { requestPath } from './request-path.ts';
 
 /**
  * One log line per request, and the request id that ties a request's lines together. The id is
@@ -103,7 +104,7 @@ export function useRequestLog(logger: Logger) {
       response.headers.set('x-request-id', state.id);
       // Info is the most a request's line is written at: below it, no line is built at all.
       if (!state.logger.enabled('info')) return;
-      const path = new URL(request.url).pathname;
+      const path = requestPath(request.url);
       // The probes of a load balancer (and scrapes) would drown the rest: they are logged at debug.
       const level = path === '/health' || path === '/ready' || path === '/metrics' ? 'debug' : 'info';
       if (!state.logger.enabled(level)) return;

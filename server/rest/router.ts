@@ -2,6 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { badInput, unauthenticated } from '../errors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import { requestPath } from '../http/request-path.ts';
 import { noteOperation, noteOutcome, requestIdOf, requestLogger } from '../http/request-log.ts';
 import type { Logger } from '../logger.ts';
 import { errorResponse, refusal } from './envelope.ts';
@@ -28,7 +29,7 @@ const MATCHERS = REST_ROUTES.map((route) => ({ route, pattern: pathPattern(route
 export const REST_PREFIX = '/v1/';
 
 export function isRestRequest(request: Request): boolean {
-  return new URL(request.url).pathname.startsWith(REST_PREFIX);
+  return requestPath(request.url).startsWith(REST_PREFIX);
 }
 
 /**
@@ -52,7 +53,7 @@ function decodeParams(names: string[], match: RegExpExecArray): Record<string, s
 let openApiText: string | undefined;
 
 async function handle(request: Request, serverContext: unknown, options: RestOptions): Promise<Response> {
-  const path = new URL(request.url).pathname;
+  const path = requestPath(request.url);
   if (path === '/v1/openapi.json') {
     if (request.method !== 'GET' && request.method !== 'HEAD') return refusal(405, 'BAD_USER_INPUT', 'Use GET for /v1/openapi.json', {}, { allow: 'GET, HEAD' });
     noteOperation(request, 'openapi');

@@ -68,3 +68,16 @@ test('every field it marks required is refused when missing, naming that field',
   // prompt, prompt.promptId, logId, stars
   expect(checked).toBe(4);
 });
+
+test('is found by the normalized path, as the URL standard reads it, and /graphql stays GraphQL', async ({ h }) => {
+  // The router reads /graphql's raw path without parsing; any other path is normalized first.
+  for (const url of ['http://localhost/graphql/../v1/openapi.json', 'http://localhost/v1/openapi.json?x=1#top']) {
+    const response = await h.app.fetch(url);
+    expect(response.status, url).toBe(200);
+    expect(((await response.json()) as { openapi: string }).openapi, url).toBe('3.1.0');
+  }
+  for (const url of ['http://localhost/graphql', 'http://localhost/graphql?query=%7B__typename%7D', 'http://localhost:4000/graphql#x']) {
+    const response = await h.app.fetch(url.includes('query=') ? url : `${url.split('#')[0]}?query=%7B__typename%7D`, { headers: { accept: 'application/json' } });
+    expect(await response.json(), url).toEqual({ data: { __typename: 'Query' } });
+  }
+});
