@@ -2,14 +2,19 @@
  * One path of the app through `app.fetch`, in this process, no socket: CPU µs per request for a
  * quick before/after while working on a hot path (the full comparison with C is bench/compare.ts).
  *
- *   node --import tsx bench/in-process.ts [row …]     rows: typename checkAccess viewer runPrompt rare popular runnable
- *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/in-process.ts
+ *   npm run bench:in-process -- [row …]     rows: typename checkAccess viewer runPrompt rare popular runnable
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:in-process
+ *
+ * It runs bundled (scripts/build-server.ts), as `npm start` runs the server: through tsx every
+ * function would carry keepNames' naming call, which the server does not.
  *
  * BENCH_REQUESTS (default 3000) requests per row, 10 at a time, after 500 not counted.
  * BENCH_PROFILE=1 writes each row's CPU profile (the counted requests only) to
- * bench/profiles/in-process-<row>.cpuprofile; bench/profile-summary.ts summarises it.
+ * bench/profiles/in-process-<row>.cpuprofile (from the project's root); bench/profile-summary.ts
+ * summarises it, with the bundle's frames mapped back to their sources.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { createLogger } from '../server/logger.ts';
 import { createApp } from '../server/yoga.ts';
@@ -50,8 +55,11 @@ try {
         while (left-- > 0) await one();
       }));
     };
+    // What earlier rows (and the seeding) left behind is collected now, not in this row's time.
+    (globalThis as { gc?: () => void }).gc?.();
     await drive(500);
     const session = process.env.BENCH_PROFILE === '1' ? new Session() : undefined;
+    if (session) mkdirSync(join('bench', 'profiles'), { recursive: true });
     if (session) {
       session.connect();
       await session.post('Profiler.enable');
@@ -65,7 +73,7 @@ try {
     const wall = performance.now() - started;
     if (session) {
       const { profile } = await session.post('Profiler.stop');
-      writeFileSync(new URL(`profiles/in-process-${name}.cpuprofile`, import.meta.url), JSON.stringify(profile));
+      writeFileSync(join('bench', 'profiles', `in-process-${name}.cpuprofile`), JSON.stringify(profile));
       session.disconnect();
     }
     (globalThis as { gc?: () => void }).gc?.();

@@ -12,6 +12,7 @@
  * resolve the same from the bundle as from the sources.
  *
  *   npm run build:server     builds dist/server.mjs (npm start does it first)
+ *   node --import tsx scripts/build-server.ts <entry> <outfile>    another entry (npm run bench:in-process)
  *   buildServer({ entry, outfile })   the same for another entry (the bench's server)
  */
 import { build } from 'esbuild';
@@ -38,4 +39,7 @@ export async function buildServer({ entry = 'server/index.ts', outfile = 'dist/s
   return join(root, outfile);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await buildServer();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [entry, outfile] = process.argv.slice(2);
+  await buildServer({ ...(entry ? { entry } : {}), ...(outfile ? { outfile } : {}) });
+}

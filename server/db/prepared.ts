@@ -56,6 +56,17 @@ export function statementFor(name: string, sql: string): Statement {
   return found;
 }
 
+/**
+ * `limit N` for a page's statement, the size written into the text instead of bound: SQLite plans
+ * `order by … limit 21` as a sort that keeps 21 rows but `limit ?` as a sort of every row, which
+ * measured twice the Integrate tab's statement. Only a checked page size (1 to `max`) is written,
+ * so a statement has few shapes, each prepared once.
+ */
+export function limitClause(limit: number, max: number): string {
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new Error(`${limit} is not a page size (1 to ${max})`);
+  return `limit ${limit}`;
+}
+
 /** `?` outside string literals → `$n`. */
 function toNumberedPlaceholders(sql: string): string {
   let n = 0;

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { preparedDb, statement } from '../../db/prepared.ts';
+import { limitClause, preparedDb, statement, type Statement } from '../../db/prepared.ts';
+import { MAX_PAGE_SIZE } from '../../graphql/query-cost.ts';
 import type { ApiKeyAccess } from '../api-key/api-key.entity.ts';
 
 /**
@@ -172,34 +173,51 @@ export const BUILD_INDEX_SQL = [
    where access = 'ORGANIZATION' and revoked_at is null and expires_at is null group by organization_id`,
 ];
 
-/** The page statement in its two shapes: the first page, and a page after a cursor. */
-function promptPageSql(after: boolean): string {
+/**
+ * The page statement in its shapes: the first page or a page after a cursor, for one page size
+ * (written into the text: limitClause says why).
+ */
+function promptPageSql(after: boolean, limit: number): string {
+  const cut = limitClause(limit, MAX_PAGE_SIZE + 1);
   // Row values compare (name, id) as the cursor does, and both stores seek an index with them.
   const indexAfter = after ? ' and (a.key_name, a.api_key_id) > (?, ?)' : '';
   const orgAfter = after ? ' and (o.name, o.id) > (?, ?)' : '';
+  // The two walks are merged and cut to the page BEFORE the keys' rows are joined: joining first
+  // read every row of both walks (twice the page) and sorted the wide rows, 2.5× the time on SQLite.
+  // The total stands alone on the left, so an empty page (past the end) still carries it. The
+  // page's columns have names of their own: SQLite would rename k's id and name beside them.
   return `select k.*, t.total_count from
        (select (select coalesce(sum(c.non_expiring), 0) from key_access_counts c where c.scope_id in (?, ?))
              + (select count(*) from key_access a where a.prompt_id = ? and a.expires_at > ?)
              + (select count(*) from api_keys o where o.organization_id = ? and o.access = 'ORGANIZATION'
                   and o.revoked_at is null and o.expires_at > ?) as total_count) t
      left join (
-       select id, name from (
-         select a.api_key_id as id, a.key_name as name from key_access a
-         where a.prompt_id = ? and (a.expires_at is null or a.expires_at > ?)${indexAfter}
-         order by a.key_name, a.api_key_id limit ?) x
-       union all
-       select id, name from (
-         select o.id, o.name from api_keys o
-         where o.organization_id = ? and o.access = 'ORGANIZATION' and o.revoked_at is null
-           and (o.expires_at is null or o.expires_at > ?)${orgAfter}
-         order by o.name, o.id limit ?) y
-     ) e on 1 = 1
-     left join api_keys k on k.id = e.id
-     order by e.name, e.id
-     limit ?`;
+       (select id as page_id, name as page_name from (
+          select id, name from (
+            select a.api_key_id as id, a.key_name as name from key_access a
+            where a.prompt_id = ? and (a.expires_at is null or a.expires_at > ?)${indexAfter}
+            order by a.key_name, a.api_key_id ${cut}) x
+          union all
+          select id, name from (
+            select o.id, o.name from api_keys o
+            where o.organization_id = ? and o.access = 'ORGANIZATION' and o.revoked_at is null
+              and (o.expires_at is null or o.expires_at > ?)${orgAfter}
+            order by o.name, o.id ${cut}) y
+          order by name, id ${cut}) m) e
+       join api_keys k on k.id = e.page_id
+     ) on 1 = 1
+     order by e.page_name, e.page_id`;
 }
 
-const PROMPT_PAGE = { first: statement('prompt_page', promptPageSql(false)), after: statement('prompt_page_after', promptPageSql(true)) };
+const pageStatements = new Map<string, Statement>();
+
+/** The page statement of a shape, declared on first use. */
+function pageStatement(after: boolean, limit: number): Statement {
+  const shape = `${after ? 'after' : 'first'}:${limit}`;
+  let found = pageStatements.get(shape);
+  if (!found) pageStatements.set(shape, (found = statement(after ? 'prompt_page_after' : 'prompt_page', promptPageSql(after, limit))));
+  return found;
+}
 
 /**
  * A page of the keys that may run a prompt now, ordered by (name, id), after the keyset cursor if
@@ -217,8 +235,8 @@ export async function promptPage(
   page: { limit: number; after?: { name: string; id: string } },
 ): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
   const afterParams = page.after ? [page.after.name, page.after.id] : [];
-  // Prepared once (db/prepared.ts): a read outside any transaction, as the Integrate tab is.
-  const rows = await (await preparedDb(em)).all(page.after ? PROMPT_PAGE.after : PROMPT_PAGE.first, [
+  // Prepared once per shape (db/prepared.ts): a read outside any transaction, as the Integrate tab is.
+  const rows = await (await preparedDb(em)).all(pageStatement(!!page.after, page.limit), [
     prompt.id,
     prompt.organizationId,
     prompt.id,
@@ -228,12 +246,9 @@ export async function promptPage(
     prompt.id,
     now,
     ...afterParams,
-    page.limit,
     prompt.organizationId,
     now,
     ...afterParams,
-    page.limit,
-    page.limit,
   ]);
   return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
 }

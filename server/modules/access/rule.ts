@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { KeyFacts } from '../../auth/principal.ts';
 import type { Resource } from '../../authz/permissions.ts';
 import { sqlDate } from '../../db/dialect.ts';
+import { limitClause } from '../../db/prepared.ts';
+import { MAX_PAGE_SIZE } from '../../graphql/query-cost.ts';
 import { nameLike } from '../../graphql/search.ts';
 
 /**
@@ -134,10 +136,9 @@ export function availableKeysQuery(
   }
   const keyset = page.after ? 'where e.name > ? or (e.name = ? and e.id > ?)' : '';
   if (page.after) params.push(page.after.name, page.after.name, page.after.id);
-  params.push(page.limit);
   // The count rides along in the same statement; the left joins keep it when the page is empty.
   const sql = `with eligible as (${eligible}),
-    page as (select e.id, e.name from eligible e ${keyset} order by e.name, e.id limit ?)
+    page as (select e.id, e.name from eligible e ${keyset} order by e.name, e.id ${limitClause(page.limit, MAX_PAGE_SIZE + 1)})
     select k.*, c.total_count
     from (select count(*) as total_count from eligible) c
     left join page p on 1 = 1

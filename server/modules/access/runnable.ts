@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
+import { limitClause } from '../../db/prepared.ts';
 import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from '../../graphql/pagination.ts';
+import { MAX_PAGE_SIZE } from '../../graphql/query-cost.ts';
 import { FlowSchema, type Flow } from '../flow/flow.entity.ts';
 import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { DIRECT_GRANT, grantPaths, keyReaches, ORGANIZATION_WIDE, type AccessPath } from './paths.ts';
@@ -53,16 +55,16 @@ interface PageSource {
 /**
  * The statement of one page: rows after the keyset cursor, `limit` of them, with the total count.
  * Parameters: the owner (for the count), the owner (for the page), the cursor's name and id if
- * any, the limit.
+ * any; the limit is in the text (limitClause).
  */
-function pageStatement(source: PageSource, after: boolean): string {
+function pageStatement(source: PageSource, after: boolean, limit: number): string {
   // Row values compare (name, id) as the cursor does, and both stores seek an index with them.
   const keyset = after ? ` and (${source.nameColumn}, ${source.idColumn}) > (?, ?)` : '';
   // The count rides along in the same statement; the left join keeps it when the page is empty.
   return `select x.*, c.total_count
     from (${source.count}) c
     left join (select r.* from ${source.from} where ${source.where}${keyset}
-               order by ${source.nameColumn}, ${source.idColumn} limit ?) x on 1 = 1
+               order by ${source.nameColumn}, ${source.idColumn} ${limitClause(limit, MAX_PAGE_SIZE + 1)}) x on 1 = 1
     order by x.name, x.id`;
 }
 
@@ -92,7 +94,7 @@ export async function runnablePromptPage(em: EntityManager, key: KeyFacts, args:
           idColumn: 'a.prompt_id',
         };
   const owner = key.access === 'ORGANIZATION' ? key.organizationId : key.id;
-  const rows = await execute(em, pageStatement(source, !!decoded), [owner, owner, ...after, first + 1]);
+  const rows = await execute(em, pageStatement(source, !!decoded, first + 1), [owner, owner, ...after]);
   const prompts = mapRows<Prompt>(em, PromptSchema, rows);
   const page = pageOf(promptOrder, prompts, first, args, Number(rows[0]?.total_count ?? 0));
   const paths = key.access === 'ORGANIZATION' ? undefined : await grantPaths(em, key.id, 'prompt', page.edges.map((edge) => edge.node.id));
@@ -123,7 +125,7 @@ export async function runnableFlowPage(em: EntityManager, key: KeyFacts, args: P
           idColumn: 'r.id',
         };
   const owner = key.access === 'ORGANIZATION' ? key.organizationId : key.id;
-  const rows = await execute(em, pageStatement(source, !!decoded), [owner, owner, ...after, first + 1]);
+  const rows = await execute(em, pageStatement(source, !!decoded, first + 1), [owner, owner, ...after]);
   const page = pageOf(flowOrder, mapRows<Flow>(em, FlowSchema, rows), first, args, Number(rows[0]?.total_count ?? 0));
   const via = key.access === 'ORGANIZATION' ? ORGANIZATION_WIDE : DIRECT_GRANT;
   return withPaths(page, () => [via]);
