@@ -108,19 +108,36 @@ function afterCondition(order: ListOrder, after: { values: (string | Date)[]; id
   };
 }
 
+/** An edge whose cursor is encoded when read: a page asked for its nodes alone encodes none. */
+class Edge<T extends { id: string }> {
+  #cursor: string | undefined;
+  constructor(
+    private readonly order: ListOrder,
+    readonly node: T,
+  ) {}
+
+  get cursor(): string {
+    return (this.#cursor ??= encodeCursor(this.order, this.node as T & Record<string, unknown>));
+  }
+}
+
 /**
  * A page of already fetched rows: `rows` holds at most one more than `first`, which tells whether
- * there is a next page.
+ * there is a next page. Cursors are encoded only when a field reads them.
  */
 export function pageOf<T extends { id: string }>(order: ListOrder, rows: T[], first: number, args: PageArgs, totalCount: number): Page<T> {
-  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(order, node as T & Record<string, unknown>), node }));
+  const edges = rows.slice(0, first).map((node) => new Edge(order, node));
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > first,
       hasPreviousPage: args.after != null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
     totalCount,
   };
