@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { isPostgres } from '../../db/dialect.ts';
 import { preparedDb, statement, type Write } from '../../db/prepared.ts';
+import { readOnlyEntities } from '../../db/read-only.ts';
 import { RunSchema, RunStepSchema, type Run, type RunStep } from './run.entity.ts';
 import { rememberWrittenSteps } from './run.loaders.ts';
 
@@ -138,9 +139,9 @@ class FinishedRunRecorder implements RunRecorder {
     await (await preparedDb(this.em)).transaction(finishedRunWrites(isPostgres(this.em), row, stepRows));
     // The answer's `steps` come from what was written (run.loaders.ts), not read back.
     rememberWrittenSteps(this.em, run.id, stepRows);
-    // A managed entity, as if read back: in the identity map, so a read of it by id in this
-    // request finds it there, and usable by every Run field.
-    return this.em.map(RunSchema, row as Record<string, unknown>);
+    // As if read back, as a read-only object (db/read-only.ts): the run's fields only read it, and
+    // it is committed, so a read of it by id finds it. (em.map's managed entity cost ~100 µs.)
+    return readOnlyEntities(this.em, RunSchema, [row as Record<string, unknown>])[0]!;
   }
 
   // Nothing was written: the one transaction either committed or left nothing behind.
