@@ -2,7 +2,7 @@ import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { generateCredential, hashCredential, UNMATCHABLE_PASSWORD_HASH } from '../server/auth/credentials.ts';
 import { isPostgres } from '../server/db/dialect.ts';
 import type { Orm } from '../server/db/orm.ts';
-import { BUILD_INDEX_SQL } from '../server/modules/access/access-index.ts';
+import { buildIndexSql } from '../server/modules/access/access-index.ts';
 import { randomBytes } from 'node:crypto';
 import { ID_PREFIXES, typeOfId, type IdType } from '../server/ids.ts';
 
@@ -438,13 +438,13 @@ export async function seedBenchData(orm: Orm, options: Partial<SeedOptions> = {}
     // PostgreSQL first learns the sizes of the tables just filled: planned as the near-empty tables
     // its statistics still describe, the build's joins run for minutes instead of seconds.
     if (pg) await trx.raw('analyze prompts, flow_steps, api_keys, api_key_prompt_grants, api_key_flow_grants');
-    for (const sql of BUILD_INDEX_SQL) await trx.raw(sql);
+    for (const sql of buildIndexSql(pg)) await trx.raw(sql);
   });
   const written = performance.now();
   // PostgreSQL's autovacuum would vacuum and analyze these new rows within a minute or so, in the
   // middle of the measurements; a production database has its statistics and visibility map, so
   // the benchmark does it now. SQLite has no automatic ANALYZE: see run.ts (BENCH_SQLITE_ANALYZE).
-  if (pg) await knex.raw(`vacuum (analyze) ${[...tables.map(([table]) => table), 'key_access', 'key_access_counts'].map((table) => `"${table}"`).join(', ')}`);
+  if (pg) await knex.raw(`vacuum (analyze) ${[...tables.map(([table]) => table), 'key_access', 'key_access_counts', 'key_access_expiry_counts'].map((table) => `"${table}"`).join(', ')}`);
 
   // ---- what the access rule should find (checked against the SQL by run.ts) ----
   const activeOrgWide = [...orgWide].filter(active).length;

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { serveWithWorkers } from './cluster.ts';
+import { pruneExpiredCounts } from './modules/access/access-index.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvFile } from './env-file.ts';
 import { openDatabase } from './db/orm.ts';
@@ -38,10 +39,13 @@ async function main(): Promise<void> {
   const seeded = config.database.dialect === 'sqlite' && config.seedEmbeddedDemo && (await isEmpty(orm.em.fork()));
   if (seeded) await orm.em.fork().transactional((em) => seedDemo(em));
 
-  // Runs cut off by a crash or restart end FAILED now, and any that pass their deadline later do too.
+  // Runs cut off by a crash or restart end FAILED now, and any that pass their deadline later do
+  // too; the access index's counts of days past, which no total reads, go.
   const sweep = async () => {
-    const failed = await failInterruptedRuns(orm.em.fork(), new Date());
+    const now = new Date();
+    const failed = await failInterruptedRuns(orm.em.fork(), now);
     if (failed) logger.warn(`marked ${failed} interrupted run(s) FAILED`);
+    await pruneExpiredCounts(orm.em.fork(), now);
   };
   await sweep();
   const sweeper = setInterval(() => sweep().catch((error: unknown) => logger.error('run sweep failed', error)), 60_000);

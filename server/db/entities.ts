@@ -5,7 +5,7 @@ import {
   ApiKeyMonthlyUsageSchema,
   ApiKeySecretSchema,
 } from '../modules/api-key/api-key.entity.ts';
-import { KeyAccessCountSchema, KeyAccessSchema } from '../modules/access/access-index.entity.ts';
+import { KeyAccessCountSchema, KeyAccessExpiryCountSchema, KeyAccessSchema } from '../modules/access/access-index.entity.ts';
 import { RunSchema, RunStepSchema } from '../modules/run/run.entity.ts';
 import { AuditEventSchema } from '../modules/audit/audit.entity.ts';
 import { WebhookDeliverySchema, WebhookSchema } from '../modules/webhook/webhook.entity.ts';
@@ -30,6 +30,7 @@ export const entities = [
   ApiKeyMonthlyUsageSchema,
   KeyAccessSchema,
   KeyAccessCountSchema,
+  KeyAccessExpiryCountSchema,
   RunSchema,
   RunStepSchema,
   AuditEventSchema,

@@ -1,7 +1,8 @@
 /**
  * The migration that adds the access index builds it from the grants a database already holds:
  * one row per prompt and active SPECIFIC key a grant reaches (directly or through a flow), none for
- * revoked or organization-wide keys or deleted prompts, and the counts of keys that never expire.
+ * revoked or organization-wide keys or deleted prompts, the counts of keys that never expire, and
+ * (a later migration) the counts of keys with an expiry per UTC day of it.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -61,7 +62,7 @@ describe('the access index migration', () => {
       ['key_2', 'SPECIFIC', later, false], // prm_2, with an expiry
       ['key_3', 'SPECIFIC', null, true], // revoked: nothing
       ['key_4', 'ORGANIZATION', null, false], // counted for the organization
-      ['key_5', 'ORGANIZATION', later, false], // has an expiry: counted at read time, not here
+      ['key_5', 'ORGANIZATION', later, false], // has an expiry: counted by its day
       ['key_6', 'SPECIFIC', null, false], // granted only a deleted prompt: nothing
     ];
     for (const [id, access, expires, revoked] of keys) {
@@ -89,6 +90,12 @@ describe('the access index migration', () => {
       ['org_a', 1],
       ['prm_1', 1],
       ['prm_2', 1],
+    ]);
+    const byDay: Record<string, unknown>[] = await exec('select scope_id, expiry_day, keys from key_access_expiry_counts order by scope_id, expiry_day', []);
+    const day = Math.floor(later / 86_400_000);
+    expect(byDay.map((c) => [c.scope_id, Number(c.expiry_day), Number(c.keys)])).toEqual([
+      ['org_a', day, 1],
+      ['prm_2', day, 1],
     ]);
   });
 });

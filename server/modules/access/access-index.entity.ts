@@ -36,7 +36,7 @@ export type KeyAccess = InferEntity<typeof KeyAccessSchema>;
 /**
  * Counts kept with the index: for a prompt, its index rows whose key never expires; for an
  * organization, its active organization-wide keys that never expire. Keys with an expiry are
- * counted at read time (time moves them out without any write), so only those cost a count.
+ * counted by their expiry's day (KeyAccessExpiryCountSchema).
  */
 export const KeyAccessCountSchema = defineEntity({
   name: 'KeyAccessCount',
@@ -48,3 +48,22 @@ export const KeyAccessCountSchema = defineEntity({
   }),
 });
 export type KeyAccessCount = InferEntity<typeof KeyAccessCountSchema>;
+
+/**
+ * The same counts for keys with an expiry, per UTC day of the expiry (days since 1970-01-01): a
+ * total at moment `now` adds the days after today's, and counts in the index only the keys that
+ * expire later today (time moves a key out without any write, and only today's can have moved).
+ * So the Integrate tab's total costs the same with 100 or 100,000 expiring keys. Days past are
+ * never read; the minute sweep deletes them.
+ */
+export const KeyAccessExpiryCountSchema = defineEntity({
+  name: 'KeyAccessExpiryCount',
+  tableName: 'key_access_expiry_counts',
+  properties: (p) => ({
+    /** A prompt id or an organization id, as in key_access_counts. */
+    scopeId: p.string().primary().length(32),
+    expiryDay: p.integer().primary(),
+    keys: p.integer(),
+  }),
+});
+export type KeyAccessExpiryCount = InferEntity<typeof KeyAccessExpiryCountSchema>;

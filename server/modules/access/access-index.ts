@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
+import { isPostgres } from '../../db/dialect.ts';
 import { limitClause, preparedDb, statement, type Statement } from '../../db/prepared.ts';
 import { MAX_PAGE_SIZE } from '../../graphql/query-cost.ts';
 import type { ApiKeyAccess } from '../api-key/api-key.entity.ts';
@@ -12,7 +13,9 @@ import type { ApiKeyAccess } from '../api-key/api-key.entity.ts';
  * after its rows are flushed: a key's grants, access, name, expiry or revocation (`keyChanged`), a
  * flow's steps or its deletion (`keysReindexed`), a prompt's deletion (`promptDeleted`). Each one
  * recomputes the affected rows from the grants themselves (delete, then insert … select), so the
- * index can only ever be what the grants say, and adjusts the counts by the difference.
+ * index can only ever be what the grants say, and adjusts the counts by the difference: of keys
+ * that never expire (key_access_counts) and of keys per day of their expiry
+ * (key_access_expiry_counts).
  *
  * The reads (`promptPage`) are here too: the index and its statements change together.
  */
@@ -47,31 +50,71 @@ function promptCondition(column: string, promptIds: readonly string[] | undefine
   return promptIds ? { sql: ` and ${column} in (${placeholders(promptIds)})`, params: [...promptIds] } : { sql: '', params: [] };
 }
 
-/** Index rows of keys that never expire, per prompt, among the selected rows. */
-async function nonExpiringByPrompt(em: EntityManager, keys: KeySelector, promptIds?: readonly string[]): Promise<Map<string, number>> {
+const DAY_MS = 86_400_000;
+
+/** The UTC day of a moment, as the expiry counts number them (days since 1970-01-01). */
+export function expiryDay(at: Date): number {
+  return Math.floor(at.getTime() / DAY_MS);
+}
+
+/** The same day of a stored timestamp, in SQL: epoch milliseconds on SQLite, timestamptz on PostgreSQL. */
+function expiryDaySql(postgres: boolean, column: string): string {
+  return postgres ? `floor(extract(epoch from ${column}) / 86400)::int` : `(${column} / ${DAY_MS})`;
+}
+
+/** A count's key: the scope (prompt or organization) and the expiry day, or no day for keys that never expire. */
+type CountKey = `${string} ${number | 'never'}`;
+
+/** Index rows per prompt among the selected rows: of keys that never expire, and per expiry day. */
+async function countsByPrompt(em: EntityManager, keys: KeySelector, promptIds?: readonly string[]): Promise<Map<CountKey, number>> {
   const key = keyCondition('a.api_key_id', keys);
   const prompt = promptCondition('a.prompt_id', promptIds);
   const rows = await run(
     em,
-    `select a.prompt_id, count(*) as n from key_access a where ${key.sql}${prompt.sql} and a.expires_at is null group by a.prompt_id`,
+    `select a.prompt_id, case when a.expires_at is null then null else ${expiryDaySql(isPostgres(em), 'a.expires_at')} end as day, count(*) as n
+     from key_access a where ${key.sql}${prompt.sql} group by a.prompt_id, day`,
     [...key.params, ...prompt.params],
   );
-  return new Map(rows.map((row) => [row.prompt_id as string, Number(row.n)]));
+  return new Map(rows.map((row) => [`${row.prompt_id as string} ${row.day == null ? 'never' : Number(row.day)}`, Number(row.n)]));
 }
 
 /**
- * Adds to the maintained counts, in id order: two transactions adding to the same rows on
- * PostgreSQL lock them in the same order and never deadlock.
+ * Adds to the maintained counts, in (scope, day) order: two transactions adding to the same rows
+ * on PostgreSQL lock them in the same order and never deadlock.
  */
-async function addToCounts(em: EntityManager, deltas: Map<string, number>): Promise<void> {
-  const changed = [...deltas].filter(([, delta]) => delta !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (!changed.length) return;
-  await run(
-    em,
-    `insert into key_access_counts (scope_id, non_expiring) values ${changed.map(() => '(?, ?)').join(', ')}
-     on conflict (scope_id) do update set non_expiring = key_access_counts.non_expiring + excluded.non_expiring`,
-    changed.flatMap(([scope, delta]) => [scope, delta]),
-  );
+async function addToCounts(em: EntityManager, deltas: Map<CountKey, number>): Promise<void> {
+  const changed = [...deltas]
+    .filter(([, delta]) => delta !== 0)
+    .map(([countKey, delta]) => {
+      const [scope, day] = countKey.split(' ') as [string, string];
+      return { scope, day: day === 'never' ? undefined : Number(day), delta };
+    })
+    .sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : (a.day ?? -1) - (b.day ?? -1)));
+  const never = changed.filter((c) => c.day === undefined);
+  const byDay = changed.filter((c) => c.day !== undefined);
+  if (never.length) {
+    await run(
+      em,
+      `insert into key_access_counts (scope_id, non_expiring) values ${never.map(() => '(?, ?)').join(', ')}
+       on conflict (scope_id) do update set non_expiring = key_access_counts.non_expiring + excluded.non_expiring`,
+      never.flatMap((c) => [c.scope, c.delta]),
+    );
+  }
+  if (byDay.length) {
+    await run(
+      em,
+      `insert into key_access_expiry_counts (scope_id, expiry_day, keys) values ${byDay.map(() => '(?, ?, ?)').join(', ')}
+       on conflict (scope_id, expiry_day) do update set keys = key_access_expiry_counts.keys + excluded.keys`,
+      byDay.flatMap((c) => [c.scope, c.day, c.delta]),
+    );
+  }
+}
+
+/** after − before, for every count either has. */
+function difference(before: Map<CountKey, number>, after: Map<CountKey, number>): Map<CountKey, number> {
+  const deltas = new Map<CountKey, number>();
+  for (const key of new Set([...before.keys(), ...after.keys()])) deltas.set(key, (after.get(key) ?? 0) - (before.get(key) ?? 0));
+  return deltas;
 }
 
 /**
@@ -81,7 +124,7 @@ async function addToCounts(em: EntityManager, deltas: Map<string, number>): Prom
 async function reindex(em: EntityManager, keys: KeySelector, promptIds?: readonly string[]): Promise<void> {
   if ('keyIds' in keys && !keys.keyIds.length) return;
   if (promptIds && !promptIds.length) return;
-  const before = await nonExpiringByPrompt(em, keys, promptIds);
+  const before = await countsByPrompt(em, keys, promptIds);
   const key = keyCondition('api_key_id', keys);
   const prompt = promptCondition('prompt_id', promptIds);
   await run(em, `delete from key_access where ${key.sql}${prompt.sql}`, [...key.params, ...prompt.params]);
@@ -103,26 +146,28 @@ async function reindex(em: EntityManager, keys: KeySelector, promptIds?: readonl
      group by x.prompt_id, k.id, k.name, p.name, k.expires_at`,
     [...direct.params, ...directPrompt.params, ...viaFlow.params, ...viaFlowPrompt.params],
   );
-  const after = await nonExpiringByPrompt(em, keys, promptIds);
-  const deltas = new Map<string, number>();
-  for (const id of new Set([...before.keys(), ...after.keys()])) deltas.set(id, (after.get(id) ?? 0) - (before.get(id) ?? 0));
-  await addToCounts(em, deltas);
+  await addToCounts(em, difference(before, await countsByPrompt(em, keys, promptIds)));
 }
 
-/** Whether an organization-wide key is in its organization's maintained count. */
-function countedOrganizationWide(state: KeyCountState | undefined): boolean {
-  return !!state && state.access === 'ORGANIZATION' && !state.revokedAt && !state.expiresAt;
+/** The organization's count an organization-wide key is in (never expiring, or its expiry's day), if any. */
+function organizationWideCount(state: KeyCountState | undefined): CountKey | undefined {
+  if (!state || state.access !== 'ORGANIZATION' || state.revokedAt) return undefined;
+  return `${state.organizationId} ${state.expiresAt ? expiryDay(state.expiresAt) : 'never'}`;
 }
 
 /**
  * A key was created or changed (grants, access, name, expiry, revocation): its index rows are
- * recomputed and its organization's count of organization-wide keys follows. `before` is the key as
- * it was (absent for a new key), `after` as it is now; the key's rows must be flushed.
+ * recomputed and its organization's counts of organization-wide keys follow. `before` is the key
+ * as it was (absent for a new key), `after` as it is now; the key's rows must be flushed.
  */
 export async function keyChanged(em: EntityManager, keyId: string, before: KeyCountState | undefined, after: KeyCountState): Promise<void> {
   await reindex(em, { keyIds: [keyId] });
-  const delta = Number(countedOrganizationWide(after)) - Number(countedOrganizationWide(before));
-  if (delta) await addToCounts(em, new Map([[after.organizationId, delta]]));
+  const deltas = new Map<CountKey, number>();
+  const was = organizationWideCount(before);
+  const is = organizationWideCount(after);
+  if (was) deltas.set(was, -1);
+  if (is) deltas.set(is, (deltas.get(is) ?? 0) + 1);
+  await addToCounts(em, deltas);
 }
 
 /**
@@ -150,28 +195,53 @@ export async function promptRenamed(em: EntityManager, promptId: string, name: s
 export async function promptDeleted(em: EntityManager, promptId: string): Promise<void> {
   await run(em, 'delete from key_access where prompt_id = ?', [promptId]);
   await run(em, 'delete from key_access_counts where scope_id = ?', [promptId]);
+  await run(em, 'delete from key_access_expiry_counts where scope_id = ?', [promptId]);
+}
+
+/**
+ * Deletes the expiry counts of days before `now`'s, which no total reads again (the minute sweep
+ * calls it). A later change to a key that expired then may write a count for its day again: that
+ * is harmless (never read) and goes with the next sweep.
+ */
+export async function pruneExpiredCounts(em: EntityManager, now: Date): Promise<void> {
+  await run(em, 'delete from key_access_expiry_counts where expiry_day < ?', [expiryDay(now)]);
 }
 
 /**
  * Builds the whole index and its counts from the grants: what a migration runs on a database that
- * already has grants. (The services keep it from then on.)
+ * already has grants, and the bench after its bulk seed. (The services keep it from then on.)
  */
-export const BUILD_INDEX_SQL = [
-  `insert into key_access (prompt_id, api_key_id, key_name, prompt_name, expires_at, paths)
-   select x.prompt_id, k.id, k.name, p.name, k.expires_at, count(*)
-   from (select g.api_key_id, g.prompt_id from api_key_prompt_grants g
-         union all
-         select g.api_key_id, s.prompt_id from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id) x
-   join api_keys k on k.id = x.api_key_id
-   join prompts p on p.id = x.prompt_id
-   where k.access = 'SPECIFIC' and k.revoked_at is null and p.deleted_at is null
-   group by x.prompt_id, k.id, k.name, p.name, k.expires_at`,
-  `insert into key_access_counts (scope_id, non_expiring)
-   select prompt_id, count(*) from key_access where expires_at is null group by prompt_id`,
-  `insert into key_access_counts (scope_id, non_expiring)
-   select organization_id, count(*) from api_keys
-   where access = 'ORGANIZATION' and revoked_at is null and expires_at is null group by organization_id`,
-];
+export function buildIndexSql(postgres: boolean): string[] {
+  return [
+    `insert into key_access (prompt_id, api_key_id, key_name, prompt_name, expires_at, paths)
+     select x.prompt_id, k.id, k.name, p.name, k.expires_at, count(*)
+     from (select g.api_key_id, g.prompt_id from api_key_prompt_grants g
+           union all
+           select g.api_key_id, s.prompt_id from api_key_flow_grants g join flow_steps s on s.flow_id = g.flow_id) x
+     join api_keys k on k.id = x.api_key_id
+     join prompts p on p.id = x.prompt_id
+     where k.access = 'SPECIFIC' and k.revoked_at is null and p.deleted_at is null
+     group by x.prompt_id, k.id, k.name, p.name, k.expires_at`,
+    `insert into key_access_counts (scope_id, non_expiring)
+     select prompt_id, count(*) from key_access where expires_at is null group by prompt_id`,
+    `insert into key_access_counts (scope_id, non_expiring)
+     select organization_id, count(*) from api_keys
+     where access = 'ORGANIZATION' and revoked_at is null and expires_at is null group by organization_id`,
+    ...expiryCountsSql(postgres),
+  ];
+}
+
+/** The expiry counts, from the index and the keys. */
+function expiryCountsSql(postgres: boolean): string[] {
+  return [
+    `insert into key_access_expiry_counts (scope_id, expiry_day, keys)
+     select prompt_id, ${expiryDaySql(postgres, 'expires_at')} as day, count(*) from key_access
+     where expires_at is not null group by prompt_id, day`,
+    `insert into key_access_expiry_counts (scope_id, expiry_day, keys)
+     select organization_id, ${expiryDaySql(postgres, 'expires_at')} as day, count(*) from api_keys
+     where access = 'ORGANIZATION' and revoked_at is null and expires_at is not null group by organization_id, day`,
+  ];
+}
 
 /**
  * The page statement in its shapes: the first page or a page after a cursor, for one page size
@@ -188,9 +258,10 @@ function promptPageSql(after: boolean, limit: number): string {
   // page's columns have names of their own: SQLite would rename k's id and name beside them.
   return `select k.*, t.total_count from
        (select (select coalesce(sum(c.non_expiring), 0) from key_access_counts c where c.scope_id in (?, ?))
-             + (select count(*) from key_access a where a.prompt_id = ? and a.expires_at > ?)
+             + (select coalesce(sum(d.keys), 0) from key_access_expiry_counts d where d.scope_id in (?, ?) and d.expiry_day > ?)
+             + (select count(*) from key_access a where a.prompt_id = ? and a.expires_at > ? and a.expires_at < ?)
              + (select count(*) from api_keys o where o.organization_id = ? and o.access = 'ORGANIZATION'
-                  and o.revoked_at is null and o.expires_at > ?) as total_count) t
+                  and o.revoked_at is null and o.expires_at > ? and o.expires_at < ?) as total_count) t
      left join (
        (select id as page_id, name as page_name from (
           select id, name from (
@@ -224,9 +295,9 @@ function pageStatement(after: boolean, limit: number): Statement {
  * any, at most `limit`, and the total, in one statement:
  * - the page merges two ordered walks that each stop after `limit` rows: the prompt's index rows
  *   (key_access_page) and the organization's active organization-wide keys (their api_keys index);
- * - the total adds the maintained counts (keys that never expire) to a count of only the keys with
- *   an expiry still ahead, each a range of an index.
- * Its cost follows the page and the number of keys with an expiry, not the number of keys.
+ * - the total adds the maintained counts (keys that never expire, keys expiring after today) to
+ *   a count of the keys expiring later today, each a range of an index.
+ * Its cost follows the page and the number of keys expiring today, not the number of keys.
  */
 export async function promptPage(
   em: EntityManager,
@@ -236,13 +307,20 @@ export async function promptPage(
 ): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
   const afterParams = page.after ? [page.after.name, page.after.id] : [];
   // Prepared once per shape (db/prepared.ts): a read outside any transaction, as the Integrate tab is.
+  const today = expiryDay(now);
+  const tomorrow = new Date((today + 1) * DAY_MS);
   const rows = await (await preparedDb(em)).all(pageStatement(!!page.after, page.limit), [
     prompt.id,
     prompt.organizationId,
     prompt.id,
+    prompt.organizationId,
+    today,
+    prompt.id,
     now,
+    tomorrow,
     prompt.organizationId,
     now,
+    tomorrow,
     prompt.id,
     now,
     ...afterParams,

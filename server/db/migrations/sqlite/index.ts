@@ -5,6 +5,7 @@ import { Migration20261201202455_access_index } from './Migration20261201202455_
 import { Migration20261201221456_webhooks } from './Migration20261201221456_webhooks.ts';
 import { Migration20261201221500_permission_insight } from './Migration20261201221500_permission_insight.ts';
 import { Migration20261201221512_key_limits } from './Migration20261201221512_key_limits.ts';
+import { Migration20261202062907_expiry_counts } from './Migration20261202062907_expiry_counts.ts';
 
 /** Every SQLite migration, oldest first. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -13,4 +14,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261201221456_webhooks', class: Migration20261201221456_webhooks },
   { name: 'Migration20261201221500_permission_insight', class: Migration20261201221500_permission_insight },
   { name: 'Migration20261201221512_key_limits', class: Migration20261201221512_key_limits },
+  { name: 'Migration20261202062907_expiry_counts', class: Migration20261202062907_expiry_counts },
 ];
