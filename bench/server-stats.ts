@@ -11,15 +11,20 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export type StatsRequest =
   | { type: 'reset' }
   | { type: 'stats' }
+  /** A full garbage collection, then the stats: what the process holds, not what it has yet to collect. */
+  | { type: 'collect' }
   | { type: 'profile-start'; intervalUs: number }
   | { type: 'profile-stop'; path: string };
 
 export interface ServerStats {
-  type: 'stats';
+  /** The request answered. */
+  type: 'stats' | 'collect';
   /** Event-loop delay since the last reset, milliseconds. */
   eventLoopP50Ms: number;
   eventLoopP99Ms: number;
@@ -42,11 +47,16 @@ export function serveStats(): void {
       if (message.type === 'reset') {
         delay.reset();
         send({ type: 'reset' });
-      } else if (message.type === 'stats') {
+      } else if (message.type === 'stats' || message.type === 'collect') {
+        if (message.type === 'collect') {
+          // The process was not started with --expose-gc (the server runs as npm start runs it).
+          setFlagsFromString('--expose_gc');
+          (runInNewContext('gc') as () => void)();
+        }
         const memory = process.memoryUsage();
         const ms = (ns: number) => ns / 1e6;
         const stats: ServerStats = {
-          type: 'stats',
+          type: message.type,
           eventLoopP50Ms: ms(delay.percentile(50)),
           eventLoopP99Ms: ms(delay.percentile(99)),
           eventLoopMaxMs: ms(delay.max),
