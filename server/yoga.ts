@@ -27,7 +27,8 @@ import { accessCache } from './modules/access/invalidation.ts';
 import { verifyApiKey, type KeyAuthentication } from './modules/api-key/api-key.auth.ts';
 import { primeVerifiedKey } from './modules/api-key/api-key.schema.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
-import { principalForSession } from './modules/user/user.service.ts';
+import { primeRoles } from './modules/organization/organization.loaders.ts';
+import { principalForSession, type SessionPrincipal } from './modules/user/user.service.ts';
 import { useGraphQLMetrics, useMetricsEndpoint, useRefusalMetrics } from './metrics.ts';
 import { ModelProviders } from './providers/index.ts';
 import { bodyTooLarge } from './rest/envelope.ts';
@@ -85,10 +86,11 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
     const now = new Date();
     const log = requestLogger(request, logger);
     let verifiedKey: KeyAuthentication | undefined;
+    let session: SessionPrincipal | undefined;
     // Where a key's allowedCidrs look: the socket's peer, or what trusted proxies forwarded (TRUST_PROXY).
     const keyAddress = () => clientAddressFrom(req?.socket?.remoteAddress, request.headers.get('x-forwarded-for'), trustedProxies);
     const principal = await authenticate(request.headers.get('authorization'), {
-      session: (token) => principalForSession(em, token, now),
+      session: async (token) => (session = await principalForSession(em, token, now))?.principal,
       apiKey: async (secret) => (verifiedKey = await verifyApiKey(em, secret, now, log, keyAddress())).principal,
     });
     noteCaller(request, principal);
@@ -97,6 +99,8 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
     const context = buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
     // The key's row was read with its secret: its loader need not read it again.
     if (verifiedKey) primeVerifiedKey(context, verifiedKey.row);
+    // The user's roles came with the session: authorization need not ask them one by one.
+    if (session?.roles) primeRoles(context, session.principal.userId, session.roles);
     return context;
   };
   return createYoga<Record<string, never>, Context>({

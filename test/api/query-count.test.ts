@@ -138,3 +138,63 @@ describe('what a key can run, and its grants with their use', () => {
     expect(large.statements).toBe(small.statements);
   });
 });
+
+describe("a signed-in user's roles", () => {
+  /** The prepared statements one request sends, by name. */
+  async function preparedNames(query: string, variables: Record<string, unknown>, token: string): Promise<string[]> {
+    const names: string[] = [];
+    const stop = (await preparedDb(h.orm)).onStatement((name) => names.push(name));
+    try {
+      dataOf(await h.gql(query, variables, { token }));
+    } finally {
+      stop();
+    }
+    return names;
+  }
+
+  it('come with the session: the Integrate tab asks no role of its own', async () => {
+    const names = await preparedNames('query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount } }', { p: w.promptId }, w.member.token);
+    expect(names).toContain('session_by_token');
+    expect(names).toContain('prompt_page');
+    expect(names).not.toContain('member_role');
+  });
+
+  it('are still asked for an organization the session did not know: one created in the same request', async () => {
+    const creator = await signUpUser(h, 'Creator in one request');
+    const names: string[] = [];
+    const stop = (await preparedDb(h.orm)).onStatement((name) => names.push(name));
+    try {
+      const data = dataOf(
+        await h.gql('mutation { createOrganization(input: { name: "Made and read" }) { name apiKeys(first: 1) { totalCount } prompts(first: 1) { totalCount } } }', {}, { token: creator.token }),
+      );
+      expect(data.createOrganization).toEqual({ name: 'Made and read', apiKeys: { totalCount: 0 }, prompts: { totalCount: 0 } });
+    } finally {
+      stop();
+    }
+    expect(names).toContain('member_role');
+  });
+
+  it('are asked one by one for a user in more organizations than a session carries (100)', async () => {
+    const busy = await signUpUser(h, 'Member of many');
+    // 101 organizations besides the world's, written straight to the database.
+    const connection = h.orm.em.fork().getConnection();
+    const at = h.dialect === 'postgresql' ? new Date() : Date.now();
+    for (let i = 0; i < 101; i++) {
+      const org = `org_${String(i).padStart(26, '0')}`;
+      await connection.execute('insert into organizations (id, name, created_at) values (?, ?, ?)', [org, `Many ${i}`, at]);
+      await connection.execute('insert into memberships (id, organization_id, user_id, role, created_at) values (?, ?, ?, ?, ?)', [
+        `mem_${String(i).padStart(26, '0')}`,
+        org,
+        busy.id,
+        'MEMBER',
+        at,
+      ]);
+    }
+    await addMember(h, w.owner, w.organizationId, busy, 'MEMBER');
+    const names = await preparedNames('query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount } }', { p: w.promptId }, busy.token);
+    expect(names).toContain('member_role');
+    // …and is refused where it is no member, as anyone.
+    const outside = await h.gql('query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount } }', { p: w.otherPromptId }, { token: busy.token });
+    expect(outside.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});

@@ -46,3 +46,13 @@ export const membershipLoaders = createContextCache(({ em }: { em: EntityManager
     );
   }),
 }));
+
+/**
+ * The signed-in user's roles, read with the session (user.service.ts): the role loader answers
+ * them without a statement. An organization not among them is still asked (one created in this
+ * request, say), and a role is cached for the request once known, primed or read, as before.
+ */
+export function primeRoles(ctx: { em: EntityManager }, userId: string, roles: readonly (readonly [string, MemberRole])[]): void {
+  const loader = membershipLoaders(ctx).role;
+  for (const [organizationId, role] of roles) loader.prime(`${organizationId}:${userId}`, role);
+}

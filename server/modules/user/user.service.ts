@@ -14,6 +14,7 @@ import { newId } from '../../ids.ts';
 import { checkName } from '../../validation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { SignInThrottle } from './sign-in-throttle.ts';
+import type { MemberRole } from '../organization/organization.entity.ts';
 import { SessionSchema, UserSchema, type User } from './user.entity.ts';
 
 export interface AuthResult {
@@ -119,13 +120,37 @@ export async function logOut(em: EntityManager, principal: Principal): Promise<v
   await em.nativeDelete(SessionSchema, { id: principal.sessionId });
 }
 
-/** The principal for a session token (already checked for format), or undefined if unknown or expired. */
-/** The live session of a token's hash: every signed-in request asks it, so it is prepared once. */
-const SESSION_BY_TOKEN = statement('session_by_token', 'select id, user_id from sessions where token_hash = ? and expires_at > ?');
+/** The most roles a session's read carries; a user in more organizations has them read one by one. */
+const ROLES_WITH_SESSION = 100;
 
-export async function principalForSession(em: EntityManager, token: string, now: Date): Promise<Principal | undefined> {
-  const session = await (await preparedDb(em)).get<{ id: string; user_id: string }>(SESSION_BY_TOKEN, [hashCredential(token), sqlDate(em, now)]);
-  return session ? { kind: 'user', userId: session.user_id, sessionId: session.id } : undefined;
+/**
+ * The live session of a token's hash, with the user's roles (JSON pairs of organization and role):
+ * every signed-in request asks it, so it is prepared once, and nearly every one then asks a role,
+ * which on PostgreSQL is a round trip saved (organization.loaders.ts primes them).
+ */
+const SESSION_BY_TOKEN = statement('session_by_token', {
+  sqlite: `select s.id, s.user_id,
+      (select json_group_array(json_array(m.organization_id, m.role))
+       from (select organization_id, role from memberships where user_id = s.user_id limit ${ROLES_WITH_SESSION + 1}) m) as roles
+    from sessions s where s.token_hash = ? and s.expires_at > ?`,
+  postgresql: `select s.id, s.user_id,
+      (select coalesce(json_agg(json_build_array(m.organization_id, m.role)), '[]')
+       from (select organization_id, role from memberships where user_id = s.user_id limit ${ROLES_WITH_SESSION + 1}) m)::text as roles
+    from sessions s where s.token_hash = ? and s.expires_at > ?`,
+});
+
+export interface SessionPrincipal {
+  principal: Principal & { kind: 'user' };
+  /** The user's roles as the session was read, or undefined when there were too many to carry. */
+  roles: (readonly [organizationId: string, role: MemberRole])[] | undefined;
+}
+
+/** The principal for a session token (already checked for format), or undefined if unknown or expired. */
+export async function principalForSession(em: EntityManager, token: string, now: Date): Promise<SessionPrincipal | undefined> {
+  const session = await (await preparedDb(em)).get<{ id: string; user_id: string; roles: string }>(SESSION_BY_TOKEN, [hashCredential(token), sqlDate(em, now)]);
+  if (!session) return undefined;
+  const roles = JSON.parse(session.roles) as [string, MemberRole][];
+  return { principal: { kind: 'user', userId: session.user_id, sessionId: session.id }, roles: roles.length > ROLES_WITH_SESSION ? undefined : roles };
 }
 
 export { normalizeEmail };
