@@ -101,6 +101,13 @@ describe('generateCredential and parseCredential', () => {
     }
   });
 
+  it('accepts credentials issued by earlier versions: the checksum is the same CRC-32', () => {
+    // Issued before the checksum moved to node:zlib's crc32; keys and sessions already handed out keep working.
+    expect(parseCredential('pgk_A43j1P3nCX0OEKB9Tc7r8KZqtgpS4vJc2oOlLs')).toBe('apiKey');
+    expect(parseCredential('pgs_7aD6eq4BlH7SnPRJTkepsgAcJVhg3FWM22qqa7')).toBe('session');
+    expect(parseCredential('pgk_A43j1P3nCX0OEKB9Tc7r8KZqtgpS4vJc2oOlLt')).toBeUndefined();
+  });
+
   it('refuses a credential whose prefix is switched to the other kind', () => {
     for (const { kind, credential } of generated.slice(0, 500)) {
       const other = kind === 'session' ? 'apiKey' : 'session';
