@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { isPostgres } from '../../db/dialect.ts';
+import { entityRow } from '../../db/entity-row.ts';
 import { preparedDb, statement, type Write } from '../../db/prepared.ts';
 import { readOnlyEntities } from '../../db/read-only.ts';
 import { RunSchema, RunStepSchema, type Run, type RunStep } from './run.entity.ts';
@@ -32,7 +33,7 @@ export function recorderFor(em: EntityManager, answersInProcess: boolean): RunRe
 
 // --- in-process models: one transaction of prepared inserts once the run has ended ---------------
 
-/** The runs columns in the order the insert binds them. */
+/** The runs columns in the order the insert binds them (every column of the entity: entityRow checks). */
 const RUN_COLUMNS = [
   'id', 'organization_id', 'kind', 'status', 'prompt_id', 'flow_id', 'api_key_id', 'user_id', 'inputs', 'result', 'error', 'end_user_id',
   'started_at', 'finished_at', 'duration_ms', 'deadline_at', 'prompt_tokens', 'completion_tokens', 'rating', 'access_via', 'granted_by',
@@ -69,53 +70,12 @@ const INSERT_RUN_WITH_STEPS_SQL = `with r as (insert into runs (${RUN_COLUMNS.jo
   from r cross join unnest(${STEP_ARRAY_COLUMNS.map((c) => `cast(? as ${STEP_ARRAY_TYPES[c]}[])`).join(', ')}) as s(${STEP_ARRAY_COLUMNS.join(', ')})`;
 const INSERT_RUN_WITH_STEPS = statement('insert_run_with_steps', { sqlite: '-- PostgreSQL only', postgresql: INSERT_RUN_WITH_STEPS_SQL });
 
-function runRow(run: Run): RunRow {
-  return {
-    id: run.id,
-    organization_id: run.organization,
-    kind: run.kind,
-    status: run.status,
-    prompt_id: run.prompt ?? null,
-    flow_id: run.flow ?? null,
-    api_key_id: run.apiKey ?? null,
-    user_id: run.user ?? null,
-    inputs: run.inputs,
-    result: run.result ?? null,
-    error: run.error ?? null,
-    end_user_id: run.endUserId ?? null,
-    started_at: run.startedAt,
-    finished_at: run.finishedAt ?? null,
-    duration_ms: run.durationMs ?? null,
-    deadline_at: run.deadlineAt,
-    prompt_tokens: run.promptTokens,
-    completion_tokens: run.completionTokens,
-    rating: run.rating ?? null,
-    access_via: run.accessVia ?? null,
-    granted_by: run.grantedBy ?? null,
-  };
-}
-
 /** The row as parameters: JSON as text (both stores keep it so), dates bound by the prepared runner. */
 function runParams(row: RunRow): unknown[] {
   return RUN_COLUMNS.map((column) => (column === 'inputs' ? JSON.stringify(row.inputs) : row[column]));
 }
 
 type StepRow = Record<(typeof STEP_COLUMNS)[number], unknown>;
-
-function stepRow(step: RunStep): StepRow {
-  return {
-    id: step.id,
-    run_id: step.run,
-    position: step.position,
-    prompt_id: step.prompt,
-    status: step.status,
-    result: step.result ?? null,
-    error: step.error ?? null,
-    duration_ms: step.durationMs ?? null,
-    prompt_tokens: step.promptTokens,
-    completion_tokens: step.completionTokens,
-  };
-}
 
 function finishedRunWrites(postgres: boolean, row: RunRow, stepRows: readonly StepRow[]): Write[] {
   if (postgres) {
@@ -134,8 +94,8 @@ class FinishedRunRecorder implements RunRecorder {
   async stepStarting(): Promise<void> {}
 
   async finished(run: Run, steps: readonly RunStep[]): Promise<Run> {
-    const row = runRow(run);
-    const stepRows = steps.map(stepRow);
+    const row: RunRow = entityRow(this.em, RunSchema, RUN_COLUMNS, run);
+    const stepRows: StepRow[] = steps.map((step) => entityRow(this.em, RunStepSchema, STEP_COLUMNS, step));
     await (await preparedDb(this.em)).transaction(finishedRunWrites(isPostgres(this.em), row, stepRows));
     // The answer's `steps` come from what was written (run.loaders.ts), not read back.
     rememberWrittenSteps(this.em, run.id, stepRows);

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { groupBy, loadByIds } from '../../db/batch.ts';
+import { readOnlyEntities } from '../../db/read-only.ts';
 import { RunSchema, RunStepSchema, type Run, type RunStep } from './run.entity.ts';
 import { NO_USAGE, usageByResourceOfKeys, usageOfKeys, type ResourceUsage, type Usage, type UsageWindow } from './usage.ts';
 
@@ -10,7 +11,7 @@ export function loadRuns(em: EntityManager, ids: readonly string[]): Promise<(Ru
 /**
  * The step rows a request has just written, by run (run-record.ts), so the steps of the run a
  * mutation answers are not read back. Keyed by the request's EntityManager, as key-path.ts keys
- * its reads; mapped to entities only if the request asks for them.
+ * its reads; made read-only objects (db/read-only.ts) only if the request asks for them.
  */
 const writtenSteps = new WeakMap<EntityManager, Map<string, readonly Record<string, unknown>[]>>();
 
@@ -26,7 +27,8 @@ export async function loadRunSteps(em: EntityManager, runIds: readonly string[])
   const toRead = written ? runIds.filter((id) => !written.has(id)) : runIds;
   const steps = toRead.length ? await em.find(RunStepSchema, { run: { $in: [...toRead] } }, { orderBy: { position: 'asc' } }) : [];
   const byRun = groupBy(steps, (step) => step.run);
-  return runIds.map((id) => byRun.get(id) ?? written?.get(id)?.map((row) => em.map(RunStepSchema, { ...row })) ?? []);
+  // Written steps are shown, never changed, like the run they belong to (run-record.ts): read-only objects.
+  return runIds.map((id) => byRun.get(id) ?? (written?.has(id) ? readOnlyEntities(em, RunStepSchema, written.get(id)!) : []));
 }
 
 /** Usage of each key in one window: one statement for every key of a page. */
