@@ -157,6 +157,9 @@ describe("a signed-in user's roles", () => {
     expect(names).toContain('session_by_token');
     expect(names).toContain('prompt_page');
     expect(names).not.toContain('member_role');
+    // …and an organization the session's roles do not name is refused, as before.
+    const outside = await h.gql('query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount } }', { p: w.otherPromptId }, { token: w.member.token });
+    expect(outside.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('are still asked for an organization the session did not know: one created in the same request', async () => {
