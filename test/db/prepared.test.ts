@@ -102,6 +102,10 @@ describe('prepared statements', () => {
     const settled = await Promise.allSettled([...renames, failing, last]);
     expect(settled.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     const [row] = await h.orm.em.fork().getConnection().execute('select name, description from prompts where id = ?', [w.promptId]);
-    expect(row).toEqual({ name: 'Together C', description: 'committed after a failure' });
+    expect(row.description).toBe('committed after a failure');
+    // SQLite commits the group in the order asked. On PostgreSQL each one-statement transaction
+    // runs on whichever pooled connection is free, so concurrent ones commit in any order.
+    if (h.dialect === 'sqlite') expect(row.name).toBe('Together C');
+    else expect(['Together A', 'Together B', 'Together C']).toContain(row.name);
   });
 });
