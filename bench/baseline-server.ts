@@ -8,40 +8,10 @@
  * Prints {"port": N} once listening; stops on SIGTERM or after BENCH_SERVER_LIFETIME_S seconds.
  */
 import { createServer } from 'node:http';
-import SchemaBuilder from '@pothos/core';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { createYoga } from 'graphql-yoga';
+import { createBaselineYoga } from './baseline-app.ts';
 import { serveStats } from './server-stats.ts';
 
-interface BaselineContext {
-  token: string | null;
-}
-
-const builder = new SchemaBuilder<{ Context: BaselineContext; AuthScopes: { caller: boolean } }>({
-  plugins: [ScopeAuthPlugin],
-  scopeAuth: {
-    authScopes: (context) => ({ caller: context.token !== null }),
-  },
-});
-
-builder.queryType({
-  fields: (t) => ({
-    hello: t.string({ authScopes: { caller: true }, resolve: () => 'world' }),
-  }),
-});
-
-const yoga = createYoga<Record<string, never>, BaselineContext>({
-  schema: builder.toSchema(),
-  graphqlEndpoint: '/graphql',
-  landingPage: false,
-  graphiql: false,
-  logging: false,
-  context: ({ request }) => {
-    const header = request.headers.get('authorization');
-    return { token: header?.startsWith('Bearer ') ? header.slice(7) : null };
-  },
-});
-
+const yoga = createBaselineYoga();
 const lifetimeSeconds = Number(process.env.BENCH_SERVER_LIFETIME_S ?? 120);
 const server = createServer(yoga);
 server.keepAliveTimeout = 30_000;

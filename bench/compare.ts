@@ -14,18 +14,18 @@
  * Every load run is bounded in time, traffic goes only to 127.0.0.1, the servers stop with the
  * run (or by themselves), and the databases are removed. See bench/README.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildServer } from '../scripts/build-server.ts';
 import { openBenchDatabase, type BenchDatabase } from './db.ts';
 import { loadTool, runBuiltin, type LoadSpec } from './load.ts';
 import type { LoadResult } from './measure.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { DEFAULT_SEED, seedBenchData, type SeedOptions, type SeedResult } from './seed.ts';
-import type { ServerStats, StatsRequest } from './server-stats.ts';
+import { body, firstAnswer, headers, Q, rowsFor } from './rows.ts';
+import type { ServerStats } from './server-stats.ts';
+import { startServer, type BenchServer } from './servers.ts';
 
 // ---- settings ---------------------------------------------------------------------------------------
 
@@ -62,7 +62,7 @@ const settings = {
   profileIntervalUs: intSetting('BENCH_PROFILE_INTERVAL_US', 500, 50, 10_000),
   /** Processes of the `WORKERS` row (node:cluster); 1 leaves the row out. */
   workers: intSetting('BENCH_WORKERS', 2, 1, 16),
-  /** Which load rows to profile, by key (typename, checkAccess, viewer, runPrompt, rare, popular, runnablePrompts). */
+  /** Which load rows to profile, by key (C for the baseline, typename, checkAccess, viewer, runPrompt, rare, popular, runnablePrompts). */
   profileRows: (process.env.BENCH_PROFILE_ROWS ?? 'checkAccess,runPrompt').split(',').map((row) => row.trim()).filter(Boolean),
   json: process.env.BENCH_JSON || undefined,
 };
@@ -72,175 +72,6 @@ const profileDir = join(here, 'profiles');
 /** Per store: 13 load runs a round, the serial and the mixed run, 1 s of warm-up per path, and room for seeding and start-up on a loaded machine. */
 const perStoreSeconds = 10 + (13 * settings.rounds + 2) * settings.seconds + (settings.scale === 'large' ? 900 : 180);
 const HARD_LIMIT_MS = (settings.stores.length * perStoreSeconds + 30) * 1000;
-
-// ---- servers in child processes ------------------------------------------------------------------------
-
-interface BenchServer {
-  url: string;
-  ask(request: StatsRequest): Promise<unknown>;
-  stats(): Promise<ServerStats>;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts a bench server (the app, or C) as `npm start` runs the server: bundled by
- * scripts/build-server.ts and run by node, not through tsx (its loader thread and keepNames
- * wrappers would be in both measurements, and in neither production process).
- */
-async function startServer(script: string, env: Record<string, string>): Promise<BenchServer> {
-  const built = await buildServer({ entry: `bench/${script}`, outfile: `dist/bench/${script.replace(/\.ts$/, '.mjs')}` });
-  const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', built], {
-    env: { ...process.env, ...env, BENCH_SERVER_LIFETIME_S: String(Math.ceil(HARD_LIMIT_MS / 1000) + 30) },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 120 s`)), 120_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n').find((l) => l.startsWith('{"port":'));
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code} before listening`));
-    });
-  });
-  // One request at a time on the channel: each answer carries the type it answers.
-  const ask = (request: StatsRequest) =>
-    new Promise<unknown>((resolve, reject) => {
-      // The answer waits behind whatever requests the server still has queued when a load run ends
-      // (on the large data set, minutes of Integrate-tab queries): wait as long as the run may last.
-      const timer = setTimeout(() => reject(new Error(`${script} did not answer ${request.type}`)), HARD_LIMIT_MS);
-      const onMessage = (message: { type: string }) => {
-        if (message.type !== request.type) return;
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        resolve(message);
-      };
-      child.on('message', onMessage);
-      child.send(request);
-    });
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    ask,
-    stats: () => ask({ type: 'stats' }) as Promise<ServerStats>,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-// ---- the rows -------------------------------------------------------------------------------------------
-
-interface Row {
-  key: string;
-  name: string;
-  body: string;
-  token: string | undefined;
-  /** Ratio to C the issue asks for; undefined: no goal. */
-  goal?: number;
-  /** Checks the first answer's data; every later answer must equal that first answer byte for byte. */
-  expect: (data: Record<string, unknown>) => boolean;
-}
-
-const Q = {
-  hello: '{ hello }',
-  typename: '{ __typename }',
-  viewerKey: '{ viewer { apiKey { id access status } } }',
-  checkAccess: 'query Check($promptId: ID!) { checkAccess(promptId: $promptId) { allowed reason } }',
-  runPrompt: 'mutation Run($input: RunPromptInput!) { runPrompt(input: $input) { status } }',
-  runnable:
-    'query Runnable($id: ID!) { apiKey(id: $id) { runnablePrompts(first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { prompt { id name } via { kind flow { id } } } } } }',
-  available:
-    'query Available($promptId: ID!) { availableApiKeys(promptId: $promptId, first: 20) { totalCount pageInfo { hasNextPage endCursor } nodes { id name access status } } }',
-};
-
-const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
-
-function rowsFor(seed: SeedResult): Row[] {
-  const key = seed.keys.viaFlow;
-  return [
-    { key: 'typename', name: '`{ __typename }` anonymous through the app', body: body(Q.typename), token: undefined, expect: (d) => d.__typename === 'Query' },
-    {
-      key: 'checkAccess',
-      name: '`checkAccess(promptId)` by a key',
-      body: body(Q.checkAccess, { promptId: key.promptId }),
-      token: key.secret,
-      goal: 0.8,
-      expect: (d) => (d.checkAccess as { reason: string }).reason === 'GRANTED',
-    },
-    {
-      key: 'viewer',
-      name: '`viewer { apiKey }` by a key',
-      body: body(Q.viewerKey),
-      token: key.secret,
-      goal: 0.85,
-      expect: (d) => (d.viewer as { apiKey: { id: string } }).apiKey.id === key.id,
-    },
-    {
-      key: 'runPrompt',
-      name: '`runPrompt` (echo) by a key, recording the run',
-      body: body(Q.runPrompt, { input: { promptId: key.promptId, inputs: { question: 'Why is the sky blue?' } } }),
-      token: key.secret,
-      goal: 0.3,
-      expect: (d) => (d.runPrompt as { status: string }).status === 'SUCCEEDED',
-    },
-    {
-      key: 'rare',
-      name: `\`availableApiKeys(first: 20)\`, rare prompt (${seed.shape.rareEligible.toLocaleString('en-US')} keys)`,
-      body: body(Q.available, { promptId: seed.rarePromptId }),
-      token: seed.sessionToken,
-      goal: 0.4,
-      expect: (d) => (d.availableApiKeys as { totalCount: number }).totalCount === seed.shape.rareEligible,
-    },
-    {
-      key: 'popular',
-      name: `\`availableApiKeys(first: 20)\`, popular prompt (${seed.shape.popularEligible.toLocaleString('en-US')} keys)`,
-      body: body(Q.available, { promptId: seed.popularPromptId }),
-      token: seed.sessionToken,
-      goal: 0.4,
-      expect: (d) => (d.availableApiKeys as { totalCount: number }).totalCount === seed.shape.popularEligible,
-    },
-    {
-      key: 'runnablePrompts',
-      name: `\`runnablePrompts(first: 20)\` page of a key reaching ${seed.insight.reachable.toLocaleString('en-US')} prompts, by the key`,
-      body: body(Q.runnable, { id: seed.insight.key.id }),
-      token: seed.insight.key.secret,
-      expect: (d) => {
-        const page = (d.apiKey as { runnablePrompts: { totalCount: number; nodes: { via: { kind: string }[] }[] } }).runnablePrompts;
-        return page.totalCount === seed.insight.reachable && page.nodes.length === 20 && page.nodes.every((node) => node.via[0]?.kind === 'FLOW_GRANT');
-      },
-    },
-  ];
-}
-
-function headers(token: string | undefined): Record<string, string> {
-  return {
-    'content-type': 'application/json',
-    accept: 'application/graphql-response+json, application/json',
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-  };
-}
-
-/** The first answer, checked: it becomes the body every answer under load must equal. */
-async function firstAnswer(url: string, row: Pick<Row, 'name' | 'body' | 'token' | 'expect'>): Promise<string> {
-  const response = await fetch(url, { method: 'POST', headers: headers(row.token), body: row.body });
-  const text = await response.text();
-  const parsed = JSON.parse(text) as { data?: Record<string, unknown>; errors?: unknown[] };
-  if (response.status !== 200 || parsed.errors || !parsed.data || !row.expect(parsed.data)) {
-    throw new Error(`${row.name}: unexpected answer HTTP ${response.status} ${text.slice(0, 500)}`);
-  }
-  return text;
-}
 
 // ---- one store ------------------------------------------------------------------------------------------
 
@@ -293,9 +124,9 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
         .join(', ')}; seeded in ${seed.seconds.toFixed(1)} s (rows built ${seed.phases.buildSeconds.toFixed(1)} s, written ${seed.phases.writeSeconds.toFixed(1)} s, analyzed ${seed.phases.analyzeSeconds.toFixed(1)} s)`,
     );
     const rows = rowsFor(seed);
-    const app = await startServer('http-server.ts', { BENCH_SERVER_DATABASE: JSON.stringify(db.database) });
+    const app = await startServer({ entry: 'bench/http-server.ts', env: { BENCH_SERVER_DATABASE: JSON.stringify(db.database) }, limitMs: HARD_LIMIT_MS });
     servers.push(app);
-    const baseline = await startServer('baseline-server.ts', {});
+    const baseline = await startServer({ entry: 'bench/baseline-server.ts', limitMs: HARD_LIMIT_MS });
     servers.push(baseline);
 
     const cRow = { name: 'C `{ hello }`', body: body(Q.hello), token: 'bench', expect: (d: Record<string, unknown>) => d.hello === 'world' };
@@ -346,14 +177,16 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
       const files: string[] = [];
       mkdirSync(profileDir, { recursive: true });
       for (const key of settings.profileRows) {
-        const spec = specs.get(key);
-        if (!spec) throw new Error(`BENCH_PROFILE_ROWS: no row "${key}" (rows: ${[...specs.keys()].join(', ')})`);
+        // Row C profiles the baseline server itself, for a side-by-side with the app's rows.
+        const spec = key === 'C' ? cSpec : specs.get(key);
+        if (!spec) throw new Error(`BENCH_PROFILE_ROWS: no row "${key}" (rows: C, ${[...specs.keys()].join(', ')})`);
+        const server = key === 'C' ? baseline : app;
         const path = join(profileDir, `${store}-${settings.scale}-${key}.cpuprofile`);
-        await app.ask({ type: 'profile-start', intervalUs: settings.profileIntervalUs });
+        await server.ask({ type: 'profile-start', intervalUs: settings.profileIntervalUs });
         const result = await run(spec);
-        await app.ask({ type: 'profile-stop', path });
+        await server.ask({ type: 'profile-stop', path });
         files.push(path);
-        console.log(`  profiled ${spec.name}: ${fmt(result.requestsPerSec)} req/s under the profiler → ${path}`);
+        console.log(`  profiled ${spec.name}: ${fmt(result.requestsPerSec)} req/s, ${fmt(result.cpuUsPerRequest)} µs of server CPU per request, under the profiler → ${path}`);
       }
       return { store, label: db.label, loadAverage: { start: loadAtStart, end: loadavg().map((l) => l.toFixed(2)).join(' ') }, seed, cRuns: [], rows: [], loads, profiles: files };
     }
@@ -450,7 +283,7 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
     // All the cores: checkAccess on one process, then on BENCH_WORKERS processes sharing a port
     // (node:cluster, as WORKERS does), each loaded right after the other.
     if (settings.workers > 1) {
-      const several = await startServer('http-server.ts', { BENCH_SERVER_DATABASE: JSON.stringify(db.database), BENCH_SERVER_WORKERS: String(settings.workers) });
+      const several = await startServer({ entry: 'bench/http-server.ts', env: { BENCH_SERVER_DATABASE: JSON.stringify(db.database), BENCH_SERVER_WORKERS: String(settings.workers) }, limitMs: HARD_LIMIT_MS });
       servers.push(several);
       const onSeveral = { ...check, url: several.url, name: `${check.name}, ${settings.workers} workers` };
       // A longer warm-up than the other rows': these processes are new, the single one has served every row.

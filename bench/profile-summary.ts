@@ -7,6 +7,9 @@
  *
  *   node --import tsx bench/profile-summary.ts bench/profiles/sqlite-default-checkAccess.cpuprofile
  *
+ * A .heapprofile (bench/in-process.ts with BENCH_PROFILE=heap) is read the same way, with bytes
+ * allocated in place of time: its shares are of all the bytes the sampled requests allocated.
+ *
  * Frames without a script (V8 builtins and native bindings such as better-sqlite3's statement
  * methods) take the package of the nearest caller that has one, marked "(native)", so that a
  * driver's native work is not lost among "builtins".
@@ -183,11 +186,44 @@ export function analyseProfile(profile: Profile): ProfileSummary {
   return { wallMs: wall, busyMs: busy, packages: rows(pkgSelf, pkgTotal), functions: rows(fnSelf, fnTotal) };
 }
 
+interface HeapNode {
+  id: number;
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/**
+ * A sampling heap profile as a CPU profile whose samples weigh bytes: one sample per allocating
+ * frame, its "time delta" the bytes allocated there.
+ */
+export function heapAsProfile(heap: { head: HeapNode }): Profile {
+  const nodes: ProfileNode[] = [];
+  const samples: number[] = [];
+  const timeDeltas: number[] = [0];
+  const visit = (node: HeapNode) => {
+    nodes.push({ id: node.id, callFrame: node.callFrame, children: node.children.map((child) => child.id) });
+    if (node.selfSize > 0) {
+      samples.push(node.id);
+      timeDeltas.push(node.selfSize);
+    }
+    node.children.forEach(visit);
+  };
+  visit(heap.head);
+  return { nodes, samples, timeDeltas, startTime: 0, endTime: 0 };
+}
+
 export function summariseProfile(path: string, top = 15): string {
-  const s = analyseProfile(JSON.parse(readFileSync(path, 'utf8')) as Profile);
+  const heap = path.endsWith('.heapprofile');
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Profile & { head: HeapNode };
+  const s = analyseProfile(heap ? heapAsProfile(parsed) : parsed);
   const pct = (ms: number) => `${((100 * ms) / s.busyMs).toFixed(1)}%`;
   const out: string[] = [];
-  out.push(`${(s.wallMs / 1000).toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(1)} s busy (${((100 * s.busyMs) / s.wallMs).toFixed(0)}%); shares below are of the busy time`);
+  out.push(
+    heap
+      ? `${(s.busyMs / 1000).toFixed(1)} MB allocated by the sampled requests; shares below are of those bytes`
+      : `${(s.wallMs / 1000).toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(1)} s busy (${((100 * s.busyMs) / s.wallMs).toFixed(0)}%); shares below are of the busy time`,
+  );
   out.push('', '| package | self | inclusive |', '| --- | --- | --- |');
   for (const r of s.packages.filter((r) => r.selfMs > 0).sort((a, b) => b.selfMs - a.selfMs)) out.push(`| ${r.name} | ${pct(r.selfMs)} | ${r.totalMs ? pct(r.totalMs) : ''} |`);
   out.push('', `top ${top} functions by self time:`, '', '| function | self | inclusive |', '| --- | --- | --- |');
@@ -200,6 +236,6 @@ export function summariseProfile(path: string, top = 15): string {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const paths = process.argv.slice(2);
-  if (!paths.length) throw new Error('usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile…');
+  if (!paths.length) throw new Error('usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile|FILE.heapprofile…');
   for (const path of paths) console.log(`\n## ${path}\n\n${summariseProfile(path)}`);
 }

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
+import { GraphQLError, type DocumentNode } from 'graphql';
 import type { Principal } from '../auth/principal.ts';
 import type { Logger } from '../logger.ts';
+import { observeHttpDuration, operationOf, type OperationMetrics } from '../metrics.ts';
 import { requestPath } from './request-path.ts';
 
 /**
  * One log line per request, and the request id that ties a request's lines together. The id is
  * the caller's `x-request-id` when it is short and plain (a proxy's or a client's trace id), made
- * here otherwise, and echoed in the response so a caller can quote it.
+ * here otherwise, and echoed in the response so a caller can quote it. The request's time, which
+ * the line reports, is also what the HTTP duration metric of a GraphQL operation observes.
  */
 
 const USABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -17,6 +19,8 @@ interface RequestState {
   started: number;
   logger: Logger;
   operation?: string;
+  /** The GraphQL operation the request ran, for the HTTP duration metric. */
+  graphqlOperation?: OperationMetrics;
   principal?: Record<string, string>;
   codes: string[];
 }
@@ -76,7 +80,10 @@ export function useRequestLog(logger: Logger) {
     onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null; contextValue: { request?: Request; principal?: Principal } } }) {
       const request = args.contextValue.request;
       const state = request && requests.get(request);
-      if (state) state.operation = getOperationAST(args.document, args.operationName)?.name?.value;
+      if (state) {
+        state.graphqlOperation = operationOf(args.document, args.operationName);
+        state.operation = state.graphqlOperation.name;
+      }
       return {
         onExecuteDone() {
           if (request && args.contextValue.principal) noteCaller(request, args.contextValue.principal);
@@ -102,6 +109,8 @@ export function useRequestLog(logger: Logger) {
       // A request refused before this plugin saw it (a body too large) gets its id and line too.
       const state = requests.get(request) ?? start(request);
       response.headers.set('x-request-id', state.id);
+      const seconds = (performance.now() - state.started) / 1000;
+      if (state.graphqlOperation) observeHttpDuration(state.graphqlOperation, request.method, response.status, seconds);
       // Info is the most a request's line is written at: below it, no line is built at all.
       if (!state.logger.enabled('info')) return;
       const path = requestPath(request.url);
@@ -118,7 +127,7 @@ export function useRequestLog(logger: Logger) {
           ...(state.principal ? { caller: state.principal } : {}),
           status: response.status,
           outcome: codes.length ? codes.join(',') : response.status < 400 ? 'OK' : `HTTP_${response.status}`,
-          durationMs: Math.round((performance.now() - state.started) * 10) / 10,
+          durationMs: Math.round(seconds * 10_000) / 10,
         },
         'request',
       );
