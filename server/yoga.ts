@@ -29,7 +29,7 @@ import { primeVerifiedKey } from './modules/api-key/api-key.schema.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import { primeRoles } from './modules/organization/organization.loaders.ts';
 import { principalForSession, type SessionPrincipal } from './modules/user/user.service.ts';
-import { useGraphQLMetrics, useMetricsEndpoint, useRefusalMetrics } from './metrics.ts';
+import { useGraphQLMetrics, useMetricsEndpoint } from './metrics.ts';
 import { ModelProviders } from './providers/index.ts';
 import { bodyTooLarge } from './rest/envelope.ts';
 import { isRestRequest, useRestApi } from './rest/router.ts';
@@ -155,7 +155,7 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
       // Form and text POSTs need x-graphql-yoga-csrf; GET queries and JSON POSTs pass (http/csrf.ts says why).
       useFormPostRefusal(),
       useRetryAfter(),
-      useRefusalMetrics(),
+      // Operations, their time and errors, and RATE_LIMITED answers by limit (the HTTP time is the request log's).
       useGraphQLMetrics(),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth },

@@ -103,6 +103,26 @@ describe('METRICS_TOKEN: /metrics on the API port', () => {
     for (const id of [key.id, narrow.id, revoked.id, w.owner.id, w.organizationId, w.promptId]) expect(after).not.toContain(id);
   });
 
+  it('counts errors by phase (parse, validate, execute) under the operation, and leaves introspection out', async () => {
+    const before = await scrape();
+    expect(codeOf(await server.gql('query Broken { viewer {'))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await server.gql('query Invalid { noSuchField }'))).toBe('BAD_USER_INPUT');
+    const missing = await server.gql('query Missing($p: ID!) { prompt(id: $p) { id } }', { p: 'prm_doesnotexist' }, w.owner.token);
+    expect(missing.errors?.length).toBe(1);
+    for (let i = 0; i < 3; i++) expect((await server.gql('query IntrospectionQuery { __schema { queryType { name } } }')).status).toBe(200);
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+
+    expect(delta('graphql_envelop_error_result', { phase: 'parse' })).toBe(1);
+    expect(delta('graphql_envelop_error_result', { operationName: 'Invalid', operationType: 'query', phase: 'validate' })).toBe(1);
+    expect(delta('graphql_envelop_error_result', { operationName: 'Missing', operationType: 'query', phase: 'execute' })).toBe(1);
+    expect(delta('graphql_envelop_request', { operationName: 'Missing' })).toBe(1);
+    expect(delta('graphql_envelop_request', { operationName: 'Invalid' })).toBe(0);
+    expect(delta('graphql_yoga_http_duration_count', { operationName: 'Missing', method: 'POST' })).toBe(1);
+    expect(delta('graphql_envelop_request', { operationName: 'IntrospectionQuery' })).toBe(0);
+    expect(delta('graphql_yoga_http_duration_count', { operationName: 'IntrospectionQuery' })).toBe(0);
+  });
+
   it('keeps the API port serving GraphQL and logs a scrape at debug only', async () => {
     expect((await server.gql('{ __typename }')).data).toEqual({ __typename: 'Query' });
     expect(server.output()).not.toMatch(/"path":"\/metrics"/);
