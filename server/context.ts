@@ -4,6 +4,7 @@ import type { Principal } from './auth/principal.ts';
 import { Authz, type AuthzLookups } from './authz/authz.ts';
 import type { Logger } from './logger.ts';
 import type { RunLimits } from './config.ts';
+import type { RequestSlots } from './request-slot.ts';
 import type { SignInThrottle } from './modules/user/sign-in-throttle.ts';
 import type { ModelProviders } from './providers/index.ts';
 import type { WebhookSecurity } from './modules/webhook/webhook.service.ts';
@@ -20,6 +21,8 @@ export interface Context {
   clientAddress: string;
   providers: ModelProviders;
   logger: Logger;
+  /** What modules keep for this request (request-slot.ts). */
+  slots: RequestSlots;
   /**
    * Makes the rest of this request run as `principal`. Only signUp and logIn use it, so that the
    * payload they return (the new user, its memberships) is read as the user who just signed in.
@@ -45,6 +48,7 @@ export function buildContext(em: EntityManager, principal: Principal, services: 
   context.logger = services.logger;
   context.signInThrottle = services.signInThrottle;
   context.clientAddress = services.clientAddress;
+  context.slots = {};
   // `this`, not the closure's context: yoga copies these fields onto its own per-request object.
   context.actAs = function actAs(this: Context, next: Principal) {
     this.principal = next;

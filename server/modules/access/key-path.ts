@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Context } from '../../context.ts';
+import { RequestSlot } from '../../request-slot.ts';
 import { accessDecisions } from '../../metrics.ts';
 import { preparedDb, statement, type Row } from '../../db/prepared.ts';
 import { readOnlyEntities } from '../../db/read-only.ts';
@@ -50,13 +51,10 @@ interface Read extends Found {
 }
 
 /** One read per resource per request: checks and resolvers of the same request share it. */
-const perRequest = new WeakMap<object, Map<string, Promise<Read>>>();
+const reads = new RequestSlot<Map<string, Promise<Read>>>('key path reads');
 
 function requestMap(ctx: Context): Map<string, Promise<Read>> {
-  // Keyed by the request's EntityManager: yoga copies the context object, the em stays the same.
-  let map = perRequest.get(ctx.em);
-  if (!map) perRequest.set(ctx.em, (map = new Map()));
-  return map;
+  return reads.getOrCreate(ctx, () => new Map());
 }
 
 /** The calling key's view of one prompt or flow; undefined when the caller is not a key. */
@@ -85,11 +83,10 @@ export async function firstGrantOfCaller(ctx: Context, promptId: string): Promis
 }
 
 /** What the key cache did not have, read in batches: a list's checks (a key reading 20 prompts) are one statement. */
-const missLoaders = new WeakMap<object, Map<Kind, DataLoader<string, ResourceEntry>>>();
+const missLoaders = new RequestSlot<Map<Kind, DataLoader<string, ResourceEntry>>>('key path loaders');
 
 function missLoader(ctx: Context, keyId: string, kind: Kind): DataLoader<string, ResourceEntry> {
-  let byKind = missLoaders.get(ctx.em);
-  if (!byKind) missLoaders.set(ctx.em, (byKind = new Map()));
+  const byKind = missLoaders.getOrCreate(ctx, () => new Map());
   let loader = byKind.get(kind);
   if (!loader) byKind.set(kind, (loader = new DataLoader((ids) => readEntries(ctx, keyId, kind, ids), { cache: false })));
   return loader;
@@ -122,14 +119,14 @@ async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonl
  * again.
  */
 export async function loadSkippingKeyPathRows<T extends Prompt | Flow>(ctx: Context, kind: Kind, ids: readonly string[], load: (ids: string[]) => Promise<(T | null)[]>): Promise<(T | null)[]> {
-  const map = ctx.principal.kind === 'apiKey' ? perRequest.get(ctx.em) : undefined;
-  const reads = map ? ids.map((id) => map.get(`${kind}:${id}`)) : [];
-  if (!reads.some(Boolean)) return load([...ids]);
-  const others = ids.filter((_, index) => !reads[index]);
+  const map = ctx.principal.kind === 'apiKey' ? reads.get(ctx) : undefined;
+  const found = map ? ids.map((id) => map.get(`${kind}:${id}`)) : [];
+  if (!found.some(Boolean)) return load([...ids]);
+  const others = ids.filter((_, index) => !found[index]);
   const loaded = others.length ? await load(others) : [];
   return Promise.all(
     ids.map(async (id, index) => {
-      const pending = reads[index];
+      const pending = found[index];
       if (!pending) return loaded[others.indexOf(id)] ?? null;
       const read = await pending;
       // Shown and run, never changed (a key changes no prompt or flow): a read-only object, a

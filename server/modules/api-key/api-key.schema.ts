@@ -11,6 +11,7 @@ import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { UserRef, ViewerRef } from '../user/user.schema.ts';
 import { readOnlyEntities } from '../../db/read-only.ts';
+import { RequestSlot } from '../../request-slot.ts';
 import { API_KEY_ACCESS, ApiKeySchema, type ApiKey } from './api-key.entity.ts';
 import { grantLoader, loadApiKeys } from './api-key.loaders.ts';
 import {
@@ -47,17 +48,16 @@ export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {
  * request. Most key requests never ask for the key itself (checkAccess, runPrompt), so the row is
  * made an object only when a field does, and then without a second read.
  */
-const verifiedRows = new WeakMap<object, Record<string, unknown>>();
+const verifiedRow = new RequestSlot<Record<string, unknown>>('verified key row');
 
 export function primeVerifiedKey(ctx: Context, row: Record<string, unknown>): void {
-  // Keyed by the request's EntityManager: yoga copies the context object, the em stays the same.
-  verifiedRows.set(ctx.em, row);
+  verifiedRow.set(ctx, row);
 }
 
 async function loadWithVerifiedKey(ctx: Context, ids: string[]): Promise<(ApiKey | null)[]> {
-  const row = verifiedRows.get(ctx.em);
+  const row = verifiedRow.get(ctx);
   if (!row || !ids.includes(row.id as string)) return loadApiKeys(ctx.em, ids);
-  verifiedRows.delete(ctx.em);
+  verifiedRow.set(ctx, undefined);
   const others = ids.filter((id) => id !== row.id);
   const loaded = others.length ? await loadApiKeys(ctx.em, others) : [];
   // Read-only (db/read-only.ts): fields show it; a service that changes a key loads it itself.
@@ -69,7 +69,7 @@ async function loadWithVerifiedKey(ctx: Context, ids: string[]): Promise<(ApiKey
 ApiKeyRef.implement({
   // Members and above read every key of their organization; a key reads only itself. A key of a
   // list was checked with the list (primeKeys).
-  authScopes: (key, ctx) => listedFor.get(key) === ctx.principal || { can: { action: 'apiKey:read', target: { apiKeyId: key.id } } },
+  authScopes: (key, ctx) => wasListed(ctx, key) || { can: { action: 'apiKey:read', target: { apiKeyId: key.id } } },
   // Whoever created a key the caller may read is readable here, even after leaving.
   grantScopes: () => ['reachedUser'],
   fields: (t) => ({
@@ -120,7 +120,12 @@ const KEY_ORDER = byName('ApiKey');
  * an Integrate-tab page's CPU. The objects are this request's own, and the mark names the principal
  * it was checked for (signUp and logIn change it mid-request).
  */
-const listedFor = new WeakMap<object, Context['principal']>();
+const listedKeys = new RequestSlot<{ principal: Context['principal']; keys: Set<ApiKey> }>('listed keys');
+
+function wasListed(ctx: Context, key: ApiKey): boolean {
+  const listed = listedKeys.get(ctx);
+  return listed !== undefined && listed.principal === ctx.principal && listed.keys.has(key);
+}
 
 /**
  * A page of keys answered by a list field whose `apiKey:read` check on the keys' organization has
@@ -128,9 +133,12 @@ const listedFor = new WeakMap<object, Context['principal']>();
  */
 export function primeKeys(ctx: Context, page: Page<ApiKey>): Page<ApiKey> {
   const loader = ApiKeyRef.getDataloader(ctx);
+  let listed = listedKeys.get(ctx);
+  // A list checked for an earlier principal of this request (before signUp or logIn) counts no more.
+  if (listed?.principal !== ctx.principal) listedKeys.set(ctx, (listed = { principal: ctx.principal, keys: new Set() }));
   for (const { node } of page.edges) {
     loader.prime(node.id, node);
-    listedFor.set(node, ctx.principal);
+    listed.keys.add(node);
   }
   return page;
 }
