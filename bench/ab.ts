@@ -15,7 +15,8 @@
  *
  * The revision's server/, bench/ and scripts/ are taken with `git archive` and bundled beside the
  * working tree's, with this checkout's node_modules. Both run on the schema of the working tree's
- * migrations: a revision whose entities differ from them cannot be compared this way.
+ * migrations: a revision whose entities differ from them, or that imports a package no longer
+ * installed, cannot be compared this way.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

@@ -23,6 +23,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createLogger } from '../server/logger.ts';
 import { createApp } from '../server/yoga.ts';
 import { createBaselineYoga } from './baseline-app.ts';
@@ -82,11 +83,20 @@ try {
         await session.post('Profiler.start');
       }
     }
+    // Garbage collection's pauses during the counted requests (main thread; helper threads not counted).
+    let gcMs = 0;
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcMs += entry.duration;
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const cpu = process.cpuUsage();
     const started = performance.now();
     await drive(requests);
     const used = process.cpuUsage(cpu);
     const wall = performance.now() - started;
+    // Entries are delivered asynchronously: give the observer its turn before reading the sum.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    gcObserver.disconnect();
     if (session) {
       const file = join('bench', 'profiles', `in-process-${name}.${profiling === 'heap' ? 'heapprofile' : 'cpuprofile'}`);
       const { profile } = profiling === 'heap' ? await session.post('HeapProfiler.stopSampling') : await session.post('Profiler.stop');
@@ -99,7 +109,7 @@ try {
     baselineMicros ??= name === 'C' ? micros : undefined;
     const ratio = baselineMicros ? `  = ${(baselineMicros / micros).toFixed(2).padStart(4)}× C` : '';
     console.log(
-      `${name.padEnd(12)} ${micros.toFixed(0).padStart(6)} µs CPU/req${ratio}  ${(requests / (wall / 1000)).toFixed(0).padStart(6)} req/s  rss ${(memory.rss / 1048576).toFixed(0)} MB, heap ${(memory.heapUsed / 1048576).toFixed(0)} MB`,
+      `${name.padEnd(12)} ${micros.toFixed(0).padStart(6)} µs CPU/req${ratio}, GC pauses ${((gcMs * 1000) / requests).toFixed(0).padStart(4)} µs/req  ${(requests / (wall / 1000)).toFixed(0).padStart(6)} req/s  rss ${(memory.rss / 1048576).toFixed(0)} MB, heap ${(memory.heapUsed / 1048576).toFixed(0)} MB`,
     );
   }
 } finally {
