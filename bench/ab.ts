@@ -52,7 +52,7 @@ const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 
 /** The revision's sources, in a directory of their own; the bundle resolves packages from here. */
 function checkoutRevision(): string {
   const dir = mkdtempSync(join(tmpdir(), `promptgate-ab-${commit}-`));
-  const archive = execFileSync('git', ['archive', '--format=tar', commit, 'server', 'bench', 'scripts']);
+  const archive = execFileSync('git', ['archive', '--format=tar', commit, 'server', 'bench', 'scripts'], { maxBuffer: 1 << 30 });
   execFileSync('tar', ['-x', '-C', dir], { input: archive });
   return dir;
 }

@@ -8,6 +8,7 @@ import type { Permission } from './authz/permissions.ts';
 import type { Context } from './context.ts';
 import { forbidden, notFound, unauthenticated } from './errors.ts';
 import { fieldCost } from './graphql/query-cost.ts';
+import SyncNodeIdPlugin from './graphql/sync-node-id.ts';
 import { typeOfId } from './ids.ts';
 
 /**
@@ -42,7 +43,8 @@ export type BuilderTypes = PothosSchemaTypes.ExtendDefaultTypes<PromptGateTypes>
 
 export const builder = new SchemaBuilder<PromptGateTypes>({
   // scope-auth first: it wraps the others, so no loading or id decoding runs before its checks.
-  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin, ComplexityPlugin],
+  // sync-node-id last: it replaces the relay plugin's async id resolver, inside every other wrapper.
+  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin, ComplexityPlugin, SyncNodeIdPlugin],
   complexity: {
     // Each field's cost (graphql/query-cost.ts), read before execution with the request's real
     // variables by useQueryCost (yoga.ts), which refuses per caller. The plugin's own check, run
