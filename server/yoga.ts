@@ -11,6 +11,7 @@ import { authzLookups } from './graphql/authz-lookups.ts';
 import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { graphqlTooLarge, MAX_BODY_BYTES, MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
+import { useReadOnlyQueries } from './graphql/reads-only.ts';
 import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
 import { CidrSet, clientAddressFrom } from './http/client-address.ts';
 import { memoryRateLimiter, type RateLimiter } from './http/rate-limit.ts';
@@ -152,6 +153,8 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
       }),
       useNoInputEcho(),
       useStorableText(),
+      // A query's loaders may answer read-only objects: nothing in it changes what they load.
+      useReadOnlyQueries(),
       // Form and text POSTs need x-graphql-yoga-csrf; GET queries and JSON POSTs pass (http/csrf.ts says why).
       useFormPostRefusal(),
       useRetryAfter(),

@@ -1,5 +1,6 @@
 import type { EntityManager, EntitySchema, FilterQuery, FindOptions } from '@mikro-orm/core';
 import { preparedDb, type Statement } from './prepared.ts';
+import { readOnlyEntities } from './read-only.ts';
 
 /**
  * Helpers for the modules' batch loaders (modules/<domain>/<domain>.loaders.ts): one statement
@@ -21,13 +22,21 @@ export async function loadByIds<T extends { id: string }>(
 
 /**
  * loadByIds for a loader whose batches mostly hold one id (a request naming one prompt): that id
- * is read by `byId`, a statement prepared once, and mapped to a managed entity; a batch of several
- * goes through the ORM. `byId` must select the same rows the ORM's read would (its filters too).
+ * is read by `byId`, a statement prepared once, and mapped to a managed entity, or, for a request
+ * that only reads (graphql/reads-only.ts), to a read-only object; a batch of several goes through
+ * the ORM. `byId` must select the same rows the ORM's read would (its filters too).
  */
-export async function loadByIdsPrepared<T extends { id: string }>(em: EntityManager, entity: EntitySchema<T>, byId: Statement, ids: readonly string[]): Promise<(T | null)[]> {
+export async function loadByIdsPrepared<T extends { id: string }>(
+  em: EntityManager,
+  entity: EntitySchema<T>,
+  byId: Statement,
+  ids: readonly string[],
+  { readOnly = false }: { readOnly?: boolean } = {},
+): Promise<(T | null)[]> {
   if (ids.length !== 1) return loadByIds(em, entity, ids);
   const row = await (await preparedDb(em)).get(byId, [ids[0]]);
-  return [row ? (em.map(entity, row as never) as T) : null];
+  if (!row) return [null];
+  return [readOnly ? readOnlyEntities(em, entity, [row])[0]! : (em.map(entity, row as never) as T)];
 }
 
 /** Rows grouped by a key, each group in the rows' order. */

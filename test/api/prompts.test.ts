@@ -272,3 +272,31 @@ describe('deletePrompt', () => {
     expect(dataOf(await remove(h, w.owner, id)).deletePrompt).toBe(id);
   });
 });
+
+describe('objects a request loads (graphql/reads-only.ts)', () => {
+  it('shows a query the prompt and flow as stored, every field', async ({ h, world: w }) => {
+    const prompt = dataOf(await read(h, w.member, w.promptId)).prompt;
+    expect(prompt).toMatchObject({ id: w.promptId, name: 'Summarize', template: 'Summarize: {{text}}', model: 'echo', variables: ['text'], organization: { id: w.organizationId } });
+    expect(Date.parse(prompt.createdAt)).toBeGreaterThan(0);
+    const flow = dataOf(await h.gql('query($id: ID!) { flow(id: $id) { id name organization { id } steps { prompt { id name } } } }', { id: w.flowId }, { token: w.member.token })).flow;
+    expect(flow).toMatchObject({ id: w.flowId, organization: { id: w.organizationId }, steps: [{ prompt: { id: w.promptId, name: 'Summarize' } }] });
+  });
+
+  it('shows a later field of the same mutation what an earlier field changed, though both loaded the prompt', async ({ h, world: w }) => {
+    // updatePrompt's check loads the prompt through the request's loader before the service
+    // changes it; createApiKey's payload then lists it through the same loader. A mutation's
+    // loaders hold managed entities, so the change shows; a read-only copy would show the old name.
+    const answer = dataOf(
+      await h.gql(
+        `mutation($prompt: ID!, $org: ID!) {
+          updatePrompt(input: { promptId: $prompt, name: "Renamed" }) { name }
+          createApiKey(input: { organizationId: $org, name: "Reader", access: SPECIFIC, promptIds: [$prompt] }) { apiKey { prompts { id name } } }
+        }`,
+        { prompt: w.promptId, org: w.organizationId },
+        { token: w.admin.token },
+      ),
+    );
+    expect(answer.updatePrompt.name).toBe('Renamed');
+    expect(answer.createApiKey.apiKey.prompts).toEqual([{ id: w.promptId, name: 'Renamed' }]);
+  });
+});

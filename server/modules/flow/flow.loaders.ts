@@ -8,9 +8,9 @@ import { FlowSchema, FlowStepSchema, type Flow, type FlowStep } from './flow.ent
 /** One live flow: the `live` filter of flow.entity.ts, written out. */
 const LIVE_FLOW = statement('live_flow', 'select * from flows where id = ? and deleted_at is null');
 
-/** Live flows (deleted ones are not found). */
-export function loadFlows(em: EntityManager, ids: readonly string[]): Promise<(Flow | null)[]> {
-  return loadByIdsPrepared(em, FlowSchema, LIVE_FLOW, ids);
+/** Live flows (deleted ones are not found); read-only objects when `readOnly` (db/batch.ts). */
+export function loadFlows(em: EntityManager, ids: readonly string[], options: { readOnly?: boolean } = {}): Promise<(Flow | null)[]> {
+  return loadByIdsPrepared(em, FlowSchema, LIVE_FLOW, ids, options);
 }
 
 /** The flow module's per-request loaders, shared by every field that asks. */

@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
+import { readsOnly } from '../../graphql/reads-only.ts';
 import { listBound } from '../../graphql/query-cost.ts';
 import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { likePattern, nameFilter, searchArgs } from '../../graphql/search.ts';
@@ -16,7 +17,7 @@ import { createFlow, deleteFlow, MAX_FLOW_STEPS, updateFlow } from './flow.servi
 /** A node loaded in batches: fields may return a flow's id, and node(id) finds it. */
 export const FlowRef = builder.loadableNodeRef('Flow', {
   id: { resolve: (flow: Flow) => flow.id },
-  load: (ids: string[], ctx: Context) => missingAsNull(loadSkippingKeyPathRows(ctx, 'flow', ids, (rest) => loadFlows(ctx.em, rest))),
+  load: (ids: string[], ctx: Context) => missingAsNull(loadSkippingKeyPathRows(ctx, 'flow', ids, (rest) => loadFlows(ctx.em, rest, { readOnly: readsOnly(ctx) }))),
 });
 
 const FlowStepRef = builder.objectRef<FlowStep>('FlowStep').implement({

@@ -8,9 +8,9 @@ import { PromptSchema, type Prompt } from './prompt.entity.ts';
 /** One live prompt: the `live` filter of prompt.entity.ts, written out. */
 const LIVE_PROMPT = statement('live_prompt', 'select * from prompts where id = ? and deleted_at is null');
 
-/** Live prompts (deleted ones are not found). */
-export function loadPrompts(em: EntityManager, ids: readonly string[]): Promise<(Prompt | null)[]> {
-  return loadByIdsPrepared(em, PromptSchema, LIVE_PROMPT, ids);
+/** Live prompts (deleted ones are not found); read-only objects when `readOnly` (db/batch.ts). */
+export function loadPrompts(em: EntityManager, ids: readonly string[], options: { readOnly?: boolean } = {}): Promise<(Prompt | null)[]> {
+  return loadByIdsPrepared(em, PromptSchema, LIVE_PROMPT, ids, options);
 }
 
 /** Prompts as runs saw them: deleted ones too. One per request, shared by every field that asks. */

@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
+import { readsOnly } from '../../graphql/reads-only.ts';
 import { byName, connectionType, pageArgs, paginate } from '../../graphql/pagination.ts';
 import { likePattern, nameFilter, searchArgs } from '../../graphql/search.ts';
 import { loadSkippingKeyPathRows } from '../access/key-path.ts';
@@ -13,7 +14,7 @@ import { templateVariables } from './template.ts';
 /** A node loaded in batches: fields may return a prompt's id, and node(id) finds it. */
 export const PromptRef = builder.loadableNodeRef('Prompt', {
   id: { resolve: (prompt: Prompt) => prompt.id },
-  load: (ids: string[], ctx: Context) => missingAsNull(loadSkippingKeyPathRows(ctx, 'prompt', ids, (rest) => loadPrompts(ctx.em, rest))),
+  load: (ids: string[], ctx: Context) => missingAsNull(loadSkippingKeyPathRows(ctx, 'prompt', ids, (rest) => loadPrompts(ctx.em, rest, { readOnly: readsOnly(ctx) }))),
 });
 
 PromptRef.implement({
