@@ -32,6 +32,8 @@ export class SyncNodeIdPlugin<Types extends SchemaTypes> extends BasePlugin<Type
 }
 
 declare global {
+  // Pothos types its plugins through this global namespace: module syntax cannot extend it.
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- see above
   export namespace PothosSchemaTypes {
     interface Plugins<Types extends SchemaTypes> {
       syncNodeId: SyncNodeIdPlugin<Types>;
