@@ -49,27 +49,47 @@ export const ApiKeyRef = builder.loadableNodeRef('ApiKey', {
  * made an object only when a field does, and then without a second read.
  */
 const verifiedRow = new RequestSlot<Record<string, unknown>>('verified key row');
+const callingKeyObject = new RequestSlot<ApiKey>('calling key');
 
 export function primeVerifiedKey(ctx: Context, row: Record<string, unknown>): void {
   verifiedRow.set(ctx, row);
 }
 
+/**
+ * The calling key as an object, from the row its secret was read with (undefined when the caller
+ * is no key): read-only (db/read-only.ts), since fields only show it and a service that changes a
+ * key loads it itself. Made once a request, and given to the request's loader.
+ */
+function callingKey(ctx: Context): ApiKey | undefined {
+  let key = callingKeyObject.get(ctx);
+  if (key) return key;
+  const row = verifiedRow.get(ctx);
+  if (!row) return undefined;
+  key = readOnlyEntities(ctx.em, ApiKeySchema, [row])[0]!;
+  callingKeyObject.set(ctx, key);
+  ApiKeyRef.getDataloader(ctx).prime(key.id, key);
+  return key;
+}
+
 async function loadWithVerifiedKey(ctx: Context, ids: string[]): Promise<(ApiKey | null)[]> {
   const row = verifiedRow.get(ctx);
   if (!row || !ids.includes(row.id as string)) return loadApiKeys(ctx.em, ids);
-  verifiedRow.set(ctx, undefined);
   const others = ids.filter((id) => id !== row.id);
   const loaded = others.length ? await loadApiKeys(ctx.em, others) : [];
-  // Read-only (db/read-only.ts): fields show it; a service that changes a key loads it itself.
-  const key = readOnlyEntities(ctx.em, ApiKeySchema, [row])[0]!;
+  const key = callingKey(ctx)!;
   return ids.map((id) => (id === row.id ? key : (loaded[others.indexOf(id)] ?? null)));
+}
+
+/** Whether `key` is the one making the request: a key reads itself (authz.ts's rule), with no lookup. */
+function isCallingKey(ctx: Context, key: ApiKey): boolean {
+  return ctx.principal.kind === 'apiKey' && ctx.principal.apiKeyId === key.id;
 }
 
 
 ApiKeyRef.implement({
   // Members and above read every key of their organization; a key reads only itself. A key of a
-  // list was checked with the list (primeKeys).
-  authScopes: (key, ctx) => wasListed(ctx, key) || { can: { action: 'apiKey:read', target: { apiKeyId: key.id } } },
+  // list was checked with the list (primeKeys), the calling key with its secret.
+  authScopes: (key, ctx) => wasListed(ctx, key) || isCallingKey(ctx, key) || { can: { action: 'apiKey:read', target: { apiKeyId: key.id } } },
   // Whoever created a key the caller may read is readable here, even after leaving.
   grantScopes: () => ['reachedUser'],
   fields: (t) => ({
@@ -159,7 +179,8 @@ builder.objectField(ViewerRef, 'apiKey', (t) =>
     type: ApiKeyRef,
     nullable: true,
     description: 'The API key making this request, if one is.',
-    resolve: (viewer) => viewer.apiKeyId,
+    // The object itself, not its id: nothing to load, so the field completes without waiting.
+    resolve: (viewer, _args, ctx) => (viewer.apiKeyId ? (callingKey(ctx) ?? viewer.apiKeyId) : null),
   }),
 );
 
