@@ -20,6 +20,7 @@ import { useGraphiQLPage } from './http/graphiql-page.ts';
 import { renderGraphiQLInWorker } from './http/graphiql-render.ts';
 import { corsOptions } from './http/cors.ts';
 import { useFormPostRefusal } from './http/csrf.ts';
+import { composeRequestHooks } from './http/compose-hooks.ts';
 import { useRetryAfter } from './http/retry-after.ts';
 import { databaseCheck, useReadiness, type ReadinessCheck } from './http/readiness.ts';
 import { noteCaller, requestLogger, useRequestLog } from './http/request-log.ts';
@@ -129,7 +130,8 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
     maskedErrors: {
       maskError,
     },
-    plugins: [
+    // One hook per request-level stage for all of these (http/compose-hooks.ts says why).
+    plugins: composeRequestHooks([
       // /health (liveness) is yoga's own; /ready asks the database and Redis.
       useReadiness(readinessChecks),
       useGraphiQLPage('/graphql', () => renderGraphiQLInWorker(GRAPHIQL_OPTIONS)),
@@ -140,7 +142,7 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
       // A body over the limit is refused in the answer's own shape: GraphQL's, or the REST envelope.
       useBodyLimit(MAX_BODY_BYTES, (request, message) => (isRestRequest(request) ? bodyTooLarge(request, message) : graphqlTooLarge(request, message))),
       // Automatic persisted queries (Apollo's link): a hash sent alone is answered from this process's store (1000 documents).
-      useAPQ(),
+      usePersistedQueries(),
       // After useBodyLimit, which hands the rest a new Request: the state is kept per Request.
       useRequestLog(logger),
       // The Promptitude-compatible /v1 endpoints: same context, rate limiter and services as GraphQL.
@@ -178,6 +180,21 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
       // Before execution, with the request's variables and defaults: over the caller's ceiling, nothing runs.
       useQueryCost<Context>({ limitOf: (ctx) => costLimitFor(ctx.principal, queryCost) }),
       useContractErrorCodes(),
-    ],
+    ]),
   });
+}
+
+/**
+ * Yoga's APQ plugin, asked only by a request that carries a persisted query: its hook is async, so
+ * every other request would wait on a promise for nothing.
+ */
+function usePersistedQueries() {
+  const apq = useAPQ();
+  const onParams = apq.onParams!;
+  return {
+    onParams(payload: Parameters<typeof onParams>[0]) {
+      if (payload.params.extensions?.persistedQuery === undefined) return;
+      return onParams(payload);
+    },
+  };
 }

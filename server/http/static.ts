@@ -91,9 +91,12 @@ async function readIfFile(path: string): Promise<Uint8Array<ArrayBuffer> | undef
 export function useStaticFiles(root: string): Plugin {
   const handle = serveStatic(root);
   return {
-    async onRequest({ request, endResponse }) {
-      const response = await handle(request);
-      if (response) endResponse(response);
+    // Not async: the API's POSTs pass straight through, without a promise to wait on.
+    onRequest({ request, endResponse }) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return;
+      return handle(request).then((response) => {
+        if (response) endResponse(response);
+      });
     },
   };
 }
