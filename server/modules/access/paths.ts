@@ -39,15 +39,19 @@ export async function grantPaths(em: EntityManager, keyId: string, kind: Resourc
     kind === 'flow'
       ? `select g.flow_id as resource_id, null as flow_id, 0 as rank, '' as flow_name from api_key_flow_grants g
          where g.api_key_id = ? and g.flow_id in (${placeholders(ids)})`
-      : `select g.prompt_id as resource_id, null as flow_id, 0 as rank, '' as flow_name from api_key_prompt_grants g
+      : // The flow paths start from the prompts' steps (a prompt runs in a few flows) and look each
+        // flow's grant up by its key: starting from the key's granted flows read every step of
+        // every one (10,000 for a key reaching 10,000 prompts through 500 flows: 3.3 ms against
+        // 0.26 ms on SQLite). SQLite keeps a CROSS JOIN's order; PostgreSQL plans either way.
+        `select g.prompt_id as resource_id, null as flow_id, 0 as rank, '' as flow_name from api_key_prompt_grants g
          where g.api_key_id = ? and g.prompt_id in (${placeholders(ids)})
          union
-         select s.prompt_id, g.flow_id, 1, f.name from api_key_flow_grants g
-           join flow_steps s on s.flow_id = g.flow_id
+         select s.prompt_id, g.flow_id, 1, f.name from flow_steps s
+           cross join api_key_flow_grants g
            join flows f on f.id = g.flow_id
-         where g.api_key_id = ? and s.prompt_id in (${placeholders(ids)}) and f.deleted_at is null
+         where s.prompt_id in (${placeholders(ids)}) and g.api_key_id = ? and g.flow_id = s.flow_id and f.deleted_at is null
          order by resource_id, rank, flow_name, flow_id`;
-  const params = kind === 'flow' ? [keyId, ...ids] : [keyId, ...ids, keyId, ...ids];
+  const params = kind === 'flow' ? [keyId, ...ids] : [keyId, ...ids, ...ids, keyId];
   // `union` (not `union all`): a flow that runs the prompt at two steps is one path.
   const rows = await (em as SqlEntityManager).execute<Record<string, unknown>[]>(sql, params);
   for (const row of rows) {

@@ -1,6 +1,7 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, EntitySchema } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { limitClause } from '../../db/prepared.ts';
+import { readOnlyEntities } from '../../db/read-only.ts';
 import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from '../../graphql/pagination.ts';
 import { MAX_PAGE_SIZE } from '../../graphql/query-cost.ts';
 import { FlowSchema, type Flow } from '../flow/flow.entity.ts';
@@ -38,9 +39,12 @@ function emptyPage<T>(): Page<T> {
 const promptOrder = byName('Prompt');
 const flowOrder = byName('Flow');
 
-/** `rows` (with a total_count column) as entities of `schema`. */
-function mapRows<T>(em: EntityManager, schema: typeof PromptSchema | typeof FlowSchema, rows: Row[]): T[] {
-  return rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => em.map(schema as typeof PromptSchema, row) as T);
+/**
+ * `rows` (with a total_count column) as objects of `schema`: read-only (db/read-only.ts), since a
+ * page is only shown, and never put in a loader that a later field could take for the stored row.
+ */
+function mapRows<T extends object>(em: EntityManager, schema: EntitySchema<T>, rows: Row[]): T[] {
+  return readOnlyEntities(em, schema, rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => row));
 }
 
 interface PageSource {
@@ -95,7 +99,7 @@ export async function runnablePromptPage(em: EntityManager, key: KeyFacts, args:
         };
   const owner = key.access === 'ORGANIZATION' ? key.organizationId : key.id;
   const rows = await execute(em, pageStatement(source, !!decoded, first + 1), [owner, owner, ...after]);
-  const prompts = mapRows<Prompt>(em, PromptSchema, rows);
+  const prompts = mapRows(em, PromptSchema, rows);
   const page = pageOf(promptOrder, prompts, first, args, Number(rows[0]?.total_count ?? 0));
   const paths = key.access === 'ORGANIZATION' ? undefined : await grantPaths(em, key.id, 'prompt', page.edges.map((edge) => edge.node.id));
   return withPaths(page, (prompt) => paths?.get(prompt.id) ?? [ORGANIZATION_WIDE]);
@@ -126,7 +130,7 @@ export async function runnableFlowPage(em: EntityManager, key: KeyFacts, args: P
         };
   const owner = key.access === 'ORGANIZATION' ? key.organizationId : key.id;
   const rows = await execute(em, pageStatement(source, !!decoded, first + 1), [owner, owner, ...after]);
-  const page = pageOf(flowOrder, mapRows<Flow>(em, FlowSchema, rows), first, args, Number(rows[0]?.total_count ?? 0));
+  const page = pageOf(flowOrder, mapRows(em, FlowSchema, rows), first, args, Number(rows[0]?.total_count ?? 0));
   const via = key.access === 'ORGANIZATION' ? ORGANIZATION_WIDE : DIRECT_GRANT;
   return withPaths(page, () => [via]);
 }
