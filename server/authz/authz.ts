@@ -70,6 +70,9 @@ export class Authz {
   async require({ action, target }: Permission): Promise<void> {
     const principal = this.principal;
     if (principal.kind === 'anonymous') throw unauthenticated();
+    // A key reads itself (requireForKey's rule): it was authenticated by its own row just now, so
+    // there is nothing to look up (a key's checkAccess and viewer ask this on every request).
+    if (principal.kind === 'apiKey' && action === 'apiKey:read' && 'apiKeyId' in target && target.apiKeyId === principal.apiKeyId) return;
     const located = await this.locate(target);
     if (principal.kind === 'apiKey') return this.requireForKey(principal, action, located, target);
 
