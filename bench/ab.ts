@@ -27,14 +27,7 @@ import { loadTool, type LoadSpec } from './load.ts';
 import { firstAnswer, headers, rowsFor } from './rows.ts';
 import { seedBenchData } from './seed.ts';
 import { startServer, type BenchServer } from './servers.ts';
-
-function intSetting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return value;
-}
+import { intSetting } from './settings.ts';
 
 const [revision, ...chosenRows] = process.argv.slice(2);
 if (!revision) throw new Error('usage: npm run bench:ab -- <revision> [row …]');

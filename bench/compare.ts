@@ -26,16 +26,9 @@ import { DEFAULT_SEED, seedBenchData, type SeedOptions, type SeedResult } from '
 import { body, firstAnswer, headers, Q, rowsFor } from './rows.ts';
 import type { ServerStats } from './server-stats.ts';
 import { startServer, type BenchServer } from './servers.ts';
+import { intSetting } from './settings.ts';
 
 // ---- settings ---------------------------------------------------------------------------------------
-
-function intSetting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return value;
-}
 
 const SCALES: Record<string, Partial<SeedOptions>> = {
   default: {},

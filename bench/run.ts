@@ -8,10 +8,10 @@
  *
  * Every loop is bounded in count and time; traffic goes only to 127.0.0.1. See bench/README.md.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decideAccess, type KeyFacts, type Resource } from '../server/modules/access/rule.ts';
 import { generateCredential } from '../server/auth/credentials.ts';
@@ -25,16 +25,10 @@ import { loadTool, type LoadSpec } from './load.ts';
 import { loadTable, measure, measurementTable, type Bounds, type LoadResult, type Measurement } from './measure.ts';
 import { seedBenchData, type SeedResult } from './seed.ts';
 import { captureQueries, explain, tidySql, type Plan } from './sql.ts';
+import { startServer, type BenchServer } from './servers.ts';
+import { intSetting } from './settings.ts';
 
 // ---- settings (environment) ----------------------------------------------------------------------
-
-function intSetting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return value;
-}
 
 const settings = {
   serverUrl: process.env.BENCH_DATABASE_URL || undefined,
@@ -116,39 +110,6 @@ async function databaseVersion(db: BenchDatabase): Promise<string> {
   return `SQLite ${row.v}`;
 }
 
-async function startServer(db: BenchDatabase): Promise<{ port: number; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, 'http-server.ts')], {
-    env: { ...process.env, BENCH_SERVER_DATABASE: JSON.stringify(db.database), BENCH_SERVER_LIFETIME_S: '90' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error('the benchmark server did not start within 30 s')), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n').find((l) => l.startsWith('{"port":'));
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the benchmark server exited with ${code} before listening`));
-    });
-  });
-  return {
-    port,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 async function main(): Promise<number> {
   const started = performance.now();
@@ -162,7 +123,7 @@ async function main(): Promise<number> {
   );
 
   const db = await openBenchDatabase(settings.serverUrl);
-  let server: { port: number; stop(): Promise<void> } | undefined;
+  let server: BenchServer | undefined;
   // Whatever stops the run (the time limit, Ctrl-C, an error thrown outside the awaited chain),
   // the server process is stopped and the database removed.
   const abort = (why: string, code: number) => {
@@ -342,8 +303,9 @@ async function main(): Promise<number> {
     if (settings.loadSeconds > 0) {
       const tool = await loadTool();
       console.log(`\nload through node:http on 127.0.0.1 (server in a child process; ${tool.name})`);
-      server = await startServer(db);
-      const url = `http://127.0.0.1:${server.port}/graphql`;
+      // Bundled and run as `npm start` runs the server (bench/servers.ts).
+      server = await startServer({ entry: 'bench/http-server.ts', env: { BENCH_SERVER_DATABASE: JSON.stringify(db.database) }, limitMs: 90_000 });
+      const url = server.url;
       const headers = (token: string) => ({
         'content-type': 'application/json',
         accept: 'application/graphql-response+json, application/json',
