@@ -106,7 +106,8 @@ export function collectProcessMetrics(orm: Orm): void {
 const MAX_OPERATION_NAMES = 200;
 const operationNames = new Set<string>();
 function operationLabel(name: string | undefined): string {
-  if (!name) return 'anonymous';
+  // As yoga's Prometheus plugin named an operation without a name, so dashboards keep working.
+  if (!name) return 'Anonymous';
   if (operationNames.has(name)) return name;
   if (operationNames.size >= MAX_OPERATION_NAMES) return 'other';
   operationNames.add(name);
@@ -149,7 +150,7 @@ export interface OperationMetrics {
   /** Its metric label: the name, bounded (operationLabel). */
   label: string;
   type: string;
-  /** Introspection (`__schema`, `__type` only) is not counted: GraphiQL asks it on every load. */
+  /** Introspection (an operation asking `__schema`) is not counted: GraphiQL asks it on every load. */
   introspection: boolean;
   executed: Counter.Internal;
   duration: Histogram.Internal<'operationName' | 'operationType'>;
@@ -161,25 +162,28 @@ const operationsByDocument = new WeakMap<DocumentNode, Map<string, OperationMetr
 /**
  * The operation `operationName` picks in `document` (the only one when it is not given), kept
  * with the document: yoga's parser cache hands every request of the same text the same document.
+ * A name that picks no operation (the request fails) is not kept: a client choosing names at
+ * random must not grow the cache.
  */
 export function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationMetrics {
   let byName = operationsByDocument.get(document);
-  if (!byName) operationsByDocument.set(document, (byName = new Map()));
   const key = operationName ?? '';
-  let operation = byName.get(key);
-  if (!operation) {
-    const ast = getOperationAST(document, operationName);
-    const name = ast?.name?.value;
-    const labels = { operationName: operationLabel(name), operationType: ast?.operation ?? 'unknown' };
-    operation = {
-      name,
-      label: labels.operationName,
-      type: labels.operationType,
-      introspection: !!ast && ast.selectionSet.selections.every((s) => s.kind === Kind.FIELD && (s.name.value === '__schema' || s.name.value === '__type')),
-      executed: operationRequests.labels(labels),
-      duration: operationDuration.labels(labels),
-      httpDurations: new Map(),
-    };
+  const known = byName?.get(key);
+  if (known) return known;
+  const ast = getOperationAST(document, operationName);
+  const name = ast?.name?.value;
+  const labels = { operationName: operationLabel(ast ? name : undefined), operationType: ast?.operation ?? 'unknown' };
+  const operation: OperationMetrics = {
+    name,
+    label: labels.operationName,
+    type: labels.operationType,
+    introspection: !!ast && ast.selectionSet.selections.some((s) => s.kind === Kind.FIELD && s.name.value === '__schema'),
+    executed: operationRequests.labels(labels),
+    duration: operationDuration.labels(labels),
+    httpDurations: new Map(),
+  };
+  if (ast) {
+    if (!byName) operationsByDocument.set(document, (byName = new Map()));
     byName.set(key, operation);
   }
   return operation;
@@ -199,7 +203,7 @@ export function observeHttpDuration(operation: OperationMetrics, method: string,
 
 function countError(operation: OperationMetrics | undefined, phase: string): void {
   if (operation?.introspection) return;
-  operationErrors.inc({ operationName: operation?.label ?? 'anonymous', operationType: operation?.type ?? 'unknown', phase });
+  operationErrors.inc({ operationName: operation?.label ?? 'Anonymous', operationType: operation?.type ?? 'unknown', phase });
 }
 
 /**
@@ -233,8 +237,9 @@ export function useGraphQLMetrics() {
         for (const error of (r as { errors?: readonly unknown[] } | undefined)?.errors ?? []) {
           if (!(error instanceof GraphQLError)) continue;
           const code = error.extensions?.code;
-          // A document that does not parse never reaches the other hooks.
-          if (code === 'GRAPHQL_PARSE_FAILED') countError(undefined, 'parse');
+          // A document that does not parse never reaches the other hooks. (Its code is yoga's here;
+          // useContractErrorCodes, later, answers it as BAD_USER_INPUT with this as the reason.)
+          if (code === 'GRAPHQL_PARSE_FAILED' || error.extensions?.reason === 'GRAPHQL_PARSE_FAILED') countError(undefined, 'parse');
           if (code !== 'RATE_LIMITED') continue;
           const reason = String(error.extensions.reason ?? 'other');
           refusals.inc({ limit: reason === 'RATE_LIMIT' ? 'api_key' : /^[A-Z_]{1,40}$/.test(reason) ? reason.toLowerCase() : 'other' });

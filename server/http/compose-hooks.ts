@@ -30,7 +30,8 @@ export function composeRequestHooks<T extends object>(given: T[]): T[] {
           payload.setRequest(request);
         },
         endResponse(response) {
-          answered = true;
+          // As whatwg-node: only a response ends the request.
+          if (response) answered = true;
           payload.endResponse(response);
         },
       };

@@ -77,13 +77,18 @@ export function useRequestLog(logger: Logger) {
     onRequest({ request }: { request: Request }) {
       start(request);
     },
-    onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null; contextValue: { request?: Request; principal?: Principal } } }) {
-      const request = args.contextValue.request;
-      const state = request && requests.get(request);
-      if (state) {
-        state.graphqlOperation = operationOf(args.document, args.operationName);
+    // The operation is known once its document parses: a request refused after that (it does not
+    // validate, its credential is refused) is named in its line and timed in the HTTP metric too.
+    onParse({ context }: { context: { request?: Request; params?: { operationName?: string | null } } }) {
+      return ({ result }: { result: unknown }) => {
+        const state = context.request && requests.get(context.request);
+        if (!state || !result || result instanceof Error) return;
+        state.graphqlOperation = operationOf(result as DocumentNode, context.params?.operationName);
         state.operation = state.graphqlOperation.name;
-      }
+      };
+    },
+    onExecute({ args }: { args: { contextValue: { request?: Request; principal?: Principal } } }) {
+      const request = args.contextValue.request;
       return {
         onExecuteDone() {
           if (request && args.contextValue.principal) noteCaller(request, args.contextValue.principal);

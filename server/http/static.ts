@@ -21,8 +21,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-/** Paths the console never answers: the API's own. */
-const RESERVED = ['/graphql', '/health', '/v1/'];
+/** Paths the console never answers: the API's own (/metrics answers 404 where it is not served). */
+const RESERVED = ['/graphql', '/health', '/ready', '/metrics', '/v1/'];
 
 // Everything the page loads comes from this server (no CDN), so the policy can be this tight.
 // Styles allow 'unsafe-inline' because the chart library sets style attributes.

@@ -121,6 +121,19 @@ describe('METRICS_TOKEN: /metrics on the API port', () => {
     expect(delta('graphql_yoga_http_duration_count', { operationName: 'Missing', method: 'POST' })).toBe(1);
     expect(delta('graphql_envelop_request', { operationName: 'IntrospectionQuery' })).toBe(0);
     expect(delta('graphql_yoga_http_duration_count', { operationName: 'IntrospectionQuery' })).toBe(0);
+    // A request refused after its document parsed is timed under its operation, with its status.
+    expect(delta('graphql_yoga_http_duration_count', { operationName: 'Invalid', statusCode: '400' })).toBe(1);
+  });
+
+  it('times a request whose credential is refused, and names an unnamed operation "Anonymous"', async () => {
+    const before = await scrape();
+    expect(codeOf(await server.gql(CHECK, { p: w.promptId }, revoked.secret))).toBe('UNAUTHENTICATED');
+    expect((await server.gql('{ viewer { user { id } } }', {}, w.owner.token)).status).toBe(200);
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('graphql_yoga_http_duration_count', { operationName: 'Check', statusCode: '401' })).toBe(1);
+    expect(delta('graphql_envelop_request', { operationName: 'Anonymous', operationType: 'query' })).toBe(1);
+    expect(delta('graphql_yoga_http_duration_count', { operationName: 'Anonymous', statusCode: '200' })).toBe(1);
   });
 
   it('keeps the API port serving GraphQL and logs a scrape at debug only', async () => {

@@ -38,10 +38,13 @@ describe('the console file handler', () => {
     expect((await get('/assets/other.js'))!.status).toBe(404);
   });
 
-  test('leaves GraphQL, /health and other methods to the API', async () => {
+  test('leaves GraphQL, /health, /ready, /metrics and other methods to the API', async () => {
     expect(await get('/graphql')).toBeUndefined();
     expect(await get('/graphql/stream')).toBeUndefined();
     expect(await get('/health')).toBeUndefined();
+    expect(await get('/ready')).toBeUndefined();
+    // Not served on the API's port (METRICS_PORT, or no metrics): a 404, not the console's page.
+    expect(await get('/metrics')).toBeUndefined();
     expect(await get('/', 'POST')).toBeUndefined();
   });
 

@@ -10,6 +10,7 @@ import type { Prompt } from '../prompt/prompt.entity.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { AccessPathRef } from './paths.schema.ts';
 import { runnableFlowPage, runnablePromptPage, type Runnable } from './runnable.ts';
+import { readsOnly } from '../../graphql/reads-only.ts';
 
 /**
  * ApiKey.runnablePrompts and runnableFlows: what a key may run now (runnable.ts). They are fields of
@@ -37,8 +38,13 @@ const RunnableFlowRef = builder.objectRef<Runnable<Flow>>('RunnableFlow').implem
 const RunnablePromptConnectionRef = connectionType('RunnablePrompt', RunnablePromptRef);
 const RunnableFlowConnectionRef = connectionType('RunnableFlow', RunnableFlowRef);
 
-/** The rows of a page prime the loaders, so their fields and later checks reuse them. */
+/**
+ * The rows of a page prime the loaders, so their fields and later checks reuse them. They are
+ * read-only objects (runnable.ts): only a query's loaders take them (graphql/reads-only.ts), since a
+ * later field of a mutation must see what an earlier one changed.
+ */
 function primed<T extends { id: string }>(ctx: Context, ref: typeof PromptRef | typeof FlowRef, page: Awaited<ReturnType<typeof runnablePromptPage>> | Awaited<ReturnType<typeof runnableFlowPage>>) {
+  if (!readsOnly(ctx)) return page;
   const loader = ref.getDataloader(ctx) as { prime(id: string, value: T): unknown };
   for (const edge of page.edges) loader.prime(edge.node.node.id, edge.node.node as unknown as T);
   return page;

@@ -41,7 +41,7 @@ const flowOrder = byName('Flow');
 
 /**
  * `rows` (with a total_count column) as objects of `schema`: read-only (db/read-only.ts), since a
- * page is only shown, and never put in a loader that a later field could take for the stored row.
+ * page is only shown; only a query's loaders are primed with them (runnable.schema.ts).
  */
 function mapRows<T extends object>(em: EntityManager, schema: EntitySchema<T>, rows: Row[]): T[] {
   return readOnlyEntities(em, schema, rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => row));
