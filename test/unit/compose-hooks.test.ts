@@ -94,6 +94,17 @@ describe('composeRequestHooks', () => {
     expect(seen).toEqual({ marked: 'yes', result: { data: { hello: 'world' }, extensions: { changed: true } }, replaced: 'yes' });
   });
 
+  it('shows a later onRequest the request handler an earlier one set, and runs it', async () => {
+    let seen: unknown;
+    const handler = () => new Response('from the new handler');
+    const yoga = app([
+      { onRequest: ({ setRequestHandler }) => setRequestHandler(handler) },
+      { onRequest: ({ requestHandler }) => void (seen = requestHandler) },
+    ]);
+    expect(await (await post(yoga)).text()).toBe('from the new handler');
+    expect(seen).toBe(handler);
+  });
+
   it('keeps the plugins other hooks where they were', async () => {
     const calls: string[] = [];
     const yoga = app([
