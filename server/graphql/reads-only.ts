@@ -1,5 +1,6 @@
-import { getOperationAST, type DocumentNode } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import type { Context } from '../context.ts';
+import { operationOf } from '../metrics.ts';
 import { RequestSlot } from '../request-slot.ts';
 
 /**
@@ -15,11 +16,14 @@ export function readsOnly(ctx: Context): boolean {
   return queryOnly.get(ctx) === true;
 }
 
-/** Marks each request by its operation before it executes. */
+/**
+ * Marks each request by its operation before it executes: the operation the request log and the
+ * metrics already found, kept with the parsed document (metrics.ts), not looked up again.
+ */
 export function useReadOnlyQueries() {
   return {
     onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null; contextValue: Context } }) {
-      queryOnly.set(args.contextValue, getOperationAST(args.document, args.operationName)?.operation === 'query');
+      queryOnly.set(args.contextValue, operationOf(args.document, args.operationName).type === 'query');
     },
   };
 }
