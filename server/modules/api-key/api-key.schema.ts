@@ -85,7 +85,6 @@ function isCallingKey(ctx: Context, key: ApiKey): boolean {
   return ctx.principal.kind === 'apiKey' && ctx.principal.apiKeyId === key.id;
 }
 
-
 ApiKeyRef.implement({
   // Members and above read every key of their organization; a key reads only itself. A key of a
   // list was checked with the list (primeKeys), the calling key with its secret.
