@@ -73,7 +73,7 @@ describe('statements per key request', () => {
     // The run and its step: one transaction of two prepared inserts on SQLite, one statement on
     // PostgreSQL (run/run-record.ts). The path the run records came with the prompt
     // (prompt_and_grant); a key without a quota writes no count (run/quota.ts).
-    const write = h.dialect === 'sqlite' ? ['insert_run', 'insert_run_step'] : ['insert_run_with_steps'];
+    const write = h.dialect === 'sqlite' ? ['insert_run', 'insert_run_step'] : ['insert_runs_with_steps'];
     expect(await statementsOf(RUN, { p: w.promptId })).toEqual(['verify_api_key', 'prompt_and_grant', ...write]);
     expect(await statementsOf(RUN, { p: w.promptId })).toEqual(write);
   });
