@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/orm.ts';
 import { preparedDb } from '../../server/db/prepared.ts';
 import { accessCache, EXTERNAL_WRITE_CHECK_MS, invalidateAccess } from '../../server/modules/access/invalidation.ts';
-import { buildWorld, createApiKey, type TestKey, type World } from '../fixtures.ts';
+import { generateCredential, hashCredential } from '../../server/auth/credentials.ts';
+import { newId } from '../../server/ids.ts';
+import { SessionSchema } from '../../server/modules/user/user.entity.ts';
+import { addMember, buildWorld, createApiKey, quickUser, type TestKey, type World } from '../fixtures.ts';
 import { dataOf, startHarness, type Harness } from '../harness.ts';
 import { waitFor } from '../server-process.ts';
 
@@ -104,3 +107,78 @@ async function statementsOfKey(testKey: TestKey): Promise<string[]> {
   dataOf(await h.gql(CHECK, { p: w.promptId }, { token: testKey.secret }));
   return sent.filter((name) => name !== 'sqlite_data_version');
 }
+
+/**
+ * A signed-in request's session, with the user's roles, comes from the access cache once read
+ * (user.service.ts principalForSession); logging out and every membership change drop it, so each
+ * applies on the very next request; the session's expiry is checked on every use.
+ */
+describe('statements per signed-in request', () => {
+  const PROMPT = 'query($p: ID!) { prompt(id: $p) { id } }';
+  async function sessionReads(token: string, query = PROMPT, variables: Record<string, unknown> = { p: w.promptId }) {
+    await waitFor('the access cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
+    sent = [];
+    const response = await h.gql(query, variables, { token });
+    return { response, reads: sent.filter((name) => name === 'session_by_token').length };
+  }
+
+  it('reads the session once, then answers from the cache', async () => {
+    const user = await quickUser(h, 'Cached session');
+    await addMember(h, w.owner, w.organizationId, user, 'MEMBER');
+    const first = await sessionReads(user.token);
+    expect(dataOf(first.response).prompt).toEqual({ id: w.promptId });
+    expect(first.reads).toBe(1);
+    const second = await sessionReads(user.token);
+    expect(dataOf(second.response).prompt).toEqual({ id: w.promptId });
+    expect(second.reads).toBe(0);
+  });
+
+  it('a member removed is refused on the very next request, and one added is let in on the very next', async () => {
+    const user = await quickUser(h, 'Removed then added');
+    await addMember(h, w.owner, w.organizationId, user, 'MEMBER');
+    await sessionReads(user.token);
+    expect((await sessionReads(user.token)).reads).toBe(0);
+    dataOf(await h.gql('mutation($o: ID!, $u: ID!) { removeMember(input: { organizationId: $o, userId: $u }) }', { o: w.organizationId, u: user.id }, { token: w.owner.token }));
+    const removed = await sessionReads(user.token);
+    expect(removed.reads).toBe(1);
+    expect(removed.response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await addMember(h, w.owner, w.organizationId, user, 'MEMBER');
+    expect(dataOf((await sessionReads(user.token)).response).prompt).toEqual({ id: w.promptId });
+  });
+
+  it('a role lowered applies on the very next request', async () => {
+    const user = await quickUser(h, 'Demoted');
+    await addMember(h, w.owner, w.organizationId, user, 'ADMIN');
+    const CREATE = 'mutation($o: ID!) { createApiKey(input: { organizationId: $o, name: "by an admin" }) { apiKey { id } } }';
+    expect(dataOf((await sessionReads(user.token, CREATE, { o: w.organizationId })).response).createApiKey.apiKey.id).toBeTruthy();
+    await sessionReads(user.token);
+    dataOf(
+      await h.gql('mutation($o: ID!, $u: ID!) { updateMemberRole(input: { organizationId: $o, userId: $u, role: MEMBER }) { role } }', { o: w.organizationId, u: user.id }, { token: w.owner.token }),
+    );
+    const demoted = await sessionReads(user.token, CREATE, { o: w.organizationId });
+    expect(demoted.reads).toBe(1);
+    expect(demoted.response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('a session logged out is refused on the very next request', async () => {
+    const user = await quickUser(h, 'Logged out');
+    await addMember(h, w.owner, w.organizationId, user, 'MEMBER');
+    await sessionReads(user.token);
+    expect((await sessionReads(user.token)).reads).toBe(0);
+    expect(dataOf(await h.gql('mutation { logOut }', {}, { token: user.token })).logOut).toBe(true);
+    expect((await sessionReads(user.token)).response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('a cached session is refused once it expires', async () => {
+    const user = await quickUser(h, 'Expiring');
+    await addMember(h, w.owner, w.organizationId, user, 'MEMBER');
+    const token = generateCredential('session');
+    const em = h.orm.em.fork();
+    em.create(SessionSchema, { id: newId('Session'), user: user.id, tokenHash: hashCredential(token), createdAt: new Date(), expiresAt: new Date(Date.now() + 1500) });
+    await em.flush();
+    await sessionReads(token);
+    expect((await sessionReads(token)).reads).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    expect((await sessionReads(token)).response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});

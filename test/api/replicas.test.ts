@@ -1,11 +1,11 @@
 /**
- * Several server processes on one PostgreSQL database (the key cache, modules/access/key-cache.ts):
- * a change made through one is seen by another within a second (LISTEN/NOTIFY), a process whose
+ * Several server processes on one PostgreSQL database (the access cache, modules/access/key-cache.ts):
+ * a change made through one (to a key, a membership, a session) is seen by another within a second (LISTEN/NOTIFY), a process whose
  * channel is cut stops answering from its cache, and WORKERS=2 serves from two processes. These
  * tests count; they time nothing but the one-second window the contract allows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWorld, createApiKey, createPrompt, type TestKey, type World } from '../fixtures.ts';
+import { addMember, buildWorld, createApiKey, createPrompt, quickUser, type TestKey, type World } from '../fixtures.ts';
 import { codeOf, dataOf, startHarness, type GraphQLResponse, type Harness } from '../harness.ts';
 import { startServerProcess, waitFor, type ServerProcess } from '../server-process.ts';
 
@@ -97,6 +97,38 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL', () => {
     expect(counted.afterWindow).toBe(0);
     expect(codeOf(await b.gql(CHECK, { p: w.promptId }, key.secret))).toBe('UNAUTHENTICATED');
     expect(allowed(await b.gql(CHECK, { p: w.promptId }, rotated.rotateApiKey.secret))).toBe(true);
+  });
+
+  it('a member removed on A, and a session logged out on A, are refused by B after the window', async () => {
+    const PROMPT = 'query($p: ID!) { prompt(id: $p) { id } }';
+    const seesPrompt = async (token: string) => (await b.gql(PROMPT, { p: w.promptId }, token)).data?.prompt?.id === w.promptId;
+    const countWhile = async (token: string) => {
+      const start = Date.now();
+      let withinWindow = 0;
+      while (Date.now() - start < WINDOW_MS) if (await seesPrompt(token)) withinWindow += 1;
+      let afterWindow = 0;
+      for (let i = 0; i < 5; i++) if (await seesPrompt(token)) afterWindow += 1;
+      return { withinWindow, afterWindow };
+    };
+    const removed = await quickUser(h, 'Removed on A');
+    const loggedOut = await quickUser(h, 'Logged out on A');
+    for (const user of [removed, loggedOut]) {
+      await addMember(h, w.owner, w.organizationId, user, 'MEMBER');
+      // Twice: the first read fills B's cache with the session and its roles, the second is answered from it.
+      for (let i = 0; i < 2; i++) expect(await seesPrompt(user.token)).toBe(true);
+    }
+
+    await onA('mutation($o: ID!, $u: ID!) { removeMember(input: { organizationId: $o, userId: $u }) }', { o: w.organizationId, u: removed.id });
+    const afterRemoval = await countWhile(removed.token);
+    console.info(`member removed: B let ${afterRemoval.withinWindow} request(s) through in the second after A's commit`);
+    expect(afterRemoval.afterWindow).toBe(0);
+    expect(codeOf(await b.gql(PROMPT, { p: w.promptId }, removed.token))).toBe('NOT_FOUND');
+
+    expect(dataOf(await a.gql('mutation { logOut }', {}, loggedOut.token)).logOut).toBe(true);
+    const afterLogOut = await countWhile(loggedOut.token);
+    console.info(`logged out: B let ${afterLogOut.withinWindow} request(s) through in the second after A's commit`);
+    expect(afterLogOut.afterWindow).toBe(0);
+    expect(codeOf(await b.gql(PROMPT, { p: w.promptId }, loggedOut.token))).toBe('UNAUTHENTICATED');
   });
 
   it('B stops trusting its cache while its channel is down, and trusts it again once back', async () => {

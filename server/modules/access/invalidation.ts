@@ -8,8 +8,9 @@ import { CHANNEL, listenForInvalidations, type PgClientClass } from './cache-cha
 import { KeyCache, type CacheTarget } from './key-cache.ts';
 
 /**
- * The one way a change reaches the key cache (key-cache.ts). Every service that changes a key, a
- * grant, a flow's steps or a prompt calls `invalidateAccess(tx, …)` inside its transaction:
+ * The one way a change reaches the access cache (key-cache.ts). Every service that changes a key, a
+ * grant, a flow's steps, a prompt, a membership or a session calls `invalidateAccess(tx, …)`
+ * inside its transaction (or, for a lone statement, right after it):
  * - this process drops the copies when the transaction commits (and once at the call, which is
  *   harmless), bumping the generation so a read begun before the commit stores nothing;
  * - on PostgreSQL the transaction itself sends pg_notify, delivered to every other process at

@@ -3,12 +3,14 @@ import type { Row } from '../../db/prepared.ts';
 
 /**
  * A per-process cache of the rows the hot path of a key request reads: a secret's key row (with
- * the secret's own expiry) and, per key and resource, the resource's row with the grant bit.
+ * the secret's own expiry) and, per key and resource, the resource's row with the grant bit; and
+ * what every signed-in request reads: a session token's session, with its user's roles.
  *
- * It can never extend a key's life:
- * - It holds copies of rows, never verdicts. The key's status, the secret's expiry and the access
- *   decision are computed from the copy with the request's own `now` on every use, so expiry and
- *   the end of a rotation's grace period apply on time with no invalidation at all.
+ * It can never extend a key's or a session's life, nor a role:
+ * - It holds copies of rows, never verdicts. The key's status, the secret's expiry, the access
+ *   decision and the session's expiry are computed from the copy with the request's own `now` on
+ *   every use, so expiry and the end of a rotation's grace period apply on time with no
+ *   invalidation at all.
  * - Every change that can alter a copy (invalidation.ts) drops it on this process when it commits
  *   and bumps `generation`; a read that began before the bump does not store what it read, so a
  *   stale read can never repopulate the cache after the change.
@@ -32,14 +34,24 @@ export interface ResourceEntry {
   firstGrant: string | null;
 }
 
-/** What a change names: one key, one prompt, one flow, or everything. */
-export type CacheTarget = `key:${string}` | `prompt:${string}` | `flow:${string}` | '*';
+/** A session token's session as read with its user's roles (user.service.ts). */
+export interface SessionEntry {
+  sessionId: string;
+  userId: string;
+  expiresAt: unknown;
+  /** The user's roles, or undefined when there were too many to carry with the session. */
+  roles: readonly (readonly [organizationId: string, role: string])[] | undefined;
+}
+
+/** What a change names: one key, one prompt, one flow, one user's sessions and roles, or everything. */
+export type CacheTarget = `key:${string}` | `prompt:${string}` | `flow:${string}` | `user:${string}` | '*';
 
 const DEFAULT_MAX_ENTRIES = 50_000;
 
 export class KeyCache {
   private readonly secrets = new Map<string, SecretEntry>();
   private readonly resources = new Map<string, ResourceEntry>();
+  private readonly sessions = new Map<string, SessionEntry>();
   /** Names this process in its notifications: it has already applied its own changes at commit. */
   readonly origin = randomBytes(6).toString('hex');
   /** Bumped by every invalidation: a read stores its answer only if it did not move meanwhile. */
@@ -71,6 +83,15 @@ export class KeyCache {
     bounded(this.resources, this.maxEntries).set(`${keyId}|${kind}:${id}`, entry);
   }
 
+  session(tokenHash: string): SessionEntry | undefined {
+    return this.trusted() ? this.sessions.get(tokenHash) : undefined;
+  }
+
+  storeSession(tokenHash: string, entry: SessionEntry, readAtGeneration: number): void {
+    if (readAtGeneration !== this.generation || !this.trusted()) return;
+    bounded(this.sessions, this.maxEntries).set(tokenHash, entry);
+  }
+
   /** Keeps a written lastUsedAt in the copy, so the key is not written again within the minute. */
   touchKey(keyId: string, lastUsedAt: unknown): void {
     for (const entry of this.secrets.values()) if (entry.key.id === keyId) entry.key = { ...entry.key, last_used_at: lastUsedAt };
@@ -86,6 +107,10 @@ export class KeyCache {
     } else if (target.startsWith('prompt:')) {
       const suffix = `|${target}`;
       for (const name of this.resources.keys()) if (name.endsWith(suffix)) this.resources.delete(name);
+    } else if (target.startsWith('user:')) {
+      // A session ended, or a membership changed: the user's sessions are read again.
+      const userId = target.slice('user:'.length);
+      for (const [hash, entry] of this.sessions) if (entry.userId === userId) this.sessions.delete(hash);
     } else if (target.startsWith('flow:')) {
       // A flow's steps decide which prompts its grants cover: every prompt decision may change.
       this.resources.clear();
@@ -98,6 +123,7 @@ export class KeyCache {
     this.generation += 1;
     this.secrets.clear();
     this.resources.clear();
+    this.sessions.clear();
   }
 }
 

@@ -3,6 +3,7 @@ import { roleAtLeast } from '../../authz/permissions.ts';
 import { forUpdate } from '../../db/dialect.ts';
 import type { UserPrincipal } from '../../auth/principal.ts';
 import { AppError, conflict, forbidden, notFound } from '../../errors.ts';
+import { invalidateAccess } from '../access/invalidation.ts';
 import { recordAudit, recordUpdate } from '../audit/audit.service.ts';
 import { checkName } from '../../validation.ts';
 import { normalizeEmail } from '../user/user.service.ts';
@@ -15,6 +16,8 @@ export async function createOrganization(em: EntityManager, actor: UserPrincipal
   return em.transactional(async (tx) => {
     const organization = tx.create(OrganizationSchema, { name });
     tx.create(MembershipSchema, { organization: organization.id, user: actor.userId, role: 'OWNER' });
+    // The roles cached with the creator's sessions lack the new one.
+    await invalidateAccess(tx, `user:${actor.userId}`);
     recordAudit(tx, actor, {
       organizationId: organization.id,
       action: 'organization.created',
@@ -86,6 +89,7 @@ export async function addMember(
       requireRoleManagement(await managerRole(tx, input.organizationId, actor), input.role);
       if (await tx.count(MembershipSchema, { organization: input.organizationId, user: user.id })) throw alreadyMember();
       const membership = tx.create(MembershipSchema, { organization: input.organizationId, user: user.id, role: input.role });
+      await invalidateAccess(tx, `user:${user.id}`);
       recordAudit(tx, actor, {
         organizationId: input.organizationId,
         action: 'member.added',
@@ -115,6 +119,7 @@ export async function updateMemberRole(
     if (membership.role === 'OWNER') await requireAnotherOwner(tx, input.organizationId);
     const before = { role: membership.role };
     membership.role = input.role;
+    await invalidateAccess(tx, `user:${input.userId}`);
     const after = { role: membership.role };
     recordUpdate(tx, actor, { organizationId: input.organizationId, action: 'member.role_updated', targetId: input.userId, before, after });
     return membership;
@@ -135,6 +140,7 @@ export async function removeMember(
     if (!leaving) requireRoleManagement(role, membership.role);
     if (membership.role === 'OWNER') await requireAnotherOwner(tx, input.organizationId);
     tx.remove(membership);
+    await invalidateAccess(tx, `user:${input.userId}`);
     recordAudit(tx, actor, {
       organizationId: input.organizationId,
       action: 'member.removed',

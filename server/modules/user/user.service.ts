@@ -7,11 +7,12 @@ import {
   verifyPassword,
 } from '../../auth/credentials.ts';
 import type { Principal } from '../../auth/principal.ts';
-import { sqlDate } from '../../db/dialect.ts';
+import { readDate, sqlDate } from '../../db/dialect.ts';
 import { preparedDb, statement } from '../../db/prepared.ts';
 import { badInput, conflict, unauthenticated } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { checkName } from '../../validation.ts';
+import { accessCache, dropIfChangedElsewhere, invalidateAccess } from '../access/invalidation.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { SignInThrottle } from './sign-in-throttle.ts';
 import type { MemberRole } from '../organization/organization.entity.ts';
@@ -114,10 +115,11 @@ export async function logIn(
   return { token, sessionId, user };
 }
 
-/** Ends the session the request was made with; its token stops working at once. */
+/** Ends the session the request was made with; its token stops working at once, on every replica within a second. */
 export async function logOut(em: EntityManager, principal: Principal): Promise<void> {
   if (principal.kind !== 'user') return;
   await em.nativeDelete(SessionSchema, { id: principal.sessionId });
+  await invalidateAccess(em, `user:${principal.userId}`);
 }
 
 /** The most roles a session's read carries; a user in more organizations has them read one by one. */
@@ -129,11 +131,11 @@ const ROLES_WITH_SESSION = 100;
  * which on PostgreSQL is a round trip saved (organization.loaders.ts primes them).
  */
 const SESSION_BY_TOKEN = statement('session_by_token', {
-  sqlite: `select s.id, s.user_id,
+  sqlite: `select s.id, s.user_id, s.expires_at,
       (select json_group_array(json_array(m.organization_id, m.role))
        from (select organization_id, role from memberships where user_id = s.user_id limit ${ROLES_WITH_SESSION + 1}) m) as roles
     from sessions s where s.token_hash = ? and s.expires_at > ?`,
-  postgresql: `select s.id, s.user_id,
+  postgresql: `select s.id, s.user_id, s.expires_at,
       (select coalesce(json_agg(json_build_array(m.organization_id, m.role)), '[]')
        from (select organization_id, role from memberships where user_id = s.user_id limit ${ROLES_WITH_SESSION + 1}) m)::text as roles
     from sessions s where s.token_hash = ? and s.expires_at > ?`,
@@ -145,12 +147,27 @@ export interface SessionPrincipal {
   roles: (readonly [organizationId: string, role: MemberRole])[] | undefined;
 }
 
-/** The principal for a session token (already checked for format), or undefined if unknown or expired. */
+/**
+ * The principal for a session token (already checked for format), or undefined if unknown or
+ * expired: one prepared statement, or its copy in the access cache (modules/access/key-cache.ts),
+ * which logging out and every change of the user's memberships drop. The expiry is checked against
+ * the request's `now` on every use.
+ */
 export async function principalForSession(em: EntityManager, token: string, now: Date): Promise<SessionPrincipal | undefined> {
-  const session = await (await preparedDb(em)).get<{ id: string; user_id: string; roles: string }>(SESSION_BY_TOKEN, [hashCredential(token), sqlDate(em, now)]);
-  if (!session) return undefined;
-  const roles = JSON.parse(session.roles) as [string, MemberRole][];
-  return { principal: { kind: 'user', userId: session.user_id, sessionId: session.id }, roles: roles.length > ROLES_WITH_SESSION ? undefined : roles };
+  const hash = hashCredential(token);
+  await dropIfChangedElsewhere(em);
+  const cache = accessCache(em);
+  let session = cache.session(hash);
+  if (!session) {
+    const generation = cache.generation;
+    const row = await (await preparedDb(em)).get<{ id: string; user_id: string; expires_at: unknown; roles: string }>(SESSION_BY_TOKEN, [hash, sqlDate(em, now)]);
+    if (!row) return undefined;
+    const roles = JSON.parse(row.roles) as [string, MemberRole][];
+    session = { sessionId: row.id, userId: row.user_id, expiresAt: row.expires_at, roles: roles.length > ROLES_WITH_SESSION ? undefined : roles };
+    cache.storeSession(hash, session, generation);
+  }
+  if (readDate(session.expiresAt)!.getTime() <= now.getTime()) return undefined;
+  return { principal: { kind: 'user', userId: session.userId, sessionId: session.sessionId }, roles: session.roles as SessionPrincipal['roles'] };
 }
 
 export { normalizeEmail };
