@@ -2,6 +2,7 @@ import type { AuthzLookups } from '../authz/authz.ts';
 import type { KeyFacts, Resource } from '../modules/access/rule.ts';
 import type { Context } from '../context.ts';
 import { decideForKey, resourceForKey } from '../modules/access/key-path.ts';
+import { liveResourceOwner } from '../modules/access/resource-owner.ts';
 import { decideAccess } from '../modules/access/rule.ts';
 import { ApiKeyRef } from '../modules/api-key/api-key.schema.ts';
 import { FlowRef } from '../modules/flow/flow.schema.ts';
@@ -23,13 +24,14 @@ class LoaderLookups implements AuthzLookups {
     return OrganizationRef.getDataloader(this.ctx).load(id);
   }
 
-  // A key reads the row and its grant bit together (key-path.ts); the decision below reuses it.
+  // A key reads the row and its grant bit together (key-path.ts); the decision below reuses it. A
+  // member needs only the organization (resource-owner.ts).
   async prompt(id: string) {
-    return (await resourceForKey(this.ctx, 'prompt', id))?.ref ?? PromptRef.getDataloader(this.ctx).load(id);
+    return (await resourceForKey(this.ctx, 'prompt', id))?.ref ?? liveResourceOwner(this.ctx, 'prompt', id);
   }
 
   async flow(id: string) {
-    return (await resourceForKey(this.ctx, 'flow', id))?.ref ?? FlowRef.getDataloader(this.ctx).load(id);
+    return (await resourceForKey(this.ctx, 'flow', id))?.ref ?? liveResourceOwner(this.ctx, 'flow', id);
   }
 
   run(id: string) {

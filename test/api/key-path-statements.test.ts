@@ -13,7 +13,7 @@ import { accessCache, EXTERNAL_WRITE_CHECK_MS, invalidateAccess } from '../../se
 import { generateCredential, hashCredential } from '../../server/auth/credentials.ts';
 import { newId } from '../../server/ids.ts';
 import { SessionSchema } from '../../server/modules/user/user.entity.ts';
-import { addMember, buildWorld, createApiKey, quickUser, type TestKey, type World } from '../fixtures.ts';
+import { addMember, buildWorld, createApiKey, createPrompt, quickUser, type TestKey, type World } from '../fixtures.ts';
 import { dataOf, startHarness, type Harness } from '../harness.ts';
 import { waitFor } from '../server-process.ts';
 
@@ -167,6 +167,23 @@ describe('statements per signed-in request', () => {
     expect((await sessionReads(user.token)).reads).toBe(0);
     expect(dataOf(await h.gql('mutation { logOut }', {}, { token: user.token })).logOut).toBe(true);
     expect((await sessionReads(user.token)).response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it("the Integrate tab, once its session and prompt were read, is one statement: the page; a deleted prompt is NOT_FOUND on the very next request", async () => {
+    const AVAILABLE = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount } }';
+    const prompt = await createPrompt(h, w.owner, w.organizationId, { name: 'Integrated then deleted' });
+    const names = async () => {
+      await waitFor('the access cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
+      sent = [];
+      const response = await h.gql(AVAILABLE, { p: prompt }, { token: w.admin.token });
+      return { response, names: sent.filter((name) => name !== 'sqlite_data_version') };
+    };
+    const cold = await names();
+    expect(dataOf(cold.response).availableApiKeys.totalCount).toBeGreaterThan(0);
+    expect(cold.names).toContain('prompt_page');
+    expect((await names()).names).toEqual(['prompt_page']);
+    dataOf(await h.gql('mutation($id: ID!) { deletePrompt(input: { promptId: $id }) }', { id: prompt }, { token: w.owner.token }));
+    expect((await names()).response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('a cached session is refused once it expires', async () => {

@@ -131,6 +131,21 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL', () => {
     expect(codeOf(await b.gql(PROMPT, { p: w.promptId }, loggedOut.token))).toBe('UNAUTHENTICATED');
   });
 
+  it("a prompt deleted on A is NOT_FOUND on B's Integrate tab after the window", async () => {
+    const AVAILABLE = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount } }';
+    const prompt = await createPrompt(h, w.owner, w.organizationId, { name: 'Deleted on A' });
+    const listed = async () => !(await b.gql(AVAILABLE, { p: prompt }, w.admin.token)).errors;
+    // Twice: the first read fills B's cache with the prompt's organization, the second is answered from it.
+    for (let i = 0; i < 2; i++) expect(await listed()).toBe(true);
+    await onA('mutation($id: ID!) { deletePrompt(input: { promptId: $id }) }', { id: prompt });
+    const start = Date.now();
+    let withinWindow = 0;
+    while (Date.now() - start < WINDOW_MS) if (await listed()) withinWindow += 1;
+    console.info(`prompt deleted: B listed its keys ${withinWindow} time(s) in the second after A's commit`);
+    for (let i = 0; i < 5; i++) expect(await listed()).toBe(false);
+    expect(codeOf(await b.gql(AVAILABLE, { p: prompt }, w.admin.token))).toBe('NOT_FOUND');
+  });
+
   it('B stops trusting its cache while its channel is down, and trusts it again once back', async () => {
     const sql = (text: string, params: unknown[] = []) => h.orm.em.fork().getConnection().execute(text, params);
     const nameOnB = async (secret: string) => dataOf(await b.gql(VIEWER_KEY, {}, secret)).viewer.apiKey.name;

@@ -9,6 +9,7 @@ import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { availableApiKeys } from './available-keys.ts';
 import { decideForKey, resourceForKey } from './key-path.ts';
+import { liveResourceOwner } from './resource-owner.ts';
 import { accessPaths, type AccessPath } from './paths.ts';
 import { AccessPathRef } from './paths.schema.ts';
 import { decideAccess, type AccessReason, type Resource } from './rule.ts';
@@ -34,7 +35,8 @@ async function resourceOf(ctx: Context, target: { promptId: string } | { flowId:
   const [kind, id] = 'promptId' in target ? (['prompt', target.promptId] as const) : (['flow', target.flowId] as const);
   // A key asking about itself reads the row with its grant bit (key-path.ts), one statement.
   const forKey = resourceForKey(ctx, kind, id);
-  const found = forKey ? (await forKey).ref : kind === 'prompt' ? await PromptRef.getDataloader(ctx).load(id) : await FlowRef.getDataloader(ctx).load(id);
+  // A member needs only its organization (resource-owner.ts).
+  const found = forKey ? (await forKey).ref : await liveResourceOwner(ctx, kind, id);
   if (!found) throw notFound(kind === 'prompt' ? 'Prompt' : 'Flow', id);
   return { kind, id, organizationId: found.organization };
 }

@@ -4,7 +4,9 @@ import type { Row } from '../../db/prepared.ts';
 /**
  * A per-process cache of the rows the hot path of a key request reads: a secret's key row (with
  * the secret's own expiry) and, per key and resource, the resource's row with the grant bit; and
- * what every signed-in request reads: a session token's session, with its user's roles.
+ * what every signed-in request reads: a session token's session, with its user's roles; and which
+ * organization a live prompt or flow belongs to, which is all a member's authorization and the
+ * Integrate tab need of it.
  *
  * It can never extend a key's or a session's life, nor a role:
  * - It holds copies of rows, never verdicts. The key's status, the secret's expiry, the access
@@ -52,6 +54,8 @@ export class KeyCache {
   private readonly secrets = new Map<string, SecretEntry>();
   private readonly resources = new Map<string, ResourceEntry>();
   private readonly sessions = new Map<string, SessionEntry>();
+  /** `prompt:<id>` or `flow:<id>` of a live one: its organization (which never changes). */
+  private readonly owners = new Map<string, string>();
   /** Names this process in its notifications: it has already applied its own changes at commit. */
   readonly origin = randomBytes(6).toString('hex');
   /** Bumped by every invalidation: a read stores its answer only if it did not move meanwhile. */
@@ -92,6 +96,15 @@ export class KeyCache {
     bounded(this.sessions, this.maxEntries).set(tokenHash, entry);
   }
 
+  owner(kind: 'prompt' | 'flow', id: string): string | undefined {
+    return this.trusted() ? this.owners.get(`${kind}:${id}`) : undefined;
+  }
+
+  storeOwner(kind: 'prompt' | 'flow', id: string, organizationId: string, readAtGeneration: number): void {
+    if (readAtGeneration !== this.generation || !this.trusted()) return;
+    bounded(this.owners, this.maxEntries).set(`${kind}:${id}`, organizationId);
+  }
+
   /** Keeps a written lastUsedAt in the copy, so the key is not written again within the minute. */
   touchKey(keyId: string, lastUsedAt: unknown): void {
     for (const entry of this.secrets.values()) if (entry.key.id === keyId) entry.key = { ...entry.key, last_used_at: lastUsedAt };
@@ -105,6 +118,7 @@ export class KeyCache {
       for (const [hash, entry] of this.secrets) if (entry.key.id === keyId) this.secrets.delete(hash);
       for (const name of this.resources.keys()) if (name.startsWith(`${keyId}|`)) this.resources.delete(name);
     } else if (target.startsWith('prompt:')) {
+      this.owners.delete(target);
       const suffix = `|${target}`;
       for (const name of this.resources.keys()) if (name.endsWith(suffix)) this.resources.delete(name);
     } else if (target.startsWith('user:')) {
@@ -113,6 +127,7 @@ export class KeyCache {
       for (const [hash, entry] of this.sessions) if (entry.userId === userId) this.sessions.delete(hash);
     } else if (target.startsWith('flow:')) {
       // A flow's steps decide which prompts its grants cover: every prompt decision may change.
+      this.owners.delete(target);
       this.resources.clear();
     } else {
       this.clear();
@@ -124,6 +139,7 @@ export class KeyCache {
     this.secrets.clear();
     this.resources.clear();
     this.sessions.clear();
+    this.owners.clear();
   }
 }
 
