@@ -5,10 +5,12 @@ import { ConfigError } from './config.ts';
  * How far V8 lets the old generation grow past what survived its last full collection before it
  * collects again. Left to itself, V8 picks a factor of up to 4 when a process allocates fast, as a
  * server under load does: with about 45 MB live, a server held 280–300 MB of RSS after a load,
- * most of it garbage not yet collected. At 100 (a factor of 2) the same load held 200–220 MB for
- * the same CPU per request (bench/README.md, "Memory"). 0 leaves the choice to V8.
+ * most of it garbage not yet collected. Each full collection costs CPU, and the lower the factor
+ * the more of them: at 100 (a factor of 2) the same load held at most ~210 MB but a key request
+ * cost ~8% more CPU; at 150 it held at most ~225 MB, for about half that (bench/README.md,
+ * "Memory"). 0 leaves the choice to V8.
  */
-export const DEFAULT_HEAP_GROWTH_PERCENT = 100;
+export const DEFAULT_HEAP_GROWTH_PERCENT = 150;
 
 /** HEAP_GROWTH_PERCENT, checked: a whole number from 0 (V8's own heuristic) to 300. */
 export function heapGrowthPercent(value: string | undefined): number {

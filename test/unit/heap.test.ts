@@ -5,9 +5,9 @@ import { runScript } from '../server-process.ts';
 
 /** HEAP_GROWTH_PERCENT: how far V8's old generation grows before it collects (server/heap.ts). */
 describe('HEAP_GROWTH_PERCENT', () => {
-  it('defaults to 100 and takes a whole number from 0 (V8 decides) to 300', () => {
+  it('defaults to 150 and takes a whole number from 0 (V8 decides) to 300', () => {
     expect(heapGrowthPercent(undefined)).toBe(DEFAULT_HEAP_GROWTH_PERCENT);
-    expect(heapGrowthPercent('')).toBe(100);
+    expect(heapGrowthPercent('')).toBe(150);
     expect(heapGrowthPercent('0')).toBe(0);
     expect(heapGrowthPercent('250')).toBe(250);
   });
