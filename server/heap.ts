@@ -6,9 +6,9 @@ import { ConfigError } from './config.ts';
  * collects again. Left to itself, V8 picks a factor of up to 4 when a process allocates fast, as a
  * server under load does: with about 45 MB live, a server held 280–300 MB of RSS after a load,
  * most of it garbage not yet collected. Each full collection costs CPU, and the lower the factor
- * the more of them: at 100 (a factor of 2) the same load held at most ~210 MB but a key request
- * cost ~8% more CPU; at 150 it held at most ~225 MB, for about half that (bench/README.md,
- * "Memory"). 0 leaves the choice to V8.
+ * the more of them: side by side with V8's own choice, 100 (a factor of 2) held at most ~210 MB
+ * and cost a key request 0–10% more CPU, 150 held at most ~225 MB and cost about 5%
+ * (bench/README.md, "Memory"). 0 leaves the choice to V8.
  */
 export const DEFAULT_HEAP_GROWTH_PERCENT = 150;
 
