@@ -81,10 +81,14 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
   accessCache(orm.em, logger);
   const trustedProxies = config.trustProxy?.length ? new CidrSet(config.trustProxy) : undefined;
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
+  // One EntityManager per request, made on first use: nothing shares an identity map with another request.
+  const forkRequestEm = () => orm.em.fork();
   // The context of one request, GraphQL's and the REST face's alike: one authentication for both.
-  const contextOf = async (request: Request, req?: { socket?: { remoteAddress?: string } }): Promise<Context> => {
-    // One EntityManager per request: nothing here shares an identity map with another request.
-    const em = orm.em.fork();
+  // Built onto `onto` when given (yoga's own context object: see buildContext).
+  const contextOf = async (request: Request, req?: { socket?: { remoteAddress?: string } }, onto?: object): Promise<Context> => {
+    // Authentication needs only the driver (prepared statements, the access cache): the request's
+    // own EntityManager is forked when something first asks for it (context.ts).
+    const em = orm.em;
     const now = new Date();
     const log = requestLogger(request, logger);
     let verifiedKey: KeyAuthentication | undefined;
@@ -98,7 +102,7 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
     noteCaller(request, principal);
     // node:http puts `req` in the server context; a proxy header counts only when configured.
     const address = clientAddress(request, req?.socket?.remoteAddress, config.signInThrottle?.clientAddressHeader);
-    const context = buildContext(em, principal, { settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address });
+    const context = buildContext(forkRequestEm, principal, { rootEm: em, settings, providers, logger: log, authzLookups, signInThrottle: throttle, clientAddress: address }, onto);
     // The key's row was read with its secret: its loader need not read it again.
     if (verifiedKey) primeVerifiedKey(context, verifiedKey.row);
     // The user's roles came with the session: authorization need not ask them one by one.
@@ -124,7 +128,7 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
       warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
       error: () => undefined,
     },
-    context: ({ request, req }: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => contextOf(request, req),
+    context: (initial: { request: Request; req?: { socket?: { remoteAddress?: string } } }) => contextOf(initial.request, initial.req, initial),
     // GraphiQL is served by useGraphiQLPage: rendered once, compressed, with an ETag.
     graphiql: false,
     maskedErrors: {

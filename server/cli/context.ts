@@ -16,7 +16,8 @@ import { ModelProviders } from '../providers/index.ts';
  */
 export function cliContext(orm: Orm, actor: UserPrincipal): Context {
   const logger = createLogger('silent');
-  return buildContext(orm.em.fork(), actor, {
+  return buildContext(() => orm.em.fork(), actor, {
+    rootEm: orm.em,
     // No command creates a webhook (the one thing that needs its secret key); events of key changes are queued as by the API.
     settings: { sessionTtlSeconds: 3600, modelTimeoutMs: 30_000, runLimits: DEFAULT_RUN_LIMITS, webhooks: webhookSecurity({ allowInsecure: false, secretKey: process.env.WEBHOOK_SECRET_KEY }) },
     providers: new ModelProviders({ maxResultBytes: DEFAULT_RUN_LIMITS.maxResultBytes }),

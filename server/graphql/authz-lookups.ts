@@ -5,10 +5,8 @@ import { decideForKey, resourceForKey } from '../modules/access/key-path.ts';
 import { liveResourceOwner } from '../modules/access/resource-owner.ts';
 import { decideAccess } from '../modules/access/rule.ts';
 import { ApiKeyRef } from '../modules/api-key/api-key.schema.ts';
-import { FlowRef } from '../modules/flow/flow.schema.ts';
 import { membershipLoaders } from '../modules/organization/organization.loaders.ts';
 import { OrganizationRef } from '../modules/organization/organization.schema.ts';
-import { PromptRef } from '../modules/prompt/prompt.schema.ts';
 import { RunRef } from '../modules/run/run.schema.ts';
 import { recordAccessDenied } from '../modules/webhook/access-denied.ts';
 

@@ -199,3 +199,35 @@ describe('statements per signed-in request', () => {
     expect((await sessionReads(token)).response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
+
+/**
+ * The request's EntityManager is forked on first use (context.ts): a request that reads nothing
+ * through the ORM makes none (MikroORM's fork is a tenth of a cached key request).
+ */
+describe('EntityManagers per request', () => {
+  it('a cached key request and a warm Integrate tab make none; a request that reads through the ORM makes one', async () => {
+    let forks = 0;
+    const em = h.orm.em as unknown as { fork: (...args: unknown[]) => unknown };
+    const fork = em.fork;
+    em.fork = function counted(this: unknown, ...args: unknown[]) {
+      forks += 1;
+      return fork.apply(this, args);
+    };
+    const forksOf = async (query: string, variables: Record<string, unknown>, token: string) => {
+      await waitFor('the access cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
+      dataOf(await h.gql(query, variables, { token }));
+      forks = 0;
+      dataOf(await h.gql(query, variables, { token }));
+      return forks;
+    };
+    try {
+      expect(await forksOf(CHECK, { p: w.promptId }, key.secret)).toBe(0);
+      expect(await forksOf(VIEWER, {}, key.secret)).toBe(0);
+      expect(await forksOf('query($p: ID!) { availableApiKeys(promptId: $p, first: 20) { totalCount nodes { id name access status } } }', { p: w.promptId }, w.admin.token)).toBe(0);
+      // The organization's members are read through the ORM: one EntityManager, shared by the request.
+      expect(await forksOf('query($o: ID!) { organization(id: $o) { members { role } apiKeys(first: 5) { totalCount } } }', { o: w.organizationId }, w.admin.token)).toBe(1);
+    } finally {
+      em.fork = fork;
+    }
+  });
+});

@@ -52,7 +52,7 @@ builder.queryField('availableApiKeys', (t) =>
       return target ? { can: { action: 'apiKey:read', target } } : { signedIn: true };
     },
     resolve: async (_root, args, ctx) =>
-      primeKeys(ctx, await availableApiKeys(ctx.em, await resourceOf(ctx, exactlyOne(args)), args, new Date())),
+      primeKeys(ctx, await availableApiKeys(ctx.rootEm, await resourceOf(ctx, exactlyOne(args)), args, new Date())),
   }),
 );
 
@@ -67,7 +67,7 @@ for (const [ref, kind] of [
       args: { ...pageArgs, ...searchArgs },
       authScopes: (resource) => ({ can: { action: 'apiKey:read', target: { organizationId: resource.organization } } }),
       resolve: async (resource, args, ctx) =>
-        primeKeys(ctx, await availableApiKeys(ctx.em, { kind, id: resource.id, organizationId: resource.organization }, args, new Date())),
+        primeKeys(ctx, await availableApiKeys(ctx.rootEm, { kind, id: resource.id, organizationId: resource.organization }, args, new Date())),
     }),
   );
 }

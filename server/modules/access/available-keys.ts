@@ -17,6 +17,7 @@ import { availableKeysQuery, type Resource } from './rule.ts';
 const order = byName('ApiKey');
 
 export async function availableApiKeys(
+  /** Any EntityManager of the ORM: only its driver and metadata are used (the request's own is not needed). */
   em: EntityManager,
   resource: Resource,
   args: PageArgs & { search?: string | null },

@@ -71,7 +71,7 @@ export function resourceForKey(ctx: Context, kind: Kind, id: string): Promise<Fo
 }
 
 async function readResource(ctx: Context, keyId: string, kind: Kind, id: string): Promise<Read> {
-  const entry = accessCache(ctx.em).resource(keyId, kind, id) ?? (await missLoader(ctx, keyId, kind).load(id));
+  const entry = accessCache(ctx.rootEm).resource(keyId, kind, id) ?? (await missLoader(ctx, keyId, kind).load(id));
   const row = entry.row;
   return { row, granted: entry.granted, firstGrant: entry.firstGrant, ref: row && { id: row.id as string, organization: row.organization_id as string } };
 }
@@ -93,7 +93,7 @@ function missLoader(ctx: Context, keyId: string, kind: Kind): DataLoader<string,
 }
 
 async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonly string[]): Promise<ResourceEntry[]> {
-  const cache = accessCache(ctx.em);
+  const cache = accessCache(ctx.rootEm);
   const generation = cache.generation;
   // The prompt's statement names the key four times: twice for the grant bit, twice for the first grant.
   const keyParams = kind === 'prompt' ? [keyId, keyId, keyId, keyId] : [keyId];
@@ -101,8 +101,8 @@ async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonl
   // batch has a text per length, so it goes through the ORM's connection.
   const rows: Row[] =
     ids.length === 1
-      ? [await (await preparedDb(ctx.em)).get(RESOURCE_AND_GRANT[kind], [...keyParams, ids[0]])].filter((row): row is Row => row !== undefined)
-      : await ctx.em.getConnection().execute(resourceAndGrantSql(kind, `in (${ids.map(() => '?').join(', ')})`), [...keyParams, ...ids]);
+      ? [await (await preparedDb(ctx.rootEm)).get(RESOURCE_AND_GRANT[kind], [...keyParams, ids[0]])].filter((row): row is Row => row !== undefined)
+      : await ctx.rootEm.getConnection().execute(resourceAndGrantSql(kind, `in (${ids.map(() => '?').join(', ')})`), [...keyParams, ...ids]);
   const byId = new Map(
     rows.map(({ granted, first_grant: firstGrant, ...row }) => [row.id as string, { row, granted: Number(granted) === 1, firstGrant: (firstGrant as string | null | undefined) ?? null }]),
   );
@@ -131,7 +131,7 @@ export async function loadSkippingKeyPathRows<T extends Prompt | Flow>(ctx: Cont
       const read = await pending;
       // Shown and run, never changed (a key changes no prompt or flow): a read-only object, a
       // copy of the cached row (db/read-only.ts). em.map's managed entity cost ~100 µs a request.
-      read.entity ??= read.row ? (kind === 'prompt' ? readOnlyEntities(ctx.em, PromptSchema, [read.row]) : readOnlyEntities(ctx.em, FlowSchema, [read.row]))[0] : null;
+      read.entity ??= read.row ? (kind === 'prompt' ? readOnlyEntities(ctx.rootEm, PromptSchema, [read.row]) : readOnlyEntities(ctx.rootEm, FlowSchema, [read.row]))[0] : null;
       return read.entity as T | null;
     }),
   );

@@ -11,7 +11,7 @@ import { accessCache } from './invalidation.ts';
  * is not found on the very next request on this replica, and within a second on the others.
  */
 export async function liveResourceOwner(ctx: Context, kind: 'prompt' | 'flow', id: string): Promise<{ id: string; organization: string } | null> {
-  const cache = accessCache(ctx.em);
+  const cache = accessCache(ctx.rootEm);
   const organization = cache.owner(kind, id);
   if (organization) return { id, organization };
   const generation = cache.generation;

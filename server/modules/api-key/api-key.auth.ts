@@ -88,7 +88,9 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
  */
 export async function recordKeyUse(em: EntityManager, usage: KeyAuthentication, now: Date): Promise<void> {
   if (usage.lastUsedAt && now.getTime() - usage.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
-  await em.nativeUpdate(ApiKeySchema, { id: usage.principal.apiKeyId }, { lastUsedAt: now });
+  // Its own fork: the caller may pass the ORM's global EntityManager (authentication needs only
+  // its driver), and this write is once a minute.
+  await em.fork().nativeUpdate(ApiKeySchema, { id: usage.principal.apiKeyId }, { lastUsedAt: now });
   const stored = sqlDate(em, now);
   usage.row.last_used_at = stored;
   accessCache(em).touchKey(usage.principal.apiKeyId, stored);

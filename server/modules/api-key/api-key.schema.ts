@@ -65,7 +65,7 @@ function callingKey(ctx: Context): ApiKey | undefined {
   if (key) return key;
   const row = verifiedRow.get(ctx);
   if (!row) return undefined;
-  key = readOnlyEntities(ctx.em, ApiKeySchema, [row])[0]!;
+  key = readOnlyEntities(ctx.rootEm, ApiKeySchema, [row])[0]!;
   callingKeyObject.set(ctx, key);
   ApiKeyRef.getDataloader(ctx).prime(key.id, key);
   return key;
