@@ -25,7 +25,7 @@ import { useRetryAfter } from './http/retry-after.ts';
 import { databaseCheck, useReadiness, type ReadinessCheck } from './http/readiness.ts';
 import { noteCaller, requestLogger, useRequestLog } from './http/request-log.ts';
 import type { Logger } from './logger.ts';
-import { accessCache } from './modules/access/invalidation.ts';
+import { listenForChanges } from './modules/access/invalidation.ts';
 import { verifyApiKey, type KeyAuthentication } from './modules/api-key/api-key.auth.ts';
 import { primeVerifiedKey } from './modules/api-key/api-key.schema.ts';
 import { clientAddress, createSignInThrottle, type SignInThrottle } from './modules/user/sign-in-throttle.ts';
@@ -78,7 +78,7 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
   const providers = new ModelProviders({ openai: config.openai, maxResultBytes: runLimits.maxResultBytes });
   const settings = { sessionTtlSeconds: config.sessionTtlSeconds, modelTimeoutMs: config.modelTimeoutMs, runLimits, webhooks: webhookSecurity(config.webhooks) };
   // Made before any request or transaction (and, on PostgreSQL, listening for changes).
-  accessCache(orm.em, logger);
+  listenForChanges(orm.em, logger);
   const trustedProxies = config.trustProxy?.length ? new CidrSet(config.trustProxy) : undefined;
   const throttle = signInThrottle ?? createSignInThrottle({ ...(config.signInThrottle ?? DEFAULT_SIGN_IN_THROTTLE), redisUrl: undefined }, logger);
   // One EntityManager per request, made on first use: nothing shares an identity map with another request.

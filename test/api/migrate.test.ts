@@ -31,6 +31,17 @@ describe(`npm run migrate (${store})`, () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 
+  it('npm run db:seed seeds an empty database and exits (it opens no cache channel that would keep it running)', { timeout: 120_000 }, async () => {
+    const empty = await scratchDatabase();
+    try {
+      expect((await runScript('scripts/migrate.ts', { DATABASE_URL: empty.url })).code).toBe(0);
+      const seeded = await runScript('server/db/seed-cli.ts', { DATABASE_URL: empty.url });
+      expect(seeded).toEqual({ code: 0, output: expect.stringContaining('demo@promptgate.local') });
+    } finally {
+      await empty.drop();
+    }
+  });
+
   it('exits with an error, and never shows the address, when DATABASE_URL is not one it knows', { timeout: 60_000 }, async () => {
     const result = await runScript('scripts/migrate.ts', { DATABASE_URL: 'mysql://admin:hunter2@db/x' });
     expect(result.code).toBe(1);

@@ -23,10 +23,12 @@ const caches = new WeakMap<object, KeyCache>();
 const pending = new WeakMap<EntityManager, Set<string>>();
 
 /**
- * The cache of the ORM behind `em`, made (and on PostgreSQL connected) on first use: createApp
- * makes it, with the server's logger, before any request or transaction.
+ * The cache of the ORM behind `em`, made on first use. On PostgreSQL it is trusted only once it
+ * listens for the other processes' changes, which only a server does (listenForChanges): a CLI
+ * command or the seed reads the database every time, and opens no connection that would keep it
+ * from exiting.
  */
-export function accessCache(em: EntityManager, logger?: Logger): KeyCache {
+export function accessCache(em: EntityManager): KeyCache {
   const driver = em.getDriver();
   let cache = caches.get(driver);
   if (cache) return cache;
@@ -45,21 +47,31 @@ export function accessCache(em: EntityManager, logger?: Logger): KeyCache {
       pending.delete(tx as EntityManager);
     },
   } satisfies EventSubscriber);
+  // Off, not yet listening on PostgreSQL, or one of several workers on one SQLite file (nothing
+  // would tell it of the others' writes): copies are not trusted.
+  if (process.env.KEY_CACHE === 'off' || isPostgres(em) || cluster.isWorker) cache.trusted = () => false;
+  return cache;
+}
 
-  if (process.env.KEY_CACHE === 'off') {
-    cache.trusted = () => false;
-  } else if (isPostgres(em)) {
-    const knex = (em.getConnection() as unknown as AbstractSqlConnection).getKnex();
-    listenForInvalidations(cache, {
-      Client: (knex.client as unknown as { driver: { Client: PgClientClass } }).driver.Client,
-      url: em.config.get('clientUrl')!,
-      isOpen: () => em.getConnection().isConnected(),
-      reconnectMs: Number(process.env.KEY_CACHE_RECONNECT_MS ?? 500),
-      warn: (message, error) => logger?.warn(message, error instanceof Error ? error.message : error),
-    });
-  } else if (cluster.isWorker) {
-    cache.trusted = () => false;
-  }
+const listening = new WeakSet<KeyCache>();
+
+/**
+ * Makes a server's cache hear every other process's changes (PostgreSQL LISTEN/NOTIFY,
+ * cache-channel.ts), which then trusts it while the channel is up: createApp calls it before any
+ * request or transaction. On SQLite one process owns the file and needs no channel.
+ */
+export function listenForChanges(em: EntityManager, logger?: Logger): KeyCache {
+  const cache = accessCache(em);
+  if (process.env.KEY_CACHE === 'off' || !isPostgres(em) || listening.has(cache)) return cache;
+  listening.add(cache);
+  const knex = (em.getConnection() as unknown as AbstractSqlConnection).getKnex();
+  listenForInvalidations(cache, {
+    Client: (knex.client as unknown as { driver: { Client: PgClientClass } }).driver.Client,
+    url: em.config.get('clientUrl')!,
+    isOpen: () => em.getConnection().isConnected(),
+    reconnectMs: Number(process.env.KEY_CACHE_RECONNECT_MS ?? 500),
+    warn: (message, error) => logger?.warn(message, error instanceof Error ? error.message : error),
+  });
   return cache;
 }
 
