@@ -13,7 +13,7 @@ import { accessCache, EXTERNAL_WRITE_CHECK_MS, invalidateAccess } from '../../se
 import { generateCredential, hashCredential } from '../../server/auth/credentials.ts';
 import { newId } from '../../server/ids.ts';
 import { SessionSchema } from '../../server/modules/user/user.entity.ts';
-import { addMember, buildWorld, createApiKey, createPrompt, quickUser, type TestKey, type World } from '../fixtures.ts';
+import { addMember, buildWorld, createApiKey, createFlow, createPrompt, quickUser, type TestKey, type World } from '../fixtures.ts';
 import { dataOf, startHarness, type Harness } from '../harness.ts';
 import { waitFor } from '../server-process.ts';
 
@@ -184,6 +184,22 @@ describe('statements per signed-in request', () => {
     expect((await names()).names).toEqual(['prompt_page']);
     dataOf(await h.gql('mutation($id: ID!) { deletePrompt(input: { promptId: $id }) }', { id: prompt }, { token: w.owner.token }));
     expect((await names()).response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it("a flow's Integrate tab: its organization comes from the cache, and a deleted flow is NOT_FOUND on the very next request", async () => {
+    const AVAILABLE = 'query($f: ID!) { availableApiKeys(flowId: $f, first: 5) { totalCount } }';
+    const flow = await createFlow(h, w.owner, w.organizationId, [w.promptId], 'Integrated then deleted');
+    const ask = async () => {
+      await waitFor('the access cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
+      sent = [];
+      const response = await h.gql(AVAILABLE, { f: flow }, { token: w.admin.token });
+      return { response, names: sent.filter((name) => name !== 'sqlite_data_version') };
+    };
+    dataOf((await ask()).response);
+    // Warm: only the page's statement, no read of the flow.
+    expect((await ask()).names).toEqual(['available_keys']);
+    dataOf(await h.gql('mutation($id: ID!) { deleteFlow(input: { flowId: $id }) }', { id: flow }, { token: w.owner.token }));
+    expect((await ask()).response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('a cached session is refused once it expires', async () => {
