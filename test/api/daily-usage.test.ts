@@ -61,6 +61,22 @@ describe('ApiKey.dailyUsage', () => {
     expect(series.slice(0, -1).every((d: { usage: { runs: number } }) => d.usage.runs === 0)).toBe(true);
   });
 
+  test('without until, counts every run of today: one started in the query\'s own millisecond, or stamped ahead by a replica whose clock runs fast', async ({ h, world }) => {
+    const DAY_MS = 86_400_000;
+    // Close to midnight the day would change under the test: wait for the next one.
+    const toMidnight = DAY_MS - (Date.now() % DAY_MS);
+    if (toMidnight < 5_000) await new Promise((resolve) => setTimeout(resolve, toMidnight + 10));
+    const key = await createApiKey(h, world.owner, world.organizationId, { name: 'Ahead' });
+    const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Ahead prompt' });
+    const endOfToday = (Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS;
+    // Later than the query's `now`, still today: an exclusive `now` would leave it out.
+    await setRun(h, await runAs(h, key, prompt), { startedAt: new Date(Math.min(Date.now() + 3_000, endOfToday - 1)).toISOString(), durationMs: 4 });
+    // Tomorrow's (a clock far off) is outside the window.
+    await setRun(h, await runAs(h, key, prompt), { startedAt: new Date(endOfToday).toISOString(), durationMs: 4 });
+    const series = dataOf(await h.gql('query($id: ID!) { apiKey(id: $id) { dailyUsage(days: 1) { day usage { runs } } } }', { id: key.id }, { token: world.owner.token })).apiKey.dailyUsage;
+    expect(series).toEqual([{ day: new Date(endOfToday - 1).toISOString().slice(0, 10), usage: { runs: 1 } }]);
+  });
+
   test('refuses days outside 1..90 as BAD_USER_INPUT naming days', async ({ h, world }) => {
     const key = await createApiKey(h, world.owner, world.organizationId, { name: 'Bounds' });
     for (const days of [0, -1, 91]) {

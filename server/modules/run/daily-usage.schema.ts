@@ -16,7 +16,7 @@ const DailyUsageRef = builder.objectRef<DailyUsage>('ApiKeyDailyUsage').implemen
 builder.objectField(ApiKeyRef, 'dailyUsage', (t) =>
   t.loadableList({
     type: DailyUsageRef,
-    description: `The key's usage per UTC day, oldest first, every day of the window present (zeros included): a chart's series. The window is the \`days\` days (1 to ${MAX_DAYS}) ending with the day of \`until\` (now by default); runs started at or after \`until\` are left out.`,
+    description: `The key's usage per UTC day, oldest first, every day of the window present (zeros included): a chart's series. The window is the \`days\` days (1 to ${MAX_DAYS}) ending with the day of \`until\` (today by default); when \`until\` is given, runs started at or after it are left out.`,
     args: {
       days: t.arg.int({ defaultValue: 14 }),
       until: t.arg({ type: 'DateTime' }),

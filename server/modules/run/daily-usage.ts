@@ -12,8 +12,13 @@ export interface DailyUsage {
 
 export interface DailyWindow {
   days: number;
-  /** The last day of the window is this moment's UTC day; runs started at or after it are left out. */
-  until: Date;
+  /** The window's last day is this moment's UTC day. */
+  lastDayOf: Date;
+  /**
+   * Runs started at or after it are left out; none given (until: null), every run of the last day
+   * counts. An exclusive `now` would leave out a run started in the very millisecond of the query.
+   */
+  until: Date | null;
 }
 
 /** A window of a few months at most: a series is drawn, not exported (usageByResource sums). */
@@ -24,12 +29,12 @@ const DAY_MS = 86_400_000;
 export function dailyWindow(days: number | null | undefined, until: Date | null | undefined, now: Date): DailyWindow {
   const count = days ?? 14;
   if (!Number.isInteger(count) || count < 1 || count > MAX_DAYS) throw badInput('days', `must be between 1 and ${MAX_DAYS}`);
-  return { days: count, until: until ?? now };
+  return { days: count, lastDayOf: until ?? now, until: until ?? null };
 }
 
 /** The UTC day numbers (days since 1970-01-01) of the window, oldest first. */
 function dayNumbers(window: DailyWindow): number[] {
-  const last = Math.floor(window.until.getTime() / DAY_MS);
+  const last = Math.floor(window.lastDayOf.getTime() / DAY_MS);
   return Array.from({ length: window.days }, (_, i) => last - window.days + 1 + i);
 }
 
@@ -51,6 +56,7 @@ function dayOf(em: EntityManager, column: string): string {
 export async function dailyUsageOfKeys(em: EntityManager, apiKeyIds: readonly string[], window: DailyWindow): Promise<DailyUsage[][]> {
   const days = dayNumbers(window);
   const since = new Date(days[0]! * DAY_MS);
+  const before = window.until ?? new Date((days.at(-1)! + 1) * DAY_MS);
   const rows: Record<string, unknown>[] = await em.getConnection().execute(
     `with scoped as (
        select api_key_id, status, duration_ms, prompt_tokens, completion_tokens, ${dayOf(em, 'started_at')} as day
@@ -72,7 +78,7 @@ export async function dailyUsageOfKeys(em: EntityManager, apiKeyIds: readonly st
        p.p95_duration_ms
      from scoped s left join p95 p on p.api_key_id = s.api_key_id and p.day = s.day
      group by s.api_key_id, s.day, p.p95_duration_ms`,
-    [...apiKeyIds, sqlDate(em, since), sqlDate(em, window.until)],
+    [...apiKeyIds, sqlDate(em, since), sqlDate(em, before)],
   );
   const found = new Map<string, Usage>();
   const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
