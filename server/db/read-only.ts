@@ -1,4 +1,4 @@
-import type { EntityManager, EntityName, EntityProperty } from '@mikro-orm/core';
+import type { EntityManager, EntityMetadata, EntityName, EntityProperty } from '@mikro-orm/core';
 import type { Row } from './prepared.ts';
 
 /**
@@ -23,6 +23,55 @@ export function readOnlyEntities<T extends object>(em: EntityManager, entity: En
     }
     return data as T;
   });
+}
+
+/**
+ * Rows that carry only some of the entity's columns (a statement that read what a query asks for),
+ * as read-only objects with exactly `properties` (any other column of the rows, such as a page's
+ * total, is left out). Reading a property the rows did not carry throws at once, naming it, rather
+ * than answering undefined as if the column were null: the object's prototype has a getter for
+ * each property left out. `isPartial` tells such objects apart. (With every property, they are
+ * readOnlyEntities' objects without the extra columns.)
+ */
+export function partialReadOnlyEntities<T extends object>(em: EntityManager, entity: EntityName<T>, rows: readonly Row[], properties: readonly string[]): T[] {
+  const meta = em.getMetadata().get<T>(entity);
+  const prototype = partialPrototype(meta, properties);
+  return readOnlyEntities(em, entity, rows).map((whole) => {
+    const partial = Object.create(prototype) as Record<string, unknown>;
+    for (const property of properties) partial[property] = (whole as Record<string, unknown>)[property];
+    return partial as T;
+  });
+}
+
+/** Whether an object came from partialReadOnlyEntities: a loader must not be primed with it. */
+export function isPartial(entity: object): boolean {
+  return partialPrototypes.has(Object.getPrototypeOf(entity));
+}
+
+const partialPrototypes = new Set<object>();
+const prototypesByShape = new Map<string, object>();
+
+/** One prototype per entity and set of properties (a few: the callers' shapes are few). */
+function partialPrototype(meta: EntityMetadata, properties: readonly string[]): object {
+  const shape = `${meta.className}:${properties.join(',')}`;
+  let prototype = prototypesByShape.get(shape);
+  if (!prototype) {
+    const carried = new Set(properties);
+    const getters: PropertyDescriptorMap = {};
+    for (const prop of meta.props) {
+      if (carried.has(prop.name)) continue;
+      getters[prop.name] = {
+        get() {
+          throw new Error(`${meta.className}.${prop.name} was not read: the statement that loaded this ${meta.className} read only ${properties.join(', ')}`);
+        },
+      };
+    }
+    // Every property carried: a plain object, as readOnlyEntities gives.
+    prototype = Object.keys(getters).length === 0 ? Object.prototype : (Object.create(Object.prototype, getters) as object);
+    prototypesByShape.set(shape, prototype);
+    if (prototype !== Object.prototype) partialPrototypes.add(prototype);
+  }
+  return prototype;
 }
 
 const convertedProperties = new WeakMap<object, EntityProperty[]>();

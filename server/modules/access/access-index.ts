@@ -247,7 +247,7 @@ function expiryCountsSql(postgres: boolean): string[] {
  * The page statement in its shapes: the first page or a page after a cursor, for one page size
  * (written into the text: limitClause says why).
  */
-function promptPageSql(after: boolean, limit: number): string {
+function promptPageSql(after: boolean, limit: number, columns: string): string {
   const cut = limitClause(limit, MAX_PAGE_SIZE + 1);
   // Row values compare (name, id) as the cursor does, and both stores seek an index with them.
   const indexAfter = after ? ' and (a.key_name, a.api_key_id) > (?, ?)' : '';
@@ -256,7 +256,7 @@ function promptPageSql(after: boolean, limit: number): string {
   // read every row of both walks (twice the page) and sorted the wide rows, 2.5× the time on SQLite.
   // The total stands alone on the left, so an empty page (past the end) still carries it. The
   // page's columns have names of their own: SQLite would rename k's id and name beside them.
-  return `select k.*, t.total_count from
+  return `select ${columns}, t.total_count from
        (select (select coalesce(sum(c.non_expiring), 0) from key_access_counts c where c.scope_id in (?, ?))
              + (select coalesce(sum(d.keys), 0) from key_access_expiry_counts d where d.scope_id in (?, ?) and d.expiry_day > ?)
              + (select count(*) from key_access a where a.prompt_id = ? and a.expires_at > ? and a.expires_at < ?)
@@ -283,10 +283,10 @@ function promptPageSql(after: boolean, limit: number): string {
 const pageStatements = new Map<string, Statement>();
 
 /** The page statement of a shape, declared on first use. */
-function pageStatement(after: boolean, limit: number): Statement {
-  const shape = `${after ? 'after' : 'first'}:${limit}`;
+function pageStatement(after: boolean, limit: number, columns: string): Statement {
+  const shape = `${after ? 'after' : 'first'}:${limit}:${columns}`;
   let found = pageStatements.get(shape);
-  if (!found) pageStatements.set(shape, (found = statement(after ? 'prompt_page_after' : 'prompt_page', promptPageSql(after, limit))));
+  if (!found) pageStatements.set(shape, (found = statement(after ? 'prompt_page_after' : 'prompt_page', promptPageSql(after, limit, columns))));
   return found;
 }
 
@@ -303,13 +303,14 @@ export async function promptPage(
   em: EntityManager,
   prompt: { id: string; organizationId: string },
   now: Date,
-  page: { limit: number; after?: { name: string; id: string } },
+  /** `columns`: the select list of the page's keys, alias k (available-keys.ts); all by default. */
+  page: { limit: number; after?: { name: string; id: string }; columns?: string },
 ): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
   const afterParams = page.after ? [page.after.name, page.after.id] : [];
   // Prepared once per shape (db/prepared.ts): a read outside any transaction, as the Integrate tab is.
   const today = expiryDay(now);
   const tomorrow = new Date((today + 1) * DAY_MS);
-  const rows = await (await preparedDb(em)).all(pageStatement(!!page.after, page.limit), [
+  const rows = await (await preparedDb(em)).all(pageStatement(!!page.after, page.limit, page.columns ?? 'k.*'), [
     prompt.id,
     prompt.organizationId,
     prompt.id,

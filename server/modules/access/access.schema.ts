@@ -3,8 +3,10 @@ import type { Context } from '../../context.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { pageArgs } from '../../graphql/pagination.ts';
 import { searchArgs } from '../../graphql/search.ts';
+import { connectionNodeFields } from '../../graphql/selection.ts';
 import { ApiKeyConnectionRef, ApiKeyRef, primeKeys } from '../api-key/api-key.schema.ts';
 import { keyFacts } from '../api-key/api-key.service.ts';
+import { keyColumnGroups } from '../api-key/key-columns.ts';
 import { FlowRef } from '../flow/flow.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { availableApiKeys } from './available-keys.ts';
@@ -51,8 +53,8 @@ builder.queryField('availableApiKeys', (t) =>
       // With no id a signed-in user hears BAD_USER_INPUT from the resolver; a key is refused as always.
       return target ? { can: { action: 'apiKey:read', target } } : { signedIn: true };
     },
-    resolve: async (_root, args, ctx) =>
-      primeKeys(ctx, await availableApiKeys(ctx.rootEm, await resourceOf(ctx, exactlyOne(args)), args, new Date())),
+    resolve: async (_root, args, ctx, info) =>
+      primeKeys(ctx, await availableApiKeys(ctx.rootEm, await resourceOf(ctx, exactlyOne(args)), args, new Date(), keyColumnGroups(connectionNodeFields(info)))),
   }),
 );
 
@@ -66,8 +68,11 @@ for (const [ref, kind] of [
       description: `Keys that may run this ${kind}, ordered by name: the Integrate tab.`,
       args: { ...pageArgs, ...searchArgs },
       authScopes: (resource) => ({ can: { action: 'apiKey:read', target: { organizationId: resource.organization } } }),
-      resolve: async (resource, args, ctx) =>
-        primeKeys(ctx, await availableApiKeys(ctx.rootEm, { kind, id: resource.id, organizationId: resource.organization }, args, new Date())),
+      resolve: async (resource, args, ctx, info) =>
+        primeKeys(
+          ctx,
+          await availableApiKeys(ctx.rootEm, { kind, id: resource.id, organizationId: resource.organization }, args, new Date(), keyColumnGroups(connectionNodeFields(info))),
+        ),
     }),
   );
 }

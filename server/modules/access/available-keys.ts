@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from '../../graphql/pagination.ts';
 import { preparedDb, statementFor } from '../../db/prepared.ts';
-import { readOnlyEntities } from '../../db/read-only.ts';
+import { partialReadOnlyEntities } from '../../db/read-only.ts';
 import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
+import { keyPropertiesOf, type KeyColumnGroup } from '../api-key/key-columns.ts';
 import { likePattern } from '../../graphql/search.ts';
 import { promptPage } from './access-index.ts';
 import { availableKeysQuery, type Resource } from './rule.ts';
@@ -22,21 +23,25 @@ export async function availableApiKeys(
   resource: Resource,
   args: PageArgs & { search?: string | null },
   now: Date,
+  /** The columns the query's fields need (key-columns.ts); null: the whole row. */
+  groups: readonly KeyColumnGroup[] | null = null,
 ): Promise<Page<ApiKey>> {
   const first = pageSize(args);
   const decoded = decodeCursor(args.after, order);
   const after = decoded && { name: decoded.values[0] as string, id: decoded.id };
   const namePattern = likePattern(args.search);
   // One more row than asked tells whether there is a next page.
-  const page = { limit: first + 1, after, namePattern };
+  const read = keyRead(em, groups);
+  const page = { limit: first + 1, after, namePattern, columns: read.columns };
   // The access index's walks and maintained counts serve the unfiltered prompt list; a search
   // (whose count no maintained total knows) goes through the rule's statement, as flows do.
   const { rows, totalCount } =
     resource.kind === 'prompt' && !namePattern
       ? await promptPage(em, resource, now, page)
       : await flowPage(em, resource, now, page);
-  // Shown, never changed: plain objects shaped like the entity, not managed entities (db/read-only.ts).
-  const keys = readOnlyEntities(em, ApiKeySchema, rows.filter((row) => row.id != null).map(({ total_count: _count, ...row }) => row));
+  // Shown, never changed: plain objects shaped like the entity, not managed entities, with only the
+  // properties read (db/read-only.ts).
+  const keys = partialReadOnlyEntities(em, ApiKeySchema, rows.filter((row) => row.id != null), read.properties);
   return pageOf(order, keys, first, args, totalCount);
 }
 
@@ -45,4 +50,20 @@ async function flowPage(em: EntityManager, resource: Resource, now: Date, page: 
   // Its text has a few shapes (kind, cursor, search), each prepared once.
   const rows = await (await preparedDb(em)).all(statementFor('available_keys', sql), params);
   return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
+}
+
+/** The select list of a page's keys (alias k) and the properties it gives, per set of groups. */
+const keyReads = new Map<string, { columns: string; properties: readonly string[] }>();
+
+function keyRead(em: EntityManager, groups: readonly KeyColumnGroup[] | null): { columns: string; properties: readonly string[] } {
+  const shape = groups ? groups.join(',') : '*';
+  let read = keyReads.get(shape);
+  if (!read) {
+    const props = em.getMetadata().get(ApiKeySchema.meta.className).props.filter((prop) => prop.persist !== false);
+    const columnOf = new Map(props.map((prop) => [prop.name as string, prop.fieldNames[0]!]));
+    const properties = groups ? keyPropertiesOf(groups) : [...columnOf.keys()];
+    const columns = groups ? properties.map((property) => `k.${columnOf.get(property)!}`).join(', ') : 'k.*';
+    keyReads.set(shape, (read = { columns, properties }));
+  }
+  return read;
 }

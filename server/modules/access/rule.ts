@@ -100,7 +100,8 @@ export function availableKeysQuery(
   em: EntityManager,
   resource: Resource,
   now: Date,
-  page: { limit: number; after?: { name: string; id: string }; namePattern?: string | null },
+  /** `columns`: the select list of the page's keys, alias k (what the query's fields need); all by default. */
+  page: { limit: number; after?: { name: string; id: string }; namePattern?: string | null; columns?: string },
 ): { sql: string; params: unknown[] } {
   const at = sqlDate(em, now);
   const active = 'k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)';
@@ -139,7 +140,7 @@ export function availableKeysQuery(
   // The count rides along in the same statement; the left joins keep it when the page is empty.
   const sql = `with eligible as (${eligible}),
     page as (select e.id, e.name from eligible e ${keyset} order by e.name, e.id ${limitClause(page.limit, MAX_PAGE_SIZE + 1)})
-    select k.*, c.total_count
+    select ${page.columns ?? 'k.*'}, c.total_count
     from (select count(*) as total_count from eligible) c
     left join page p on 1 = 1
     left join api_keys k on k.id = p.id

@@ -10,7 +10,7 @@ import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { UserRef, ViewerRef } from '../user/user.schema.ts';
-import { readOnlyEntities } from '../../db/read-only.ts';
+import { isPartial, readOnlyEntities } from '../../db/read-only.ts';
 import { RequestSlot } from '../../request-slot.ts';
 import { API_KEY_ACCESS, ApiKeySchema, type ApiKey } from './api-key.entity.ts';
 import { grantLoader, loadApiKeys } from './api-key.loaders.ts';
@@ -156,7 +156,8 @@ export function primeKeys(ctx: Context, page: Page<ApiKey>): Page<ApiKey> {
   // A list checked for an earlier principal of this request (before signUp or logIn) counts no more.
   if (listed?.principal !== ctx.principal) listedKeys.set(ctx, (listed = { principal: ctx.principal, keys: new Set() }));
   for (const { node } of page.edges) {
-    loader.prime(node.id, node);
+    // A key read in part (the columns its list's fields needed) is no answer to a load by id.
+    if (!isPartial(node)) loader.prime(node.id, node);
     listed.keys.add(node);
   }
   return page;
