@@ -50,12 +50,69 @@ export type CacheTarget = `key:${string}` | `prompt:${string}` | `flow:${string}
 
 const DEFAULT_MAX_ENTRIES = 50_000;
 
+/**
+ * One kind of copy, by name. A copy is answered only while the cache is trusted, and kept only if
+ * no change came while it was being read: `fill` takes the generation before it reads, which is
+ * the whole rule; a read that stores several answers at once (a batch) takes it itself and calls
+ * `store`.
+ */
+export class Shelf<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(
+    private readonly cache: KeyCache,
+    private readonly maxEntries: number,
+  ) {}
+
+  get(name: string): V | undefined {
+    return this.cache.trusted() ? this.entries.get(name) : undefined;
+  }
+
+  /** Keeps what a read that began at `readAtGeneration` found, unless a change came meanwhile. */
+  store(name: string, value: V, readAtGeneration: number): void {
+    if (readAtGeneration !== this.cache.generation || !this.cache.trusted()) return;
+    bounded(this.entries, this.maxEntries).set(name, value);
+  }
+
+  /** What `read` finds for `name` (undefined: nothing, not kept), kept as a copy. */
+  async fill(name: string, read: () => Promise<V | undefined>): Promise<V | undefined> {
+    const generation = this.cache.generation;
+    const value = await read();
+    if (value !== undefined) this.store(name, value, generation);
+    return value;
+  }
+
+  /** Drops the copies `stale` picks. */
+  drop(stale: (name: string, value: V) => boolean): void {
+    for (const [name, value] of this.entries) if (stale(name, value)) this.entries.delete(name);
+  }
+
+  delete(name: string): void {
+    this.entries.delete(name);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /** Changes copies in place (a write this process made that the copy must show). */
+  update(change: (value: V) => V | undefined): void {
+    for (const [name, value] of this.entries) {
+      const changed = change(value);
+      if (changed !== undefined) this.entries.set(name, changed);
+    }
+  }
+}
+
 export class KeyCache {
-  private readonly secrets = new Map<string, SecretEntry>();
-  private readonly resources = new Map<string, ResourceEntry>();
-  private readonly sessions = new Map<string, SessionEntry>();
+  /** By the secret's SHA-256. */
+  readonly secrets: Shelf<SecretEntry>;
+  /** By `<keyId>|prompt:<id>` or `<keyId>|flow:<id>` (resourceName). */
+  readonly resources: Shelf<ResourceEntry>;
+  /** By the session token's SHA-256. */
+  readonly sessions: Shelf<SessionEntry>;
   /** `prompt:<id>` or `flow:<id>` of a live one: its organization (which never changes). */
-  private readonly owners = new Map<string, string>();
+  readonly owners: Shelf<string>;
   /** Names this process in its notifications: it has already applied its own changes at commit. */
   readonly origin = randomBytes(6).toString('hex');
   /** Bumped by every invalidation: a read stores its answer only if it did not move meanwhile. */
@@ -67,47 +124,16 @@ export class KeyCache {
   /** Whether this process may answer from memory (cache-channel.ts turns it off while deaf). */
   trusted: () => boolean = () => true;
 
-  constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
-
-  secret(hash: string): SecretEntry | undefined {
-    return this.trusted() ? this.secrets.get(hash) : undefined;
-  }
-
-  storeSecret(hash: string, entry: SecretEntry, readAtGeneration: number): void {
-    if (readAtGeneration !== this.generation || !this.trusted()) return;
-    bounded(this.secrets, this.maxEntries).set(hash, entry);
-  }
-
-  resource(keyId: string, kind: 'prompt' | 'flow', id: string): ResourceEntry | undefined {
-    return this.trusted() ? this.resources.get(`${keyId}|${kind}:${id}`) : undefined;
-  }
-
-  storeResource(keyId: string, kind: 'prompt' | 'flow', id: string, entry: ResourceEntry, readAtGeneration: number): void {
-    if (readAtGeneration !== this.generation || !this.trusted()) return;
-    bounded(this.resources, this.maxEntries).set(`${keyId}|${kind}:${id}`, entry);
-  }
-
-  session(tokenHash: string): SessionEntry | undefined {
-    return this.trusted() ? this.sessions.get(tokenHash) : undefined;
-  }
-
-  storeSession(tokenHash: string, entry: SessionEntry, readAtGeneration: number): void {
-    if (readAtGeneration !== this.generation || !this.trusted()) return;
-    bounded(this.sessions, this.maxEntries).set(tokenHash, entry);
-  }
-
-  owner(kind: 'prompt' | 'flow', id: string): string | undefined {
-    return this.trusted() ? this.owners.get(`${kind}:${id}`) : undefined;
-  }
-
-  storeOwner(kind: 'prompt' | 'flow', id: string, organizationId: string, readAtGeneration: number): void {
-    if (readAtGeneration !== this.generation || !this.trusted()) return;
-    bounded(this.owners, this.maxEntries).set(`${kind}:${id}`, organizationId);
+  constructor(maxEntries = DEFAULT_MAX_ENTRIES) {
+    this.secrets = new Shelf(this, maxEntries);
+    this.resources = new Shelf(this, maxEntries);
+    this.sessions = new Shelf(this, maxEntries);
+    this.owners = new Shelf(this, maxEntries);
   }
 
   /** Keeps a written lastUsedAt in the copy, so the key is not written again within the minute. */
   touchKey(keyId: string, lastUsedAt: unknown): void {
-    for (const entry of this.secrets.values()) if (entry.key.id === keyId) entry.key = { ...entry.key, last_used_at: lastUsedAt };
+    this.secrets.update((entry) => (entry.key.id === keyId ? { ...entry, key: { ...entry.key, last_used_at: lastUsedAt } } : undefined));
   }
 
   /** Drops every copy a change of `target` may have made stale. */
@@ -115,16 +141,16 @@ export class KeyCache {
     this.generation += 1;
     if (target.startsWith('key:')) {
       const keyId = target.slice('key:'.length);
-      for (const [hash, entry] of this.secrets) if (entry.key.id === keyId) this.secrets.delete(hash);
-      for (const name of this.resources.keys()) if (name.startsWith(`${keyId}|`)) this.resources.delete(name);
+      this.secrets.drop((_, entry) => entry.key.id === keyId);
+      this.resources.drop((name) => name.startsWith(`${keyId}|`));
     } else if (target.startsWith('prompt:')) {
       this.owners.delete(target);
       const suffix = `|${target}`;
-      for (const name of this.resources.keys()) if (name.endsWith(suffix)) this.resources.delete(name);
+      this.resources.drop((name) => name.endsWith(suffix));
     } else if (target.startsWith('user:')) {
       // A session ended, or a membership changed: the user's sessions are read again.
       const userId = target.slice('user:'.length);
-      for (const [hash, entry] of this.sessions) if (entry.userId === userId) this.sessions.delete(hash);
+      this.sessions.drop((_, entry) => entry.userId === userId);
     } else if (target.startsWith('flow:')) {
       // A flow's steps decide which prompts its grants cover: every prompt decision may change.
       this.owners.delete(target);
@@ -141,6 +167,11 @@ export class KeyCache {
     this.sessions.clear();
     this.owners.clear();
   }
+}
+
+/** A resource's name on the resources shelf: per key, since the grant bit is the key's. */
+export function resourceName(keyId: string, kind: 'prompt' | 'flow', id: string): string {
+  return `${keyId}|${kind}:${id}`;
 }
 
 /** Makes room for one more entry by dropping the oldest (a Map iterates in insertion order). */

@@ -9,7 +9,7 @@ import { PromptSchema, type Prompt } from '../prompt/prompt.entity.ts';
 import { accessCache } from './invalidation.ts';
 import { firstGrantSql } from './paths.ts';
 import { decideFromGrant, GRANTED_SQL, type AccessDecision, type KeyFacts, type Resource } from './rule.ts';
-import type { ResourceEntry } from './key-cache.ts';
+import { resourceName, type ResourceEntry } from './key-cache.ts';
 
 type Kind = Resource['kind'];
 
@@ -71,7 +71,7 @@ export function resourceForKey(ctx: Context, kind: Kind, id: string): Promise<Fo
 }
 
 async function readResource(ctx: Context, keyId: string, kind: Kind, id: string): Promise<Read> {
-  const entry = accessCache(ctx.rootEm).resource(keyId, kind, id) ?? (await missLoader(ctx, keyId, kind).load(id));
+  const entry = accessCache(ctx.rootEm).resources.get(resourceName(keyId, kind, id)) ?? (await missLoader(ctx, keyId, kind).load(id));
   const row = entry.row;
   return { row, granted: entry.granted, firstGrant: entry.firstGrant, ref: row && { id: row.id as string, organization: row.organization_id as string } };
 }
@@ -108,7 +108,7 @@ async function readEntries(ctx: Context, keyId: string, kind: Kind, ids: readonl
   );
   return ids.map((id) => {
     const entry = byId.get(id) ?? { row: null, granted: false, firstGrant: null };
-    cache.storeResource(keyId, kind, id, entry, generation);
+    cache.resources.store(resourceName(keyId, kind, id), entry, generation);
     return entry;
   });
 }

@@ -11,11 +11,9 @@ import { accessCache } from './invalidation.ts';
  * is not found on the very next request on this replica, and within a second on the others.
  */
 export async function liveResourceOwner(ctx: Context, kind: 'prompt' | 'flow', id: string): Promise<{ id: string; organization: string } | null> {
-  const cache = accessCache(ctx.rootEm);
-  const organization = cache.owner(kind, id);
-  if (organization) return { id, organization };
-  const generation = cache.generation;
-  const found = kind === 'prompt' ? await PromptRef.getDataloader(ctx).load(id) : await FlowRef.getDataloader(ctx).load(id);
-  if (found) cache.storeOwner(kind, id, found.organization, generation);
-  return found;
+  const owners = accessCache(ctx.rootEm).owners;
+  const name = `${kind}:${id}`;
+  const organization =
+    owners.get(name) ?? (await owners.fill(name, async () => (kind === 'prompt' ? await PromptRef.getDataloader(ctx).load(id) : await FlowRef.getDataloader(ctx).load(id))?.organization));
+  return organization ? { id, organization } : null;
 }

@@ -7,6 +7,7 @@ import { unauthenticated } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { keyVerifications } from '../../metrics.ts';
 import { accessCache, dropIfChangedElsewhere } from '../access/invalidation.ts';
+import type { SecretEntry } from '../access/key-cache.ts';
 import { keyStatus } from '../access/rule.ts';
 import { ApiKeySchema } from './api-key.entity.ts';
 import { limitsFromRow, requireAllowedNetwork } from './limits.ts';
@@ -24,6 +25,14 @@ const VERIFY = statement(
   'select k.*, s.expires_at as secret_expires_at from api_key_secrets s join api_keys k on k.id = s.api_key_id where s.secret_hash = ?',
 );
 
+/** The key row of a secret's hash, with the secret's own expiry: one prepared, indexed lookup. */
+async function readSecret(em: EntityManager, hash: string): Promise<SecretEntry | undefined> {
+  const found = await (await preparedDb(em)).get(VERIFY, [hash]);
+  if (!found) return undefined;
+  const { secret_expires_at: secretExpiresAt, ...key } = found;
+  return { key, secretExpiresAt };
+}
+
 /**
  * The principal for an API key secret (already checked for format and checksum): one prepared,
  * indexed lookup by the secret's hash, or its copy in the key cache (modules/access/key-cache.ts),
@@ -35,16 +44,7 @@ export async function authenticateApiKey(em: EntityManager, secret: string, now:
   const hash = hashCredential(secret);
   await dropIfChangedElsewhere(em);
   const cache = accessCache(em);
-  let entry = cache.secret(hash);
-  if (!entry) {
-    const generation = cache.generation;
-    const found = await (await preparedDb(em)).get(VERIFY, [hash]);
-    if (found) {
-      const { secret_expires_at: secretExpiresAt, ...key } = found;
-      entry = { key, secretExpiresAt };
-      cache.storeSecret(hash, entry, generation);
-    }
-  }
+  const entry = cache.secrets.get(hash) ?? (await cache.secrets.fill(hash, () => readSecret(em, hash)));
   if (!entry) {
     keyVerifications.inc({ outcome: 'unknown' });
     throw unauthenticated('This API key is not known: it may have been mistyped or deleted');

@@ -13,6 +13,7 @@ import { badInput, conflict, unauthenticated } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { checkName } from '../../validation.ts';
 import { accessCache, dropIfChangedElsewhere, invalidateAccess } from '../access/invalidation.ts';
+import type { SessionEntry } from '../access/key-cache.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { SignInThrottle } from './sign-in-throttle.ts';
 import type { MemberRole } from '../organization/organization.entity.ts';
@@ -147,6 +148,14 @@ export interface SessionPrincipal {
   roles: (readonly [organizationId: string, role: MemberRole])[] | undefined;
 }
 
+/** A live session by its token's hash, with its user's roles: one prepared statement. */
+async function readSession(em: EntityManager, hash: string, now: Date): Promise<SessionEntry | undefined> {
+  const row = await (await preparedDb(em)).get<{ id: string; user_id: string; expires_at: unknown; roles: string }>(SESSION_BY_TOKEN, [hash, sqlDate(em, now)]);
+  if (!row) return undefined;
+  const roles = JSON.parse(row.roles) as [string, MemberRole][];
+  return { sessionId: row.id, userId: row.user_id, expiresAt: row.expires_at, roles: roles.length > ROLES_WITH_SESSION ? undefined : roles };
+}
+
 /**
  * The principal for a session token (already checked for format), or undefined if unknown or
  * expired: one prepared statement, or its copy in the access cache (modules/access/key-cache.ts),
@@ -157,15 +166,8 @@ export async function principalForSession(em: EntityManager, token: string, now:
   const hash = hashCredential(token);
   await dropIfChangedElsewhere(em);
   const cache = accessCache(em);
-  let session = cache.session(hash);
-  if (!session) {
-    const generation = cache.generation;
-    const row = await (await preparedDb(em)).get<{ id: string; user_id: string; expires_at: unknown; roles: string }>(SESSION_BY_TOKEN, [hash, sqlDate(em, now)]);
-    if (!row) return undefined;
-    const roles = JSON.parse(row.roles) as [string, MemberRole][];
-    session = { sessionId: row.id, userId: row.user_id, expiresAt: row.expires_at, roles: roles.length > ROLES_WITH_SESSION ? undefined : roles };
-    cache.storeSession(hash, session, generation);
-  }
+  const session = cache.sessions.get(hash) ?? (await cache.sessions.fill(hash, () => readSession(em, hash, now)));
+  if (!session) return undefined;
   if (readDate(session.expiresAt)!.getTime() <= now.getTime()) return undefined;
   return { principal: { kind: 'user', userId: session.userId, sessionId: session.sessionId }, roles: session.roles as SessionPrincipal['roles'] };
 }
