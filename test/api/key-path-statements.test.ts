@@ -169,19 +169,32 @@ describe('statements per signed-in request', () => {
     expect((await sessionReads(user.token)).response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
-  it("the Integrate tab, once its session and prompt were read, is one statement: the page; a deleted prompt is NOT_FOUND on the very next request", async () => {
-    const AVAILABLE = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount } }';
+  it("the Integrate tab, once read, sends no statement until a change: a new key shows on the very next request, a page showing lastUsedAt is read every time, a deleted prompt is NOT_FOUND at once", async () => {
+    const AVAILABLE = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount nodes { id name access status } } }';
     const prompt = await createPrompt(h, w.owner, w.organizationId, { name: 'Integrated then deleted' });
-    const names = async () => {
+    const names = async (query = AVAILABLE) => {
       await waitFor('the access cache to be trusted', () => (accessCache(h.orm.em).trusted() ? true : undefined));
       sent = [];
-      const response = await h.gql(AVAILABLE, { p: prompt }, { token: w.admin.token });
+      const response = await h.gql(query, { p: prompt }, { token: w.admin.token });
       return { response, names: sent.filter((name) => name !== 'sqlite_data_version') };
     };
     const cold = await names();
-    expect(dataOf(cold.response).availableApiKeys.totalCount).toBeGreaterThan(0);
+    const total = dataOf(cold.response).availableApiKeys.totalCount;
+    expect(total).toBeGreaterThan(0);
     expect(cold.names).toContain('prompt_page');
-    expect((await names()).names).toEqual(['prompt_page']);
+    const warm = await names();
+    expect(warm.names).toEqual([]);
+    expect(dataOf(warm.response)).toEqual(dataOf(cold.response));
+    // A change (here a new organization-wide key) drops the page: the next request reads it again.
+    await createApiKey(h, w.owner, w.organizationId, { name: 'AAA new on the page' });
+    const changed = await names();
+    expect(changed.names).toEqual(['prompt_page']);
+    expect(dataOf(changed.response).availableApiKeys.totalCount).toBe(total + 1);
+    expect(dataOf(changed.response).availableApiKeys.nodes[0].name).toBe('AAA new on the page');
+    expect((await names()).names).toEqual([]);
+    // lastUsedAt moves with every use, which tells the cache nothing: such a page is read every time.
+    const USED = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { nodes { id lastUsedAt } } }';
+    for (let i = 0; i < 2; i++) expect((await names(USED)).names).toEqual(['prompt_page']);
     dataOf(await h.gql('mutation($id: ID!) { deletePrompt(input: { promptId: $id }) }', { id: prompt }, { token: w.owner.token }));
     expect((await names()).response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });

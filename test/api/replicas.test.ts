@@ -146,6 +146,23 @@ describe.skipIf(!onPostgres)('two server processes on one PostgreSQL', () => {
     expect(codeOf(await b.gql(AVAILABLE, { p: prompt }, w.admin.token))).toBe('NOT_FOUND');
   });
 
+  it("a key created and one revoked on A show on B's Integrate tab after the window", async () => {
+    const AVAILABLE = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 100) { totalCount nodes { id name access status } } }';
+    const prompt = await createPrompt(h, w.owner, w.organizationId, { name: 'Integrated on B' });
+    const listedOnB = async () => dataOf(await b.gql(AVAILABLE, { p: prompt }, w.admin.token)).availableApiKeys.nodes.map((node: { id: string }) => node.id);
+    // Twice: the first read keeps B's page, the second is answered from it.
+    const before = await listedOnB();
+    expect(await listedOnB()).toEqual(before);
+    const created = dataOf(
+      await a.gql('mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }', { input: { organizationId: w.organizationId, name: 'Created on A', promptIds: [prompt], access: 'SPECIFIC' } }, w.owner.token),
+    ).createApiKey.apiKey.id;
+    await pause(WINDOW_MS);
+    expect(await listedOnB()).toContain(created);
+    await onA('mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { id } }', { id: created });
+    await pause(WINDOW_MS);
+    expect(await listedOnB()).toEqual(before);
+  });
+
   it('B stops trusting its cache while its channel is down, and trusts it again once back', async () => {
     const sql = (text: string, params: unknown[] = []) => h.orm.em.fork().getConnection().execute(text, params);
     const nameOnB = async (secret: string) => dataOf(await b.gql(VIEWER_KEY, {}, secret)).viewer.apiKey.name;

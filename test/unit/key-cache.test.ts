@@ -83,6 +83,18 @@ describe('the access cache', () => {
     expect([cache.secrets.get('hash_2'), cache.sessions.get('token_2'), cache.owners.get('prompt:prm_a')]).toEqual([undefined, undefined, undefined]);
   });
 
+  it('drops every Integrate-tab page on a change of a key, a prompt or a flow, and none on a change of a user', async () => {
+    const cache = new KeyCache();
+    const page = { rows: [], totalCount: 0, readAt: 0, validUntil: Infinity };
+    for (const target of ['key:key_1', 'prompt:prm_a', 'flow:flw_a', '*'] as const) {
+      await cache.pages.fill('page', async () => page);
+      cache.invalidate('user:usr_1');
+      expect(cache.pages.get('page'), target).toBe(page);
+      cache.invalidate(target);
+      expect(cache.pages.get('page'), target).toBeUndefined();
+    }
+  });
+
   it('keeps a written lastUsedAt in the key copies of every secret of the key', async () => {
     const cache = new KeyCache();
     await cache.secrets.fill('hash_1', async () => ({ key: { id: 'key_1', last_used_at: null }, secretExpiresAt: null }));

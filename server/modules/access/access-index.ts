@@ -1,9 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { isPostgres } from '../../db/dialect.ts';
+import { isPostgres, readDate } from '../../db/dialect.ts';
 import { limitClause, preparedDb, statement, type Statement } from '../../db/prepared.ts';
 import { MAX_PAGE_SIZE } from '../../graphql/query-cost.ts';
 import type { ApiKeyAccess } from '../api-key/api-key.entity.ts';
+import { accessCache } from './invalidation.ts';
+import type { PageEntry } from './key-cache.ts';
 
 /**
  * The access index (access-index.entity.ts): the rule of rule.ts precomputed per prompt, so that the
@@ -252,16 +254,21 @@ function promptPageSql(after: boolean, limit: number, columns: string): string {
   // Row values compare (name, id) as the cursor does, and both stores seek an index with them.
   const indexAfter = after ? ' and (a.key_name, a.api_key_id) > (?, ?)' : '';
   const orgAfter = after ? ' and (o.name, o.id) > (?, ?)' : '';
+  // The next expiry among the eligible keys (two index seeks) is when the answer stops being true:
+  // the page may be kept until then (promptPage).
   // The two walks are merged and cut to the page BEFORE the keys' rows are joined: joining first
   // read every row of both walks (twice the page) and sorted the wide rows, 2.5× the time on SQLite.
   // The total stands alone on the left, so an empty page (past the end) still carries it. The
   // page's columns have names of their own: SQLite would rename k's id and name beside them.
-  return `select ${columns}, t.total_count from
+  return `select ${columns}, t.total_count, t.index_expiry, t.organization_expiry from
        (select (select coalesce(sum(c.non_expiring), 0) from key_access_counts c where c.scope_id in (?, ?))
              + (select coalesce(sum(d.keys), 0) from key_access_expiry_counts d where d.scope_id in (?, ?) and d.expiry_day > ?)
              + (select count(*) from key_access a where a.prompt_id = ? and a.expires_at > ? and a.expires_at < ?)
              + (select count(*) from api_keys o where o.organization_id = ? and o.access = 'ORGANIZATION'
-                  and o.revoked_at is null and o.expires_at > ? and o.expires_at < ?) as total_count) t
+                  and o.revoked_at is null and o.expires_at > ? and o.expires_at < ?) as total_count,
+             (select min(a.expires_at) from key_access a where a.prompt_id = ? and a.expires_at > ?) as index_expiry,
+             (select min(o.expires_at) from api_keys o where o.organization_id = ? and o.access = 'ORGANIZATION'
+                and o.revoked_at is null and o.expires_at > ?) as organization_expiry) t
      left join (
        (select id as page_id, name as page_name from (
           select id, name from (
@@ -298,19 +305,40 @@ function pageStatement(after: boolean, limit: number, columns: string): Statemen
  * - the total adds the maintained counts (keys that never expire, keys expiring after today) to
  *   a count of the keys expiring later today, each a range of an index.
  * Its cost follows the page and the number of keys expiring today, not the number of keys.
+ *
+ * A page whose columns only a change alters (`keep`: not lastUsedAt, which every use moves) is kept
+ * in the access cache (key-cache.ts) until the next expiry among the prompt's keys, or until a
+ * change of a key, a prompt or a flow drops it (on every replica, within the cache's window).
  */
 export async function promptPage(
   em: EntityManager,
   prompt: { id: string; organizationId: string },
   now: Date,
   /** `columns`: the select list of the page's keys, alias k (available-keys.ts); all by default. */
-  page: { limit: number; after?: { name: string; id: string }; columns?: string },
+  page: { limit: number; after?: { name: string; id: string }; columns?: string; keep?: boolean },
 ): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
+  const columns = page.columns ?? 'k.*';
+  if (!page.keep) return readPromptPage(em, prompt, now, page, columns);
+  const pages = accessCache(em).pages;
+  const name = JSON.stringify([prompt.id, page.limit, columns, page.after?.name, page.after?.id]);
+  const at = now.getTime();
+  const kept = pages.get(name);
+  if (kept && kept.readAt <= at && at < kept.validUntil) return kept;
+  return (await pages.fill(name, () => readPromptPage(em, prompt, now, page, columns)))!;
+}
+
+async function readPromptPage(
+  em: EntityManager,
+  prompt: { id: string; organizationId: string },
+  now: Date,
+  page: { limit: number; after?: { name: string; id: string } },
+  columns: string,
+): Promise<PageEntry> {
   const afterParams = page.after ? [page.after.name, page.after.id] : [];
   // Prepared once per shape (db/prepared.ts): a read outside any transaction, as the Integrate tab is.
   const today = expiryDay(now);
   const tomorrow = new Date((today + 1) * DAY_MS);
-  const rows = await (await preparedDb(em)).all(pageStatement(!!page.after, page.limit, page.columns ?? 'k.*'), [
+  const rows = await (await preparedDb(em)).all(pageStatement(!!page.after, page.limit, columns), [
     prompt.id,
     prompt.organizationId,
     prompt.id,
@@ -324,10 +352,21 @@ export async function promptPage(
     tomorrow,
     prompt.id,
     now,
+    prompt.organizationId,
+    now,
+    prompt.id,
+    now,
     ...afterParams,
     prompt.organizationId,
     now,
     ...afterParams,
   ]);
-  return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
+  const first = rows[0];
+  const expiries = [readDate(first?.index_expiry), readDate(first?.organization_expiry)].filter((date) => date !== null);
+  return {
+    rows,
+    totalCount: Number(first?.total_count ?? 0),
+    readAt: now.getTime(),
+    validUntil: Math.min(Infinity, ...expiries.map((date) => date.getTime())),
+  };
 }

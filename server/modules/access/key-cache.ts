@@ -6,13 +6,14 @@ import type { Row } from '../../db/prepared.ts';
  * the secret's own expiry) and, per key and resource, the resource's row with the grant bit; and
  * what every signed-in request reads: a session token's session, with its user's roles; and which
  * organization a live prompt or flow belongs to, which is all a member's authorization and the
- * Integrate tab need of it.
+ * Integrate tab need of it; and the Integrate tab's pages themselves.
  *
  * It can never extend a key's or a session's life, nor a role:
  * - It holds copies of rows, never verdicts. The key's status, the secret's expiry, the access
  *   decision and the session's expiry are computed from the copy with the request's own `now` on
  *   every use, so expiry and the end of a rotation's grace period apply on time with no
- *   invalidation at all.
+ *   invalidation at all. The one answer kept whole, an Integrate-tab page, carries the moment the
+ *   clock ends it (the next expiry among the prompt's keys) and is not used past it.
  * - Every change that can alter a copy (invalidation.ts) drops it on this process when it commits
  *   and bumps `generation`; a read that began before the bump does not store what it read, so a
  *   stale read can never repopulate the cache after the change.
@@ -45,10 +46,26 @@ export interface SessionEntry {
   roles: readonly (readonly [organizationId: string, role: string])[] | undefined;
 }
 
+/**
+ * A prompt's Integrate-tab page as its statement returned it (access-index.ts promptPage). Nothing
+ * but a change (dropped like the other copies) and the clock alters it: it answers for a `now` in
+ * [readAt, validUntil), validUntil being the next expiry among the keys that may run the prompt.
+ */
+export interface PageEntry {
+  rows: Row[];
+  totalCount: number;
+  /** Epoch ms. */
+  readAt: number;
+  /** Epoch ms; Infinity when none of those keys expires. */
+  validUntil: number;
+}
+
 /** What a change names: one key, one prompt, one flow, one user's sessions and roles, or everything. */
 export type CacheTarget = `key:${string}` | `prompt:${string}` | `flow:${string}` | `user:${string}` | '*';
 
 const DEFAULT_MAX_ENTRIES = 50_000;
+/** Pages are larger (about 5 KB each): at most a few MB of them. */
+const MAX_PAGES = 1_000;
 
 /**
  * One kind of copy, by name. A copy is answered only while the cache is trusted, and kept only if
@@ -113,6 +130,8 @@ export class KeyCache {
   readonly sessions: Shelf<SessionEntry>;
   /** `prompt:<id>` or `flow:<id>` of a live one: its organization (which never changes). */
   readonly owners: Shelf<string>;
+  /** Integrate-tab pages by prompt and page shape (access-index.ts). */
+  readonly pages: Shelf<PageEntry>;
   /** Names this process in its notifications: it has already applied its own changes at commit. */
   readonly origin = randomBytes(6).toString('hex');
   /** Bumped by every invalidation: a read stores its answer only if it did not move meanwhile. */
@@ -129,6 +148,7 @@ export class KeyCache {
     this.resources = new Shelf(this, maxEntries);
     this.sessions = new Shelf(this, maxEntries);
     this.owners = new Shelf(this, maxEntries);
+    this.pages = new Shelf(this, Math.min(maxEntries, MAX_PAGES));
   }
 
   /** Keeps a written lastUsedAt in the copy, so the key is not written again within the minute. */
@@ -136,9 +156,14 @@ export class KeyCache {
     this.secrets.update((entry) => (entry.key.id === keyId ? { ...entry, key: { ...entry.key, last_used_at: lastUsedAt } } : undefined));
   }
 
-  /** Drops every copy a change of `target` may have made stale. */
+  /**
+   * Drops every copy a change of `target` may have made stale. A change of a key (created too), a
+   * prompt or a flow drops every Integrate-tab page: which pages list a key, or which keys a flow's
+   * grants reach, is not worth working out for changes this rare.
+   */
   invalidate(target: string): void {
     this.generation += 1;
+    if (!target.startsWith('user:')) this.pages.clear();
     if (target.startsWith('key:')) {
       const keyId = target.slice('key:'.length);
       this.secrets.drop((_, entry) => entry.key.id === keyId);
@@ -166,6 +191,7 @@ export class KeyCache {
     this.resources.clear();
     this.sessions.clear();
     this.owners.clear();
+    this.pages.clear();
   }
 }
 

@@ -158,6 +158,8 @@ export async function createApiKey(
     const secret = issueSecret(tx, apiKey);
     writeGrants(tx, apiKey.id, grants);
     await flushAndIndex(tx, apiKey, undefined);
+    // Nothing holds a copy of a new key, but the Integrate-tab pages of its prompts may list it.
+    await invalidateAccess(tx, `key:${apiKey.id}`);
     recordAudit(tx, actor, {
       organizationId: apiKey.organization,
       action: 'api_key.created',

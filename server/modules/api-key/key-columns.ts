@@ -16,8 +16,10 @@ type KeyProperty = keyof ApiKey & string;
 export const KEY_COLUMN_GROUPS = {
   /** What keyFacts reads: the key's place in the access rule and its status. */
   facts: ['organization', 'access', 'expiresAt', 'revokedAt'],
-  /** What the dashboard shows of a key besides its name. */
-  details: ['prefix', 'createdAt', 'updatedAt', 'createdBy', 'lastUsedAt'],
+  /** What the dashboard shows of a key besides its name, and only a change through the services alters. */
+  details: ['prefix', 'createdAt', 'createdBy'],
+  /** What moves without a change the access cache hears of: every use of the key (to the minute). */
+  activity: ['lastUsedAt', 'updatedAt'],
   /** What limitsOf reads (limits.ts): the guardrails. */
   limits: ['rateLimitPerMinute', 'monthlyRunQuota', 'monthlyTokenQuota', 'allowedCidrs'],
 } as const satisfies Record<string, readonly KeyProperty[]>;
@@ -45,7 +47,7 @@ const FIELD_GROUPS: Record<string, readonly KeyColumnGroup[]> = {
   prefix: ['details'],
   createdAt: ['details'],
   createdBy: ['details'],
-  lastUsedAt: ['details'],
+  lastUsedAt: ['activity'],
   rateLimitPerMinute: ['limits'],
   monthlyRunQuota: ['limits'],
   monthlyTokenQuota: ['limits'],
@@ -72,6 +74,14 @@ export function keyColumnGroups(fields: ReadonlySet<string>): KeyColumnGroup[] |
     for (const group of groups) needed.add(group);
   }
   return (Object.keys(KEY_COLUMN_GROUPS) as KeyColumnGroup[]).filter((group) => needed.has(group));
+}
+
+/**
+ * Whether a page reading these groups may be kept until a change drops it (access-index.ts): not
+ * with the whole row, nor with `activity`, which changes without telling the cache.
+ */
+export function keptUntilChanged(groups: readonly KeyColumnGroup[] | null): boolean {
+  return groups !== null && !groups.includes('activity');
 }
 
 /** The properties of the groups, the id and name first. */

@@ -1,0 +1,97 @@
+/**
+ * A prompt's Integrate-tab page is kept in the access cache (access-index.ts promptPage) until a
+ * change drops it or the next expiry among the prompt's keys ends it. Each change a dashboard or
+ * the CLI can make shows on the very next request, after the page was answered from the cache;
+ * a key's expiry shows at its moment, with no change at all. (Other replicas: replicas.test.ts.)
+ */
+import { createApiKey, createFlow, createPrompt } from '../fixtures.ts';
+import { dataOf, type Harness } from '../harness.ts';
+import { describe, expect, test } from '../kit.ts';
+import type { World } from '../fixtures.ts';
+
+const PAGE = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 100) { totalCount nodes { id name prefix access status rateLimitPerMinute } } }';
+
+interface Listed {
+  totalCount: number;
+  nodes: { id: string; name: string; prefix: string; access: string; status: string; rateLimitPerMinute: number | null }[];
+}
+
+/** The page, read twice: the second answer comes from the cache (key-path-statements.test.ts counts it) and must equal the first. */
+async function page(h: Harness, world: World, promptId: string): Promise<Listed> {
+  const first = dataOf(await h.gql(PAGE, { p: promptId }, { token: world.member.token })).availableApiKeys as Listed;
+  const again = dataOf(await h.gql(PAGE, { p: promptId }, { token: world.member.token })).availableApiKeys as Listed;
+  expect(again).toEqual(first);
+  return first;
+}
+
+const ids = (listed: Listed) => listed.nodes.map((node) => node.id);
+const owner = (h: Harness, world: World, query: string, variables: Record<string, unknown>) => h.gql(query, variables, { token: world.owner.token }).then(dataOf);
+
+describe('the Integrate tab kept in the cache', () => {
+  test('shows on the next request: a new key, a rename (and its place), a revocation', async ({ h, world }) => {
+    const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Cached page' });
+    const before = await page(h, world, prompt);
+    const key = await createApiKey(h, world.owner, world.organizationId, { name: 'zz last', promptIds: [prompt] });
+    const created = await page(h, world, prompt);
+    expect(created.totalCount).toBe(before.totalCount + 1);
+    expect(ids(created).at(-1)).toBe(key.id);
+    await owner(h, world, 'mutation($id: ID!) { updateApiKey(input: { apiKeyId: $id, name: "00 first" }) { id } }', { id: key.id });
+    const renamed = await page(h, world, prompt);
+    expect(renamed.nodes[0]).toMatchObject({ id: key.id, name: '00 first' });
+    await owner(h, world, 'mutation($id: ID!) { revokeApiKey(input: { apiKeyId: $id }) { id } }', { id: key.id });
+    const revoked = await page(h, world, prompt);
+    expect(ids(revoked)).not.toContain(key.id);
+    expect(revoked.totalCount).toBe(before.totalCount);
+  });
+
+  test("shows on the next request: a grant taken away and given back, a flow's steps changed, an organization-wide key narrowed", async ({ h, world }) => {
+    const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Granted page' });
+    const elsewhere = await createPrompt(h, world.owner, world.organizationId, { name: 'Elsewhere' });
+    const direct = await createApiKey(h, world.owner, world.organizationId, { name: 'Direct', promptIds: [prompt] });
+    const flow = await createFlow(h, world.owner, world.organizationId, [prompt], 'Runs the page prompt');
+    const viaFlow = await createApiKey(h, world.owner, world.organizationId, { name: 'Via flow', flowIds: [flow] });
+    const wide = await createApiKey(h, world.owner, world.organizationId, { name: 'Wide' });
+    expect(ids(await page(h, world, prompt))).toEqual(expect.arrayContaining([direct.id, viaFlow.id, wide.id]));
+
+    const permissions = 'mutation($input: UpdateApiKeyPermissionsInput!) { updateApiKeyPermissions(input: $input) { id } }';
+    await owner(h, world, permissions, { input: { apiKeyId: direct.id, access: 'SPECIFIC', promptIds: [elsewhere] } });
+    expect(ids(await page(h, world, prompt))).not.toContain(direct.id);
+    await owner(h, world, permissions, { input: { apiKeyId: direct.id, access: 'SPECIFIC', promptIds: [prompt, elsewhere] } });
+    expect(ids(await page(h, world, prompt))).toContain(direct.id);
+
+    await owner(h, world, 'mutation($input: UpdateFlowInput!) { updateFlow(input: $input) { id } }', { input: { flowId: flow, steps: [{ promptId: elsewhere }] } });
+    expect(ids(await page(h, world, prompt))).not.toContain(viaFlow.id);
+
+    await owner(h, world, permissions, { input: { apiKeyId: wide.id, access: 'SPECIFIC', promptIds: [elsewhere] } });
+    const narrowed = await page(h, world, prompt);
+    expect(ids(narrowed)).not.toContain(wide.id);
+    expect(narrowed.totalCount).toBe(narrowed.nodes.length);
+  });
+
+  test("shows on the next request what the page's other columns hold: a rotation's prefix, a limit", async ({ h, world }) => {
+    const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Columns page' });
+    const key = await createApiKey(h, world.owner, world.organizationId, { name: 'Rotated', promptIds: [prompt] });
+    const shown = (listed: Listed) => listed.nodes.find((node) => node.id === key.id)!;
+    expect(shown(await page(h, world, prompt)).prefix).toBe(key.secret.slice(0, shown(await page(h, world, prompt)).prefix.length));
+    const rotated = (await owner(h, world, 'mutation($id: ID!) { rotateApiKey(input: { apiKeyId: $id }) { secret } }', { id: key.id })).rotateApiKey.secret as string;
+    const after = shown(await page(h, world, prompt));
+    expect(rotated.startsWith(after.prefix)).toBe(true);
+    expect(key.secret.startsWith(after.prefix)).toBe(false);
+    await owner(h, world, 'mutation($id: ID!) { updateApiKeyLimits(input: { apiKeyId: $id, rateLimitPerMinute: 12 }) { __typename } }', { id: key.id });
+    expect(shown(await page(h, world, prompt)).rateLimitPerMinute).toBe(12);
+  });
+
+  test('leaves out a key at its expiry, with no change made: the kept page ends at the next expiry among its keys', async ({ h, world }) => {
+    const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Expiring page' });
+    const expiresAt = new Date(Date.now() + 1_500);
+    const key = await createApiKey(h, world.owner, world.organizationId, { name: 'Expires soon', promptIds: [prompt], expiresAt: expiresAt.toISOString() });
+    const lasting = await createApiKey(h, world.owner, world.organizationId, { name: 'Lasts', promptIds: [prompt] });
+    const live = await page(h, world, prompt);
+    expect(ids(live)).toEqual(expect.arrayContaining([key.id, lasting.id]));
+    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 20));
+    const expired = await page(h, world, prompt);
+    expect(ids(expired)).toContain(lasting.id);
+    expect(ids(expired)).not.toContain(key.id);
+    expect(expired.totalCount).toBe(live.totalCount - 1);
+  });
+});
