@@ -4,6 +4,7 @@
  * the CLI can make shows on the very next request, after the page was answered from the cache;
  * a key's expiry shows at its moment, with no change at all. (Other replicas: replicas.test.ts.)
  */
+import { ACTIVITY_KEPT_MS } from '../../server/modules/api-key/key-columns.ts';
 import { createApiKey, createFlow, createPrompt } from '../fixtures.ts';
 import { dataOf, type Harness } from '../harness.ts';
 import { describe, expect, test } from '../kit.ts';
@@ -93,5 +94,20 @@ describe('the Integrate tab kept in the cache', () => {
     expect(ids(expired)).toContain(lasting.id);
     expect(ids(expired)).not.toContain(key.id);
     expect(expired.totalCount).toBe(live.totalCount - 1);
+  });
+
+  test("shows a key's lastUsedAt, which a use moves without a change, within a few seconds", async ({ h, world }) => {
+    const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Used page' });
+    const key = await createApiKey(h, world.owner, world.organizationId, { name: 'Used', promptIds: [prompt] });
+    const USED = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 100) { nodes { id lastUsedAt } } }';
+    const lastUsed = async () =>
+      (dataOf(await h.gql(USED, { p: prompt }, { token: world.member.token })).availableApiKeys.nodes as { id: string; lastUsedAt: string | null }[]).find((node) => node.id === key.id)!.lastUsedAt;
+    const firstRead = Date.now();
+    expect(await lastUsed()).toBeNull();
+    dataOf(await h.gql('mutation($p: ID!) { runPrompt(input: { promptId: $p, inputs: { name: "x" } }) { id } }', { p: prompt }, { token: key.secret }));
+    // Kept: the use is not shown yet.
+    expect(await lastUsed()).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, firstRead + ACTIVITY_KEPT_MS - Date.now() + 20));
+    expect(await lastUsed()).not.toBeNull();
   });
 });

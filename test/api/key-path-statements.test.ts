@@ -169,7 +169,7 @@ describe('statements per signed-in request', () => {
     expect((await sessionReads(user.token)).response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
-  it("the Integrate tab, once read, sends no statement until a change: a new key shows on the very next request, a page showing lastUsedAt is read every time, a deleted prompt is NOT_FOUND at once", async () => {
+  it("the Integrate tab, once read, sends no statement until a change: a new key shows on the very next request, a page showing lastUsedAt is kept too, a deleted prompt is NOT_FOUND at once", async () => {
     const AVAILABLE = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { totalCount nodes { id name access status } } }';
     const prompt = await createPrompt(h, w.owner, w.organizationId, { name: 'Integrated then deleted' });
     const names = async (query = AVAILABLE) => {
@@ -192,9 +192,11 @@ describe('statements per signed-in request', () => {
     expect(dataOf(changed.response).availableApiKeys.totalCount).toBe(total + 1);
     expect(dataOf(changed.response).availableApiKeys.nodes[0].name).toBe('AAA new on the page');
     expect((await names()).names).toEqual([]);
-    // lastUsedAt moves with every use, which tells the cache nothing: such a page is read every time.
+    // A page with lastUsedAt, which moves with every use, is kept too, but a few seconds at most
+    // (integrate-page-cache.test.ts); one with every column (a field key-columns.ts does not list) never.
     const USED = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 5) { nodes { id lastUsedAt } } }';
-    for (let i = 0; i < 2; i++) expect((await names(USED)).names).toEqual(['prompt_page']);
+    expect((await names(USED)).names).toEqual(['prompt_page']);
+    expect((await names(USED)).names).toEqual([]);
     dataOf(await h.gql('mutation($id: ID!) { deletePrompt(input: { promptId: $id }) }', { id: prompt }, { token: w.owner.token }));
     expect((await names()).response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });

@@ -306,25 +306,30 @@ function pageStatement(after: boolean, limit: number, columns: string): Statemen
  *   a count of the keys expiring later today, each a range of an index.
  * Its cost follows the page and the number of keys expiring today, not the number of keys.
  *
- * A page whose columns only a change alters (`keep`: not lastUsedAt, which every use moves) is kept
- * in the access cache (key-cache.ts) until the next expiry among the prompt's keys, or until a
- * change of a key, a prompt or a flow drops it (on every replica, within the cache's window).
+ * A page may be kept in the access cache (key-cache.ts) for `keepMs` (key-columns.ts keptFor: as
+ * long as nothing but a change alters its columns), never past the next expiry among the prompt's
+ * keys; a change of a key, a prompt or a flow drops it sooner (on every replica, within the
+ * cache's window).
  */
 export async function promptPage(
   em: EntityManager,
   prompt: { id: string; organizationId: string },
   now: Date,
   /** `columns`: the select list of the page's keys, alias k (available-keys.ts); all by default. */
-  page: { limit: number; after?: { name: string; id: string }; columns?: string; keep?: boolean },
+  page: { limit: number; after?: { name: string; id: string }; columns?: string; keepMs?: number },
 ): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
   const columns = page.columns ?? 'k.*';
-  if (!page.keep) return readPromptPage(em, prompt, now, page, columns);
+  const keepMs = page.keepMs ?? 0;
+  if (keepMs <= 0) return readPromptPage(em, prompt, now, page, columns);
   const pages = accessCache(em).pages;
   const name = JSON.stringify([prompt.id, page.limit, columns, page.after?.name, page.after?.id]);
   const at = now.getTime();
   const kept = pages.get(name);
   if (kept && kept.readAt <= at && at < kept.validUntil) return kept;
-  return (await pages.fill(name, () => readPromptPage(em, prompt, now, page, columns)))!;
+  return (await pages.fill(name, async () => {
+    const read = await readPromptPage(em, prompt, now, page, columns);
+    return { ...read, validUntil: Math.min(read.validUntil, read.readAt + keepMs) };
+  }))!;
 }
 
 async function readPromptPage(

@@ -3,7 +3,7 @@ import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from
 import { preparedDb, statementFor } from '../../db/prepared.ts';
 import { partialReadOnlyEntities } from '../../db/read-only.ts';
 import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
-import { keptUntilChanged, keyPropertiesOf, type KeyColumnGroup } from '../api-key/key-columns.ts';
+import { keptFor, keyPropertiesOf, type KeyColumnGroup } from '../api-key/key-columns.ts';
 import { likePattern } from '../../graphql/search.ts';
 import { promptPage } from './access-index.ts';
 import { availableKeysQuery, type Resource } from './rule.ts';
@@ -32,7 +32,7 @@ export async function availableApiKeys(
   const namePattern = likePattern(args.search);
   // One more row than asked tells whether there is a next page.
   const read = keyRead(em, groups);
-  const page = { limit: first + 1, after, namePattern, columns: read.columns, keep: keptUntilChanged(groups) };
+  const page = { limit: first + 1, after, namePattern, columns: read.columns, keepMs: keptFor(groups) };
   // The access index's walks and maintained counts serve the unfiltered prompt list; a search
   // (whose count no maintained total knows) goes through the rule's statement, as flows do.
   const { rows, totalCount } =

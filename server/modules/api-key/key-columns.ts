@@ -77,11 +77,16 @@ export function keyColumnGroups(fields: ReadonlySet<string>): KeyColumnGroup[] |
 }
 
 /**
- * Whether a page reading these groups may be kept until a change drops it (access-index.ts): not
- * with the whole row, nor with `activity`, which changes without telling the cache.
+ * How long a page reading these groups may be kept (access-index.ts), in ms, if no change drops it
+ * first: as long as its keys do not expire when only a change alters its columns; a few seconds
+ * with `activity`, which every use of a key moves without telling the cache (lastUsedAt is
+ * accurate to a minute in any case); not at all with the whole row.
  */
-export function keptUntilChanged(groups: readonly KeyColumnGroup[] | null): boolean {
-  return groups !== null && !groups.includes('activity');
+export const ACTIVITY_KEPT_MS = 5_000;
+
+export function keptFor(groups: readonly KeyColumnGroup[] | null): number {
+  if (groups === null) return 0;
+  return groups.includes('activity') ? ACTIVITY_KEPT_MS : Infinity;
 }
 
 /** The properties of the groups, the id and name first. */
