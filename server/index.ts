@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { serveWithWorkers } from './cluster.ts';
 import { pruneExpiredCounts } from './modules/access/access-index.ts';
+import { accessCache } from './modules/access/invalidation.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvFile } from './env-file.ts';
 import { heapGrowthPercent, limitHeapGrowth } from './heap.ts';
@@ -30,6 +31,9 @@ async function main(): Promise<void> {
   // Library output (knex's pool, the pg driver) as log lines, redacted like the rest.
   routeConsole(logger);
   const orm = await openDatabase(config.database);
+  // The access cache, made on the root EntityManager before any transaction (the demo seed's below):
+  // its commit hook must hear every transaction, not only those of one transaction's copy.
+  accessCache(orm.em);
   collectProcessMetrics(orm);
   // In a worker of WORKERS>1 the primary serves METRICS_PORT, summing every worker's (cluster.ts).
   if (cluster.isWorker) shareMetricsWithPrimary();

@@ -30,8 +30,8 @@ export function readOnlyEntities<T extends object>(em: EntityManager, entity: En
  * as read-only objects with exactly `properties` (any other column of the rows, such as a page's
  * total, is left out). Reading a property the rows did not carry throws at once, naming it, rather
  * than answering undefined as if the column were null: the object's prototype has a getter for
- * each property left out. `isPartial` tells such objects apart. (With every property, they are
- * readOnlyEntities' objects without the extra columns.)
+ * each property left out. (With every property, they are readOnlyEntities' objects without the
+ * extra columns.)
  */
 export function partialReadOnlyEntities<T extends object>(em: EntityManager, entity: EntityName<T>, rows: readonly Row[], properties: readonly string[]): T[] {
   const meta = em.getMetadata().get<T>(entity);
@@ -43,12 +43,6 @@ export function partialReadOnlyEntities<T extends object>(em: EntityManager, ent
   });
 }
 
-/** Whether an object came from partialReadOnlyEntities: a loader must not be primed with it. */
-export function isPartial(entity: object): boolean {
-  return partialPrototypes.has(Object.getPrototypeOf(entity));
-}
-
-const partialPrototypes = new Set<object>();
 const prototypesByShape = new Map<string, object>();
 
 /** One prototype per entity and set of properties (a few: the callers' shapes are few). */
@@ -69,7 +63,6 @@ function partialPrototype(meta: EntityMetadata, properties: readonly string[]): 
     // Every property carried: a plain object, as readOnlyEntities gives.
     prototype = Object.keys(getters).length === 0 ? Object.prototype : (Object.create(Object.prototype, getters) as object);
     prototypesByShape.set(shape, prototype);
-    if (prototype !== Object.prototype) partialPrototypes.add(prototype);
   }
   return prototype;
 }

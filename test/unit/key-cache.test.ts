@@ -85,7 +85,7 @@ describe('the access cache', () => {
 
   it('drops every Integrate-tab page on a change of a key, a prompt or a flow, and none on a change of a user', async () => {
     const cache = new KeyCache();
-    const page = { rows: [], totalCount: 0, readAt: 0, validUntil: Infinity };
+    const page = { rows: [], totalCount: 0, readAt: 0, validUntil: Infinity, size: 2 };
     for (const target of ['key:key_1', 'prompt:prm_a', 'flow:flw_a', '*'] as const) {
       await cache.pages.fill('page', async () => page);
       cache.invalidate('user:usr_1');
@@ -109,5 +109,20 @@ describe('the access cache', () => {
     const cache = new KeyCache(2);
     for (const name of ['a', 'b', 'c']) await cache.owners.fill(`prompt:${name}`, async () => `org_${name}`);
     expect(['a', 'b', 'c'].map((name) => cache.owners.get(`prompt:${name}`))).toEqual([undefined, 'org_b', 'org_c']);
+  });
+
+  it('keeps pages within a budget of their size: the oldest go first, and one larger than a sixteenth of it is not kept', async () => {
+    const cache = new KeyCache();
+    const MB = 1024 * 1024;
+    const page = (size: number) => ({ rows: [], totalCount: 0, readAt: 0, validUntil: Infinity, size });
+    // A cursor's name is the caller's: it counts too.
+    await cache.pages.fill('x'.repeat(MB), async () => page(10));
+    expect(cache.pages.get('x'.repeat(MB))).toBeUndefined();
+    for (let i = 0; i < 20; i++) await cache.pages.fill(`page ${i}`, async () => page(MB / 2 - 100));
+    // 8 MB hold 16 of them: the first four went.
+    expect([0, 3, 4, 19].map((i) => cache.pages.get(`page ${i}`) !== undefined)).toEqual([false, false, true, true]);
+    cache.invalidate('*');
+    for (let i = 0; i < 16; i++) await cache.pages.fill(`again ${i}`, async () => page(MB / 2 - 100));
+    expect(cache.pages.get('again 0')).toBeDefined();
   });
 });

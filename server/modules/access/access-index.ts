@@ -328,7 +328,7 @@ export async function promptPage(
   if (kept && kept.readAt <= at && at < kept.validUntil) return kept;
   return (await pages.fill(name, async () => {
     const read = await readPromptPage(em, prompt, now, page, columns);
-    return { ...read, validUntil: Math.min(read.validUntil, read.readAt + keepMs) };
+    return { ...read, validUntil: Math.min(read.validUntil, read.readAt + keepMs), size: JSON.stringify(read.rows).length };
   }))!;
 }
 
@@ -338,7 +338,7 @@ async function readPromptPage(
   now: Date,
   page: { limit: number; after?: { name: string; id: string } },
   columns: string,
-): Promise<PageEntry> {
+): Promise<Omit<PageEntry, 'size'>> {
   const afterParams = page.after ? [page.after.name, page.after.id] : [];
   // Prepared once per shape (db/prepared.ts): a read outside any transaction, as the Integrate tab is.
   const today = expiryDay(now);

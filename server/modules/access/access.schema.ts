@@ -54,7 +54,7 @@ builder.queryField('availableApiKeys', (t) =>
       return target ? { can: { action: 'apiKey:read', target } } : { signedIn: true };
     },
     resolve: async (_root, args, ctx, info) =>
-      primeKeys(ctx, await availableApiKeys(ctx.rootEm, await resourceOf(ctx, exactlyOne(args)), args, new Date(), keyColumnGroups(connectionNodeFields(info)))),
+      primeKeys(ctx, await availableApiKeys(ctx.rootEm, await resourceOf(ctx, exactlyOne(args)), args, new Date(), keyColumnGroups(connectionNodeFields(info))), { loader: false }),
   }),
 );
 
@@ -72,6 +72,7 @@ for (const [ref, kind] of [
         primeKeys(
           ctx,
           await availableApiKeys(ctx.rootEm, { kind, id: resource.id, organizationId: resource.organization }, args, new Date(), keyColumnGroups(connectionNodeFields(info))),
+          { loader: false },
         ),
     }),
   );

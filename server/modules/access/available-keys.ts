@@ -3,7 +3,7 @@ import { byName, decodeCursor, pageOf, pageSize, type Page, type PageArgs } from
 import { preparedDb, statementFor } from '../../db/prepared.ts';
 import { partialReadOnlyEntities } from '../../db/read-only.ts';
 import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
-import { keptFor, keyPropertiesOf, type KeyColumnGroup } from '../api-key/key-columns.ts';
+import { keptFor, keyPropertiesRead, type KeyColumnGroup } from '../api-key/key-columns.ts';
 import { likePattern } from '../../graphql/search.ts';
 import { promptPage } from './access-index.ts';
 import { availableKeysQuery, type Resource } from './rule.ts';
@@ -52,18 +52,18 @@ async function flowPage(em: EntityManager, resource: Resource, now: Date, page: 
   return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
 }
 
-/** The select list of a page's keys (alias k) and the properties it gives, per set of groups. */
+/** The select list of a page's keys (alias k) and the properties it gives: the narrow one or the whole row. */
 const keyReads = new Map<string, { columns: string; properties: readonly string[] }>();
 
 function keyRead(em: EntityManager, groups: readonly KeyColumnGroup[] | null): { columns: string; properties: readonly string[] } {
-  const shape = groups ? groups.join(',') : '*';
+  const narrow = keyPropertiesRead(groups);
+  const shape = narrow ? 'narrow' : 'whole';
   let read = keyReads.get(shape);
   if (!read) {
     const props = em.getMetadata().get(ApiKeySchema.meta.className).props.filter((prop) => prop.persist !== false);
     const columnOf = new Map(props.map((prop) => [prop.name as string, prop.fieldNames[0]!]));
-    const properties = groups ? keyPropertiesOf(groups) : [...columnOf.keys()];
-    const columns = groups ? properties.map((property) => `k.${columnOf.get(property)!}`).join(', ') : 'k.*';
-    keyReads.set(shape, (read = { columns, properties }));
+    const columns = narrow ? narrow.map((property) => `k.${columnOf.get(property)!}`).join(', ') : 'k.*';
+    keyReads.set(shape, (read = { columns, properties: narrow ?? [...columnOf.keys()] }));
   }
   return read;
 }

@@ -58,27 +58,44 @@ export interface PageEntry {
   readAt: number;
   /** Epoch ms; Infinity when none of those keys expires. */
   validUntil: number;
+  /** The rows' size as JSON text (the shelf's budget counts it). */
+  size: number;
 }
 
 /** What a change names: one key, one prompt, one flow, one user's sessions and roles, or everything. */
 export type CacheTarget = `key:${string}` | `prompt:${string}` | `flow:${string}` | `user:${string}` | '*';
 
 const DEFAULT_MAX_ENTRIES = 50_000;
-/** Pages are larger (about 5 KB each): at most a few MB of them. */
+/**
+ * Pages are larger (about 5 KB for 20 keys, more with long names or many allowed ranges, and a
+ * cursor's name is the caller's): a thousand at most, and at most about 8 MB of their text.
+ */
 const MAX_PAGES = 1_000;
+const MAX_PAGES_SIZE = 8 * 1024 * 1024;
+
+/** How many copies a shelf holds, and optionally how much of their size (for copies whose size a caller sets). */
+export interface ShelfBounds<V> {
+  maxEntries: number;
+  /** A copy's size, in about the bytes its text takes. */
+  sizeOf?: (name: string, value: V) => number;
+  /** The sum of the sizes kept; a copy larger than a sixteenth of it is not kept at all. */
+  maxSize?: number;
+}
 
 /**
  * One kind of copy, by name. A copy is answered only while the cache is trusted, and kept only if
  * no change came while it was being read: `fill` takes the generation before it reads, which is
  * the whole rule; a read that stores several answers at once (a batch) takes it itself and calls
- * `store`.
+ * `store`. When full, the oldest copies go first.
  */
 export class Shelf<V> {
   private readonly entries = new Map<string, V>();
+  private readonly sizes = new Map<string, number>();
+  private size = 0;
 
   constructor(
     private readonly cache: KeyCache,
-    private readonly maxEntries: number,
+    private readonly bounds: ShelfBounds<V>,
   ) {}
 
   get(name: string): V | undefined {
@@ -88,7 +105,16 @@ export class Shelf<V> {
   /** Keeps what a read that began at `readAtGeneration` found, unless a change came meanwhile. */
   store(name: string, value: V, readAtGeneration: number): void {
     if (readAtGeneration !== this.cache.generation || !this.cache.trusted()) return;
-    bounded(this.entries, this.maxEntries).set(name, value);
+    const { maxEntries, sizeOf, maxSize = Infinity } = this.bounds;
+    const size = sizeOf ? sizeOf(name, value) : 0;
+    if (size > maxSize / 16) return;
+    this.delete(name);
+    while (this.entries.size > 0 && (this.entries.size >= maxEntries || this.size + size > maxSize)) this.delete(this.entries.keys().next().value!);
+    this.entries.set(name, value);
+    if (sizeOf) {
+      this.sizes.set(name, size);
+      this.size += size;
+    }
   }
 
   /** What `read` finds for `name` (undefined: nothing, not kept), kept as a copy. */
@@ -101,18 +127,22 @@ export class Shelf<V> {
 
   /** Drops the copies `stale` picks. */
   drop(stale: (name: string, value: V) => boolean): void {
-    for (const [name, value] of this.entries) if (stale(name, value)) this.entries.delete(name);
+    for (const [name, value] of this.entries) if (stale(name, value)) this.delete(name);
   }
 
   delete(name: string): void {
-    this.entries.delete(name);
+    if (!this.entries.delete(name)) return;
+    this.size -= this.sizes.get(name) ?? 0;
+    this.sizes.delete(name);
   }
 
   clear(): void {
     this.entries.clear();
+    this.sizes.clear();
+    this.size = 0;
   }
 
-  /** Changes copies in place (a write this process made that the copy must show). */
+  /** Changes copies in place (a write this process made that the copy must show), keeping their size. */
   update(change: (value: V) => V | undefined): void {
     for (const [name, value] of this.entries) {
       const changed = change(value);
@@ -144,11 +174,11 @@ export class KeyCache {
   trusted: () => boolean = () => true;
 
   constructor(maxEntries = DEFAULT_MAX_ENTRIES) {
-    this.secrets = new Shelf(this, maxEntries);
-    this.resources = new Shelf(this, maxEntries);
-    this.sessions = new Shelf(this, maxEntries);
-    this.owners = new Shelf(this, maxEntries);
-    this.pages = new Shelf(this, Math.min(maxEntries, MAX_PAGES));
+    this.secrets = new Shelf(this, { maxEntries });
+    this.resources = new Shelf(this, { maxEntries });
+    this.sessions = new Shelf(this, { maxEntries });
+    this.owners = new Shelf(this, { maxEntries });
+    this.pages = new Shelf(this, { maxEntries: Math.min(maxEntries, MAX_PAGES), sizeOf: (name, page) => name.length + page.size, maxSize: MAX_PAGES_SIZE });
   }
 
   /** Keeps a written lastUsedAt in the copy, so the key is not written again within the minute. */
@@ -200,11 +230,3 @@ export function resourceName(keyId: string, kind: 'prompt' | 'flow', id: string)
   return `${keyId}|${kind}:${id}`;
 }
 
-/** Makes room for one more entry by dropping the oldest (a Map iterates in insertion order). */
-function bounded<V>(map: Map<string, V>, max: number): Map<string, V> {
-  if (map.size >= max) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
-  }
-  return map;
-}

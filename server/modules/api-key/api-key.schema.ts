@@ -10,7 +10,7 @@ import { FlowRef } from '../flow/flow.schema.ts';
 import { OrganizationRef } from '../organization/organization.schema.ts';
 import { PromptRef } from '../prompt/prompt.schema.ts';
 import { UserRef, ViewerRef } from '../user/user.schema.ts';
-import { isPartial, readOnlyEntities } from '../../db/read-only.ts';
+import { readOnlyEntities } from '../../db/read-only.ts';
 import { RequestSlot } from '../../request-slot.ts';
 import { API_KEY_ACCESS, ApiKeySchema, type ApiKey } from './api-key.entity.ts';
 import { grantLoader, loadApiKeys } from './api-key.loaders.ts';
@@ -148,16 +148,17 @@ function wasListed(ctx: Context, key: ApiKey): boolean {
 
 /**
  * A page of keys answered by a list field whose `apiKey:read` check on the keys' organization has
- * passed: later type checks pass without asking again, and the loader reuses the keys.
+ * passed: later type checks pass without asking again, and, unless `loader` is false, the key
+ * loader reuses the keys. The Integrate tab passes false: its keys may carry only some columns
+ * (available-keys.ts) or come from a kept page (access-index.ts), neither an answer to a load by id.
  */
-export function primeKeys(ctx: Context, page: Page<ApiKey>): Page<ApiKey> {
-  const loader = ApiKeyRef.getDataloader(ctx);
+export function primeKeys(ctx: Context, page: Page<ApiKey>, { loader = true } = {}): Page<ApiKey> {
+  const keyLoader = loader ? ApiKeyRef.getDataloader(ctx) : undefined;
   let listed = listedKeys.get(ctx);
   // A list checked for an earlier principal of this request (before signUp or logIn) counts no more.
   if (listed?.principal !== ctx.principal) listedKeys.set(ctx, (listed = { principal: ctx.principal, keys: new Set() }));
   for (const { node } of page.edges) {
-    // A key read in part (the columns its list's fields needed) is no answer to a load by id.
-    if (!isPartial(node)) loader.prime(node.id, node);
+    keyLoader?.prime(node.id, node);
     listed.keys.add(node);
   }
   return page;
