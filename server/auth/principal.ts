@@ -45,6 +45,11 @@ export function actorIds(principal: Principal): { actorUserId: string | null; ac
 export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 export type KeyPrincipal = Extract<Principal, { kind: 'apiKey' }>;
 
+/** Whether the caller is the API key `apiKeyId` itself: a key may always see itself (DESIGN.md rule 3). */
+export function isKey(principal: Principal, apiKeyId: string | null | undefined): principal is KeyPrincipal {
+  return principal.kind === 'apiKey' && principal.apiKeyId === apiKeyId;
+}
+
 /** The signed-in user behind a request that scope-auth has already let in as a member. */
 export function userOf(principal: Principal): UserPrincipal {
   if (principal.kind !== 'user') throw new Error('expected a signed-in user after authorization');

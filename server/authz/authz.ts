@@ -1,4 +1,4 @@
-import type { KeyFacts, KeyPrincipal, Principal } from '../auth/principal.ts';
+import { isKey, type KeyFacts, type KeyPrincipal, type Principal } from '../auth/principal.ts';
 import { AppError, forbidden, notFound, unauthenticated, type ForbiddenReason } from '../errors.ts';
 import { typeOfId } from '../ids.ts';
 import { ACTION_PHRASE, MINIMUM_ROLE, roleAtLeast, type Permission, type Resource, type Role, type Target } from './permissions.ts';
@@ -72,7 +72,7 @@ export class Authz {
     if (principal.kind === 'anonymous') throw unauthenticated();
     // A key reads itself (requireForKey's rule): it was authenticated by its own row just now, so
     // there is nothing to look up (a key's checkAccess and viewer ask this on every request).
-    if (principal.kind === 'apiKey' && action === 'apiKey:read' && 'apiKeyId' in target && target.apiKeyId === principal.apiKeyId) return;
+    if (action === 'apiKey:read' && 'apiKeyId' in target && isKey(principal, target.apiKeyId)) return;
     const located = await this.locate(target);
     if (principal.kind === 'apiKey') return this.requireForKey(principal, action, located, target);
 
@@ -169,7 +169,7 @@ export class Authz {
     if ('apiKeyId' in target) {
       // A key asking about itself: where it lives is known from authentication, nothing to read.
       const principal = this.principal;
-      if (principal.kind === 'apiKey' && principal.apiKeyId === target.apiKeyId) return { organizationId: principal.organizationId, apiKeyId: principal.apiKeyId };
+      if (isKey(principal, target.apiKeyId)) return { organizationId: principal.organizationId, apiKeyId: principal.apiKeyId };
       const key = await this.lookups.apiKey(target.apiKeyId);
       if (!key) throw this.notFound(target);
       return { organizationId: key.organization, apiKeyId: key.id };

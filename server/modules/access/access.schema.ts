@@ -1,3 +1,4 @@
+import { isKey } from '../../auth/principal.ts';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { badInput, notFound } from '../../errors.ts';
@@ -117,7 +118,7 @@ builder.queryField('checkAccess', (t) =>
       // A key asking about itself decides from what authentication read (the hot path); a member
       // asking about a key reads that key.
       const principal = ctx.principal;
-      const facts = principal.kind === 'apiKey' && principal.apiKeyId === apiKeyId ? principal.key : keyFacts((await ApiKeyRef.getDataloader(ctx).load(apiKeyId))!);
+      const facts = isKey(principal, apiKeyId) ? principal.key : keyFacts((await ApiKeyRef.getDataloader(ctx).load(apiKeyId))!);
       // The resource must be one the caller can see: another organization's is NOT_FOUND.
       if (resource.organizationId !== facts.organizationId) {
         throw notFound(resource.kind === 'prompt' ? 'Prompt' : 'Flow', resource.id);

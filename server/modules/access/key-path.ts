@@ -1,3 +1,4 @@
+import { isKey } from '../../auth/principal.ts';
 import DataLoader from 'dataloader';
 import type { Context } from '../../context.ts';
 import { RequestSlot } from '../../request-slot.ts';
@@ -142,7 +143,7 @@ export async function loadSkippingKeyPathRows<T extends Prompt | Flow>(ctx: Cont
  * through rule.ts's own query otherwise (a member asking about another key).
  */
 export async function decideForKey(ctx: Context, key: KeyFacts, resource: Resource, now: Date, otherwise: () => Promise<AccessDecision>): Promise<AccessDecision> {
-  const forCaller = ctx.principal.kind === 'apiKey' && ctx.principal.apiKeyId === key.id;
+  const forCaller = isKey(ctx.principal, key.id);
   const decision = forCaller ? decideFromGrant(key, resource, now, (await resourceForKey(ctx, resource.kind, resource.id))!.granted) : await otherwise();
   accessDecisions.inc({ allowed: String(decision.allowed), reason: decision.reason });
   return decision;

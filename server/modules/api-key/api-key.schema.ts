@@ -1,3 +1,4 @@
+import { isKey } from '../../auth/principal.ts';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import { missingAsNull } from '../../graphql/loadable.ts';
@@ -82,7 +83,7 @@ async function loadWithVerifiedKey(ctx: Context, ids: string[]): Promise<(ApiKey
 
 /** Whether `key` is the one making the request: a key reads itself (authz.ts's rule), with no lookup. */
 function isCallingKey(ctx: Context, key: ApiKey): boolean {
-  return ctx.principal.kind === 'apiKey' && ctx.principal.apiKeyId === key.id;
+  return isKey(ctx.principal, key.id);
 }
 
 ApiKeyRef.implement({
