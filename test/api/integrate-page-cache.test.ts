@@ -102,12 +102,42 @@ describe('the Integrate tab kept in the cache', () => {
     const USED = 'query($p: ID!) { availableApiKeys(promptId: $p, first: 100) { nodes { id lastUsedAt } } }';
     const lastUsed = async () =>
       (dataOf(await h.gql(USED, { p: prompt }, { token: world.member.token })).availableApiKeys.nodes as { id: string; lastUsedAt: string | null }[]).find((node) => node.id === key.id)!.lastUsedAt;
-    const firstRead = Date.now();
     expect(await lastUsed()).toBeNull();
+    // The page was read at the server's `now`, before this.
+    const readBy = Date.now();
     dataOf(await h.gql('mutation($p: ID!) { runPrompt(input: { promptId: $p, inputs: { name: "x" } }) { id } }', { p: prompt }, { token: key.secret }));
     // Kept: the use is not shown yet.
     expect(await lastUsed()).toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, firstRead + ACTIVITY_KEPT_MS - Date.now() + 20));
+    await new Promise((resolve) => setTimeout(resolve, readBy + ACTIVITY_KEPT_MS - Date.now() + 20));
     expect(await lastUsed()).not.toBeNull();
+  });
+
+  test("a flow's page and a searched page are kept too: a grant, a rename and an expiry show as on a prompt's", async ({ h, world }) => {
+    const FLOW = 'query($f: ID!, $s: String) { availableApiKeys(flowId: $f, search: $s, first: 100) { totalCount nodes { id name status } } }';
+    const SEARCH = 'query($p: ID!, $s: String) { availableApiKeys(promptId: $p, search: $s, first: 100) { totalCount nodes { id name status } } }';
+    const read = async (query: string, variables: Record<string, unknown>) => {
+      const first = dataOf(await h.gql(query, variables, { token: world.member.token })).availableApiKeys as Listed;
+      expect(dataOf(await h.gql(query, variables, { token: world.member.token })).availableApiKeys).toEqual(first);
+      return first;
+    };
+    const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Searched page' });
+    const flow = await createFlow(h, world.owner, world.organizationId, [prompt], 'Kept flow');
+    const before = await read(FLOW, { f: flow });
+    const expiresAt = new Date(Date.now() + 1_500);
+    const granted = await createApiKey(h, world.owner, world.organizationId, { name: 'flowkey soon gone', flowIds: [flow], expiresAt: expiresAt.toISOString() });
+    const withKey = await read(FLOW, { f: flow });
+    expect(withKey.totalCount).toBe(before.totalCount + 1);
+    expect(ids(withKey)).toContain(granted.id);
+    // Searched: the flow's key runs the prompt through the flow.
+    expect(ids(await read(SEARCH, { p: prompt, s: 'flowkey' }))).toEqual([granted.id]);
+    expect(ids(await read(FLOW, { f: flow, s: 'flowkey' }))).toEqual([granted.id]);
+    await owner(h, world, 'mutation($id: ID!) { updateApiKey(input: { apiKeyId: $id, name: "renamed away" }) { id } }', { id: granted.id });
+    expect(ids(await read(SEARCH, { p: prompt, s: 'flowkey' }))).toEqual([]);
+    expect(ids(await read(SEARCH, { p: prompt, s: 'renamed' }))).toEqual([granted.id]);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 20));
+    const expired = await read(FLOW, { f: flow });
+    expect(ids(expired)).not.toContain(granted.id);
+    expect(expired.totalCount).toBe(before.totalCount);
+    expect(ids(await read(SEARCH, { p: prompt, s: 'renamed' }))).toEqual([]);
   });
 });

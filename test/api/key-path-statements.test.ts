@@ -201,7 +201,7 @@ describe('statements per signed-in request', () => {
     expect((await names()).response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
-  it("a flow's Integrate tab: its organization comes from the cache, and a deleted flow is NOT_FOUND on the very next request", async () => {
+  it("a flow's Integrate tab: its organization and then its page come from the cache until a change, and a deleted flow is NOT_FOUND on the very next request", async () => {
     const AVAILABLE = 'query($f: ID!) { availableApiKeys(flowId: $f, first: 5) { totalCount } }';
     const flow = await createFlow(h, w.owner, w.organizationId, [w.promptId], 'Integrated then deleted');
     const ask = async () => {
@@ -210,9 +210,14 @@ describe('statements per signed-in request', () => {
       const response = await h.gql(AVAILABLE, { f: flow }, { token: w.admin.token });
       return { response, names: sent.filter((name) => name !== 'sqlite_data_version') };
     };
-    dataOf((await ask()).response);
-    // Warm: only the page's statement, no read of the flow.
-    expect((await ask()).names).toEqual(['available_keys']);
+    const total = dataOf((await ask()).response).availableApiKeys.totalCount;
+    // Warm: the page kept, no statement at all.
+    expect((await ask()).names).toEqual([]);
+    // A key granted the flow: the page is read again (only the page: the flow's organization is kept).
+    await createApiKey(h, w.owner, w.organizationId, { name: 'Granted the flow', flowIds: [flow] });
+    const changed = await ask();
+    expect(changed.names).toEqual(['available_keys']);
+    expect(dataOf(changed.response).availableApiKeys.totalCount).toBe(total + 1);
     dataOf(await h.gql('mutation($id: ID!) { deleteFlow(input: { flowId: $id }) }', { id: flow }, { token: w.owner.token }));
     expect((await ask()).response.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });

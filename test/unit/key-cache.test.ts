@@ -85,7 +85,7 @@ describe('the access cache', () => {
 
   it('drops every Integrate-tab page on a change of a key, a prompt or a flow, and none on a change of a user', async () => {
     const cache = new KeyCache();
-    const page = { rows: [], totalCount: 0, readAt: 0, validUntil: Infinity, size: 2 };
+    const page = { rows: [], totalCount: 0, nextExpiry: Infinity, readAt: 0, validUntil: Infinity, size: 2 };
     for (const target of ['key:key_1', 'prompt:prm_a', 'flow:flw_a', '*'] as const) {
       await cache.pages.fill('page', async () => page);
       cache.invalidate('user:usr_1');
@@ -114,7 +114,7 @@ describe('the access cache', () => {
   it('keeps pages within a budget of their size: the oldest go first, and one larger than a sixteenth of it is not kept', async () => {
     const cache = new KeyCache();
     const MB = 1024 * 1024;
-    const page = (size: number) => ({ rows: [], totalCount: 0, readAt: 0, validUntil: Infinity, size });
+    const page = (size: number) => ({ rows: [], totalCount: 0, nextExpiry: Infinity, readAt: 0, validUntil: Infinity, size });
     // A cursor's name is the caller's: it counts too.
     await cache.pages.fill('x'.repeat(MB), async () => page(10));
     expect(cache.pages.get('x'.repeat(MB))).toBeUndefined();

@@ -4,8 +4,6 @@ import { isPostgres, readDate } from '../../db/dialect.ts';
 import { limitClause, preparedDb, statement, type Statement } from '../../db/prepared.ts';
 import { MAX_PAGE_SIZE } from '../../graphql/query-cost.ts';
 import type { ApiKeyAccess } from '../api-key/api-key.entity.ts';
-import { accessCache } from './invalidation.ts';
-import type { PageEntry } from './key-cache.ts';
 
 /**
  * The access index (access-index.entity.ts): the rule of rule.ts precomputed per prompt, so that the
@@ -297,53 +295,37 @@ function pageStatement(after: boolean, limit: number, columns: string): Statemen
   return found;
 }
 
+/** A page of keys as its statement returned it, with the moment the clock ends it. */
+export interface PageRead {
+  rows: Record<string, unknown>[];
+  totalCount: number;
+  /** Epoch ms of the next expiry among the keys that may run the resource; Infinity when none expires. */
+  nextExpiry: number;
+}
+
 /**
  * A page of the keys that may run a prompt now, ordered by (name, id), after the keyset cursor if
  * any, at most `limit`, and the total, in one statement:
  * - the page merges two ordered walks that each stop after `limit` rows: the prompt's index rows
  *   (key_access_page) and the organization's active organization-wide keys (their api_keys index);
  * - the total adds the maintained counts (keys that never expire, keys expiring after today) to
- *   a count of the keys expiring later today, each a range of an index.
+ *   a count of the keys expiring later today, each a range of an index;
+ * - the next expiry among those keys is two index seeks: until then only a change alters the page
+ *   (available-keys.ts keeps it).
  * Its cost follows the page and the number of keys expiring today, not the number of keys.
- *
- * A page may be kept in the access cache (key-cache.ts) for `keepMs` (key-columns.ts keptFor: as
- * long as nothing but a change alters its columns), never past the next expiry among the prompt's
- * keys; a change of a key, a prompt or a flow drops it sooner (on every replica, within the
- * cache's window).
  */
 export async function promptPage(
   em: EntityManager,
   prompt: { id: string; organizationId: string },
   now: Date,
   /** `columns`: the select list of the page's keys, alias k (available-keys.ts); all by default. */
-  page: { limit: number; after?: { name: string; id: string }; columns?: string; keepMs?: number },
-): Promise<{ rows: Record<string, unknown>[]; totalCount: number }> {
-  const columns = page.columns ?? 'k.*';
-  const keepMs = page.keepMs ?? 0;
-  if (keepMs <= 0) return readPromptPage(em, prompt, now, page, columns);
-  const pages = accessCache(em).pages;
-  const name = JSON.stringify([prompt.id, page.limit, columns, page.after?.name, page.after?.id]);
-  const at = now.getTime();
-  const kept = pages.get(name);
-  if (kept && kept.readAt <= at && at < kept.validUntil) return kept;
-  return (await pages.fill(name, async () => {
-    const read = await readPromptPage(em, prompt, now, page, columns);
-    return { ...read, validUntil: Math.min(read.validUntil, read.readAt + keepMs), size: JSON.stringify(read.rows).length };
-  }))!;
-}
-
-async function readPromptPage(
-  em: EntityManager,
-  prompt: { id: string; organizationId: string },
-  now: Date,
-  page: { limit: number; after?: { name: string; id: string } },
-  columns: string,
-): Promise<Omit<PageEntry, 'size'>> {
+  page: { limit: number; after?: { name: string; id: string }; columns?: string },
+): Promise<PageRead> {
   const afterParams = page.after ? [page.after.name, page.after.id] : [];
   // Prepared once per shape (db/prepared.ts): a read outside any transaction, as the Integrate tab is.
   const today = expiryDay(now);
   const tomorrow = new Date((today + 1) * DAY_MS);
-  const rows = await (await preparedDb(em)).all(pageStatement(!!page.after, page.limit, columns), [
+  const rows = await (await preparedDb(em)).all(pageStatement(!!page.after, page.limit, page.columns ?? 'k.*'), [
     prompt.id,
     prompt.organizationId,
     prompt.id,
@@ -367,11 +349,10 @@ async function readPromptPage(
     ...afterParams,
   ]);
   const first = rows[0];
-  const expiries = [readDate(first?.index_expiry), readDate(first?.organization_expiry)].filter((date) => date !== null);
-  return {
-    rows,
-    totalCount: Number(first?.total_count ?? 0),
-    readAt: now.getTime(),
-    validUntil: Math.min(Infinity, ...expiries.map((date) => date.getTime())),
-  };
+  return { rows, totalCount: Number(first?.total_count ?? 0), nextExpiry: earliest(first?.index_expiry, first?.organization_expiry) };
+}
+
+/** The earliest of datetime columns, as epoch ms; Infinity when all are null. */
+export function earliest(...values: unknown[]): number {
+  return Math.min(Infinity, ...values.map((value) => readDate(value)?.getTime() ?? Infinity));
 }

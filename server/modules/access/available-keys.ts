@@ -5,7 +5,8 @@ import { partialReadOnlyEntities } from '../../db/read-only.ts';
 import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
 import { keptFor, keyPropertiesRead, type KeyColumnGroup } from '../api-key/key-columns.ts';
 import { likePattern } from '../../graphql/search.ts';
-import { promptPage } from './access-index.ts';
+import { earliest, promptPage, type PageRead } from './access-index.ts';
+import { keptPage } from './kept-pages.ts';
 import { availableKeysQuery, type Resource } from './rule.ts';
 
 /**
@@ -32,24 +33,25 @@ export async function availableApiKeys(
   const namePattern = likePattern(args.search);
   // One more row than asked tells whether there is a next page.
   const read = keyRead(em, groups);
-  const page = { limit: first + 1, after, namePattern, columns: read.columns, keepMs: keptFor(groups) };
+  const page = { limit: first + 1, after, namePattern, columns: read.columns };
   // The access index's walks and maintained counts serve the unfiltered prompt list; a search
   // (whose count no maintained total knows) goes through the rule's statement, as flows do.
-  const { rows, totalCount } =
-    resource.kind === 'prompt' && !namePattern
-      ? await promptPage(em, resource, now, page)
-      : await flowPage(em, resource, now, page);
+  const byIndex = resource.kind === 'prompt' && !namePattern;
+  const shape = [resource.kind, resource.id, namePattern, page.limit, read.columns, after?.name, after?.id];
+  const { rows, totalCount } = await keptPage(em, JSON.stringify(shape), now, keptFor(groups), () =>
+    byIndex ? promptPage(em, resource, now, page) : rulePage(em, resource, now, page),
+  );
   // Shown, never changed: plain objects shaped like the entity, not managed entities, with only the
   // properties read (db/read-only.ts).
   const keys = partialReadOnlyEntities(em, ApiKeySchema, rows.filter((row) => row.id != null), read.properties);
   return pageOf(order, keys, first, args, totalCount);
 }
 
-async function flowPage(em: EntityManager, resource: Resource, now: Date, page: Parameters<typeof availableKeysQuery>[3]) {
+async function rulePage(em: EntityManager, resource: Resource, now: Date, page: Parameters<typeof availableKeysQuery>[3]): Promise<PageRead> {
   const { sql, params } = availableKeysQuery(em, resource, now, page);
-  // Its text has a few shapes (kind, cursor, search), each prepared once.
+  // Its text has a few shapes (kind, cursor, search, columns), each prepared once.
   const rows = await (await preparedDb(em)).all(statementFor('available_keys', sql), params);
-  return { rows, totalCount: Number(rows[0]?.total_count ?? 0) };
+  return { rows, totalCount: Number(rows[0]?.total_count ?? 0), nextExpiry: earliest(rows[0]?.next_expiry) };
 }
 
 /** The select list of a page's keys (alias k) and the properties it gives: the narrow one or the whole row. */

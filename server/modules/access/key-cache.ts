@@ -47,16 +47,18 @@ export interface SessionEntry {
 }
 
 /**
- * A prompt's Integrate-tab page as its statement returned it (access-index.ts promptPage). Nothing
- * but a change (dropped like the other copies) and the clock alters it: it answers for a `now` in
- * [readAt, validUntil), validUntil being the next expiry among the keys that may run the prompt.
+ * An Integrate-tab page as its statement returned it (kept-pages.ts). Nothing but a change (dropped
+ * like the other copies) and the clock alters it: it answers for a `now` in [readAt, validUntil),
+ * validUntil being no later than the next expiry among the keys that may run the prompt or flow.
  */
 export interface PageEntry {
   rows: Row[];
   totalCount: number;
+  /** Epoch ms of that next expiry (Infinity: none), as read. */
+  nextExpiry: number;
   /** Epoch ms. */
   readAt: number;
-  /** Epoch ms; Infinity when none of those keys expires. */
+  /** Epoch ms. */
   validUntil: number;
   /** The rows' size as JSON text (the shelf's budget counts it). */
   size: number;
@@ -160,7 +162,7 @@ export class KeyCache {
   readonly sessions: Shelf<SessionEntry>;
   /** `prompt:<id>` or `flow:<id>` of a live one: its organization (which never changes). */
   readonly owners: Shelf<string>;
-  /** Integrate-tab pages by prompt and page shape (access-index.ts). */
+  /** Integrate-tab pages by resource and page shape (kept-pages.ts). */
   readonly pages: Shelf<PageEntry>;
   /** Names this process in its notifications: it has already applied its own changes at commit. */
   readonly origin = randomBytes(6).toString('hex');

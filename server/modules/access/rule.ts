@@ -106,7 +106,7 @@ export function availableKeysQuery(
   const at = sqlDate(em, now);
   const active = 'k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)';
   const branches = [
-    `select k.id, k.name from api_keys k where k.organization_id = ? and k.access = 'ORGANIZATION' and ${active}`,
+    `select k.id, k.name, k.expires_at from api_keys k where k.organization_id = ? and k.access = 'ORGANIZATION' and ${active}`,
   ];
   const params: unknown[] = [resource.organizationId, at];
   // Each grant branch starts from the grants of the resource. `cross join` (an inner join whose
@@ -116,15 +116,15 @@ export function availableKeysQuery(
   // PostgreSQL reorders cross joins by cost, as it does inner joins.
   if (resource.kind === 'prompt') {
     branches.push(
-      `select k.id, k.name from api_key_prompt_grants g cross join api_keys k
+      `select k.id, k.name, k.expires_at from api_key_prompt_grants g cross join api_keys k
        where k.id = g.api_key_id and g.prompt_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
-      `select k.id, k.name from flow_steps s cross join api_key_flow_grants g cross join api_keys k
+      `select k.id, k.name, k.expires_at from flow_steps s cross join api_key_flow_grants g cross join api_keys k
        where g.flow_id = s.flow_id and k.id = g.api_key_id and s.prompt_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
     );
     params.push(resource.id, resource.organizationId, at, resource.id, resource.organizationId, at);
   } else {
     branches.push(
-      `select k.id, k.name from api_key_flow_grants g cross join api_keys k
+      `select k.id, k.name, k.expires_at from api_key_flow_grants g cross join api_keys k
        where k.id = g.api_key_id and g.flow_id = ? and k.organization_id = ? and k.access = 'SPECIFIC' and ${active}`,
     );
     params.push(resource.id, resource.organizationId, at);
@@ -132,16 +132,18 @@ export function availableKeysQuery(
   // A search narrows the eligible keys, so the page and the count both follow it.
   let eligible = branches.join(' union ');
   if (page.namePattern) {
-    eligible = `select u.id, u.name from (${eligible}) u where ${nameLike('u.name')}`;
+    eligible = `select u.id, u.name, u.expires_at from (${eligible}) u where ${nameLike('u.name')}`;
     params.push(page.namePattern);
   }
   const keyset = page.after ? 'where e.name > ? or (e.name = ? and e.id > ?)' : '';
   if (page.after) params.push(page.after.name, page.after.name, page.after.id);
-  // The count rides along in the same statement; the left joins keep it when the page is empty.
+  // The count rides along in the same statement, and the next expiry among the eligible keys (until
+  // then only a change alters the answer: available-keys.ts keeps it); the left joins keep both
+  // when the page is empty.
   const sql = `with eligible as (${eligible}),
     page as (select e.id, e.name from eligible e ${keyset} order by e.name, e.id ${limitClause(page.limit, MAX_PAGE_SIZE + 1)})
-    select ${page.columns ?? 'k.*'}, c.total_count
-    from (select count(*) as total_count from eligible) c
+    select ${page.columns ?? 'k.*'}, c.total_count, c.next_expiry
+    from (select count(*) as total_count, min(expires_at) as next_expiry from eligible) c
     left join page p on 1 = 1
     left join api_keys k on k.id = p.id
     order by p.name, p.id`;
