@@ -38,14 +38,19 @@ export async function availableApiKeys(
   // (whose count no maintained total knows) goes through the rule's statement, as flows do.
   const byIndex = resource.kind === 'prompt' && !namePattern;
   const shape = [resource.kind, resource.id, namePattern, page.limit, read.columns, after?.name, after?.id];
-  const { rows, totalCount } = await keptPage(em, JSON.stringify(shape), now, keptFor(groups), () =>
+  const found = await keptPage(em, JSON.stringify(shape), now, keptFor(groups), () =>
     byIndex ? promptPage(em, resource, now, page) : rulePage(em, resource, now, page),
   );
   // Shown, never changed: plain objects shaped like the entity, not managed entities, with only the
-  // properties read (db/read-only.ts).
-  const keys = partialReadOnlyEntities(em, ApiKeySchema, rows.filter((row) => row.id != null), read.properties);
-  return pageOf(order, keys, first, args, totalCount);
+  // properties read (db/read-only.ts). A kept page's objects are made once and shared by the
+  // requests it answers: nothing changes them, and no loader is primed with them (primeKeys).
+  let keys = keysOfPage.get(found);
+  if (!keys) keysOfPage.set(found, (keys = partialReadOnlyEntities(em, ApiKeySchema, found.rows.filter((row) => row.id != null), read.properties)));
+  return pageOf(order, keys, first, args, found.totalCount);
 }
+
+/** The keys of a page as read (a kept page is the same object on every request it answers). */
+const keysOfPage = new WeakMap<PageRead, ApiKey[]>();
 
 async function rulePage(em: EntityManager, resource: Resource, now: Date, page: Parameters<typeof availableKeysQuery>[3]): Promise<PageRead> {
   const { sql, params } = availableKeysQuery(em, resource, now, page);
