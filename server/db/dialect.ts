@@ -21,6 +21,11 @@ export function readDate(value: unknown): Date | null {
   return new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : (value as string | number));
 }
 
+/** The earliest of datetime columns read by hand-written SQL, as epoch ms; Infinity when all are null. */
+export function earliest(...values: unknown[]): number {
+  return Math.min(Infinity, ...values.map((value) => readDate(value)?.getTime() ?? Infinity));
+}
+
 /**
  * Find options that lock the row for the rest of the transaction on PostgreSQL, so concurrent
  * changes of one key, flow or organization run one after the other (SQLite already serializes

@@ -6,7 +6,7 @@
  */
 import { ACTIVITY_KEPT_MS } from '../../server/modules/api-key/key-columns.ts';
 import { createApiKey, createFlow, createPrompt } from '../fixtures.ts';
-import { dataOf, type Harness } from '../harness.ts';
+import { codeOf, dataOf, type Harness } from '../harness.ts';
 import { describe, expect, test } from '../kit.ts';
 import type { World } from '../fixtures.ts';
 
@@ -29,6 +29,17 @@ const ids = (listed: Listed) => listed.nodes.map((node) => node.id);
 const owner = (h: Harness, world: World, query: string, variables: Record<string, unknown>) => h.gql(query, variables, { token: world.owner.token }).then(dataOf);
 
 describe('the Integrate tab kept in the cache', () => {
+  test('a kept page is still answered only to who may read it: a member, not an outsider nor a key', async ({ h, world }) => {
+    const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Guarded page' });
+    const key = await createApiKey(h, world.owner, world.organizationId, { name: 'Guarded', promptIds: [prompt] });
+    // Kept by the member's reads; then asked by others with the very same query.
+    expect(ids(await page(h, world, prompt))).toContain(key.id);
+    expect(codeOf(await h.gql(PAGE, { p: prompt }, { token: world.outsider.token }))).toBe('NOT_FOUND');
+    expect(codeOf(await h.gql(PAGE, { p: prompt }, { token: key.secret }))).toBe('FORBIDDEN');
+    expect(codeOf(await h.gql(PAGE, { p: prompt }, {}))).toBe('UNAUTHENTICATED');
+    expect(ids(dataOf(await h.gql(PAGE, { p: prompt }, { token: world.admin.token })).availableApiKeys)).toContain(key.id);
+  });
+
   test('shows on the next request: a new key, a rename (and its place), a revocation', async ({ h, world }) => {
     const prompt = await createPrompt(h, world.owner, world.organizationId, { name: 'Cached page' });
     const before = await page(h, world, prompt);

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { isPostgres, readDate } from '../../db/dialect.ts';
+import { earliest, isPostgres } from '../../db/dialect.ts';
 import { limitClause, preparedDb, statement, type Statement } from '../../db/prepared.ts';
 import { MAX_PAGE_SIZE } from '../../graphql/query-cost.ts';
 import type { ApiKeyAccess } from '../api-key/api-key.entity.ts';
@@ -350,9 +350,4 @@ export async function promptPage(
   ]);
   const first = rows[0];
   return { rows, totalCount: Number(first?.total_count ?? 0), nextExpiry: earliest(first?.index_expiry, first?.organization_expiry) };
-}
-
-/** The earliest of datetime columns, as epoch ms; Infinity when all are null. */
-export function earliest(...values: unknown[]): number {
-  return Math.min(Infinity, ...values.map((value) => readDate(value)?.getTime() ?? Infinity));
 }

@@ -5,7 +5,8 @@ import { partialReadOnlyEntities } from '../../db/read-only.ts';
 import { ApiKeySchema, type ApiKey } from '../api-key/api-key.entity.ts';
 import { keptFor, keyPropertiesRead, type KeyColumnGroup } from '../api-key/key-columns.ts';
 import { likePattern } from '../../graphql/search.ts';
-import { earliest, promptPage, type PageRead } from './access-index.ts';
+import { earliest } from '../../db/dialect.ts';
+import { promptPage, type PageRead } from './access-index.ts';
 import { keptPage } from './kept-pages.ts';
 import { availableKeysQuery, type Resource } from './rule.ts';
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Row } from '../../db/prepared.ts';
+import type { PageRead } from './access-index.ts';
 
 /**
  * A per-process cache of the rows the hot path of a key request reads: a secret's key row (with
@@ -13,7 +14,8 @@ import type { Row } from '../../db/prepared.ts';
  *   decision and the session's expiry are computed from the copy with the request's own `now` on
  *   every use, so expiry and the end of a rotation's grace period apply on time with no
  *   invalidation at all. The one answer kept whole, an Integrate-tab page, carries the moment the
- *   clock ends it (the next expiry among the prompt's keys) and is not used past it.
+ *   clock ends it (the next expiry among the keys that may run its prompt or flow) and is not used
+ *   past it.
  * - Every change that can alter a copy (invalidation.ts) drops it on this process when it commits
  *   and bumps `generation`; a read that began before the bump does not store what it read, so a
  *   stale read can never repopulate the cache after the change.
@@ -51,11 +53,7 @@ export interface SessionEntry {
  * like the other copies) and the clock alters it: it answers for a `now` in [readAt, validUntil),
  * validUntil being no later than the next expiry among the keys that may run the prompt or flow.
  */
-export interface PageEntry {
-  rows: Row[];
-  totalCount: number;
-  /** Epoch ms of that next expiry (Infinity: none), as read. */
-  nextExpiry: number;
+export interface PageEntry extends PageRead {
   /** Epoch ms. */
   readAt: number;
   /** Epoch ms. */
