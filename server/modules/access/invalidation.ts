@@ -20,7 +20,19 @@ import { KeyCache, type CacheTarget } from './key-cache.ts';
  */
 
 const caches = new WeakMap<object, KeyCache>();
-const pending = new WeakMap<EntityManager, Set<string>>();
+/**
+ * What each open transaction has changed, by its outermost database transaction: MikroORM fires
+ * afterTransactionCommit only when that one commits, not when a nested one (a savepoint) is
+ * released, so a change made inside a nested transaction waits for the outermost.
+ */
+const pending = new WeakMap<object, Set<string>>();
+
+/** A knex transaction's outermost transaction (knex links a savepoint to its parent). */
+function outermost(transaction: object): object {
+  let current = transaction as { parentTransaction?: object };
+  while (current.parentTransaction) current = current.parentTransaction as { parentTransaction?: object };
+  return current;
+}
 
 /**
  * The cache of the ORM behind `em`, made on first use. On PostgreSQL it is trusted only once it
@@ -37,14 +49,15 @@ export function accessCache(em: EntityManager): KeyCache {
   const made = cache;
   // Forks share the root EntityManager's event manager; transactions clone it when they begin.
   em.getEventManager().registerSubscriber({
-    afterTransactionCommit({ em: tx }: TransactionEventArgs) {
-      const targets = pending.get(tx as EntityManager);
+    // Fired for the outermost transaction only, with it as `transaction`.
+    afterTransactionCommit({ transaction }: TransactionEventArgs) {
+      const targets = transaction && pending.get(transaction as object);
       if (!targets) return;
-      pending.delete(tx as EntityManager);
+      pending.delete(transaction as object);
       for (const target of targets) made.invalidate(target);
     },
-    afterTransactionRollback({ em: tx }: TransactionEventArgs) {
-      pending.delete(tx as EntityManager);
+    afterTransactionRollback({ transaction }: TransactionEventArgs) {
+      if (transaction) pending.delete(transaction as object);
     },
   } satisfies EventSubscriber);
   // Off, not yet listening on PostgreSQL, or one of several workers on one SQLite file (nothing
@@ -79,9 +92,13 @@ export function listenForChanges(em: EntityManager, logger?: Logger): KeyCache {
 export async function invalidateAccess(tx: EntityManager, ...targets: CacheTarget[]): Promise<void> {
   const cache = accessCache(tx);
   for (const target of targets) cache.invalidate(target);
-  if (tx.isInTransaction()) {
-    let set = pending.get(tx);
-    if (!set) pending.set(tx, (set = new Set()));
+  const transaction = tx.isInTransaction() ? tx.getTransactionContext<object>() : undefined;
+  if (transaction) {
+    // A nested transaction rolled back to its savepoint leaves its targets here: dropped at the
+    // outermost commit all the same, which costs a read and can never keep a stale copy.
+    const root = outermost(transaction);
+    let set = pending.get(root);
+    if (!set) pending.set(root, (set = new Set()));
     for (const target of targets) set.add(target);
   }
   if (isPostgres(tx)) {
