@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DatabaseConfig } from '../server/config.ts';
 import { openDatabase } from '../server/db/orm.ts';
-import { heapGrowthPercent, limitHeapGrowth } from '../server/heap.ts';
+import { heapGrowthPercent, tuneHeap } from '../server/heap.ts';
 import { createLogger } from '../server/logger.ts';
 import { createApp } from '../server/yoga.ts';
 import { serveStats } from './server-stats.ts';
@@ -58,7 +58,7 @@ async function freePort(): Promise<number> {
 }
 
 async function serveApp(): Promise<void> {
-  limitHeapGrowth(heapGrowthPercent(process.env.HEAP_GROWTH_PERCENT));
+  tuneHeap(heapGrowthPercent(process.env.HEAP_GROWTH_PERCENT));
   const orm = await openDatabase(database!);
   // As server/index.ts builds it, without the rate limit (KEY_RATE_LIMIT_PER_MINUTE=0): the load
   // would otherwise measure RATE_LIMITED answers after 600 requests.

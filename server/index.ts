@@ -8,7 +8,7 @@ import { pruneExpiredCounts } from './modules/access/access-index.ts';
 import { accessCache } from './modules/access/invalidation.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadEnvFile } from './env-file.ts';
-import { heapGrowthPercent, limitHeapGrowth } from './heap.ts';
+import { heapGrowthPercent, tuneHeap } from './heap.ts';
 import { openDatabase } from './db/orm.ts';
 import { databaseCheck, redisCheck } from './http/readiness.ts';
 import { isEmpty, seedDemo, seedMessage } from './db/seed.ts';
@@ -25,7 +25,7 @@ import { createApp } from './yoga.ts';
 
 async function main(): Promise<void> {
   loadEnvFile();
-  limitHeapGrowth(heapGrowthPercent(process.env.HEAP_GROWTH_PERCENT));
+  tuneHeap(heapGrowthPercent(process.env.HEAP_GROWTH_PERCENT));
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   // Library output (knex's pool, the pg driver) as log lines, redacted like the rest.

@@ -12,6 +12,7 @@ import { maskError, useContractErrorCodes } from './graphql/error-handling.ts';
 import { graphqlTooLarge, MAX_BODY_BYTES, MAX_RUNS_PER_REQUEST, maxDirectivesInDocument, useBodyLimit, useRunBudget, useStorableText } from './graphql/limits.ts';
 import { useNoInputEcho } from './graphql/no-echo.ts';
 import { useReadOnlyQueries } from './graphql/reads-only.ts';
+import { useReleaseRequest } from './graphql/release-request.ts';
 import { costLimitFor, DEFAULT_QUERY_COST_LIMITS, useQueryCost } from './graphql/query-cost.ts';
 import { CidrSet, clientAddressFrom } from './http/client-address.ts';
 import { memoryRateLimiter, type RateLimiter } from './http/rate-limit.ts';
@@ -121,9 +122,12 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
     // No CORS headers unless CORS_ORIGINS lists the pages that may call from a browser.
     cors: corsOptions(config.corsOrigins ?? []),
     // Yoga's own lines, except its error line: an unexpected error is logged once, with its
-    // request id, by useRequestLog.
+    // request id, by useRequestLog. Yoga writes several debug lines per request: below debug none
+    // is built.
     logging: {
-      debug: (...args: unknown[]) => logger.debug(args.map(String).join(' ')),
+      debug: (...args: unknown[]) => {
+        if (logger.enabled('debug')) logger.debug(args.map(String).join(' '));
+      },
       info: (...args: unknown[]) => logger.info(args.map(String).join(' ')),
       warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
       error: () => undefined,
@@ -184,6 +188,8 @@ export function createApp({ orm, config, logger, rateLimiter = memoryRateLimiter
       // Before execution, with the request's variables and defaults: over the caller's ceiling, nothing runs.
       useQueryCost<Context>({ limitOf: (ctx) => costLimitFor(ctx.principal, queryCost) }),
       useContractErrorCodes(),
+      // Last: once a request is answered, what it holds is let go (graphql/release-request.ts).
+      useReleaseRequest(),
     ]),
   });
 }

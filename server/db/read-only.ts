@@ -11,8 +11,8 @@ import type { Row } from './prepared.ts';
  */
 export function readOnlyEntities<T extends object>(em: EntityManager, entity: EntityName<T>, rows: readonly Row[]): T[] {
   const meta = em.getMetadata().get<T>(entity);
-  const converted = convertedProperties.get(meta) ?? customTypeProperties(meta.props);
-  convertedProperties.set(meta, converted);
+  let converted = convertedProperties.get(meta);
+  if (!converted) convertedProperties.set(meta, (converted = customTypeProperties(meta.props)));
   const platform = em.getPlatform();
   const driver = em.getDriver();
   return rows.map((row) => {

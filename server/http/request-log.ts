@@ -25,7 +25,17 @@ interface RequestState {
   codes: string[];
 }
 
-const requests = new WeakMap<Request, RequestState>();
+/**
+ * Each request's state rides on its Request, under a symbol, rather than in a WeakMap keyed by the
+ * Request: V8's young-generation collector keeps a WeakMap entry whose key is young alive, with
+ * everything its value reaches, until the next full collection (bench/README.md, "Garbage").
+ */
+const STATE = Symbol('promptgate.requestLog');
+type NotedRequest = Request & { [STATE]?: RequestState };
+const requests = {
+  get: (request: Request): RequestState | undefined => (request as NotedRequest)[STATE],
+  set: (request: Request, state: RequestState): void => void ((request as NotedRequest)[STATE] = state),
+};
 
 /** Who called, as the log line names them: a kind and an id, never a credential. */
 function caller(principal: Principal): Record<string, string> {
