@@ -39,18 +39,24 @@ export async function availableApiKeys(
   // (whose count no maintained total knows) goes through the rule's statement, as flows do.
   const byIndex = resource.kind === 'prompt' && !namePattern;
   const shape = [resource.kind, resource.id, namePattern, page.limit, read.columns, after?.name, after?.id];
-  const found = await keptPage(em, JSON.stringify(shape), now, keptFor(groups), () =>
+  const keepMs = keptFor(groups);
+  const found = await keptPage(em, JSON.stringify(shape), now, keepMs, () =>
     byIndex ? promptPage(em, resource, now, page) : rulePage(em, resource, now, page),
   );
   // Shown, never changed: plain objects shaped like the entity, not managed entities, with only the
   // properties read (db/read-only.ts). A kept page's objects are made once and shared by the
   // requests it answers: nothing changes them, and no loader is primed with them (primeKeys).
-  let keys = keysOfPage.get(found);
-  if (!keys) keysOfPage.set(found, (keys = partialReadOnlyEntities(em, ApiKeySchema, found.rows.filter((row) => row.id != null), read.properties)));
+  const make = () => partialReadOnlyEntities(em, ApiKeySchema, found.rows.filter((row) => row.id != null), read.properties);
+  let keys = keepMs > 0 ? keysOfPage.get(found) : make();
+  if (!keys) keysOfPage.set(found, (keys = make()));
   return pageOf(order, keys, first, args, found.totalCount);
 }
 
-/** The keys of a page as read (a kept page is the same object on every request it answers). */
+/**
+ * The keys of a kept page as read (the page is the same object on every request it answers). A
+ * page never kept is not entered: an entry keyed by a request's own object would live, with its
+ * keys, until a full collection (graphql/release-request.ts says why).
+ */
 const keysOfPage = new WeakMap<PageRead, ApiKey[]>();
 
 async function rulePage(em: EntityManager, resource: Resource, now: Date, page: Parameters<typeof availableKeysQuery>[3]): Promise<PageRead> {
