@@ -23,7 +23,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBenchDatabase, type BenchDatabase } from './db.ts';
-import { loadTool, type LoadSpec } from './load.ts';
+import { loadTool, type LoadSpec, type LoadTool } from './load.ts';
 import { firstAnswer, headers, rowsFor } from './rows.ts';
 import { seedBenchData } from './seed.ts';
 import { startServer, type BenchServer } from './servers.ts';
@@ -50,7 +50,7 @@ function checkoutRevision(): string {
   return dir;
 }
 
-async function compareStore(store: string, tool: Awaited<ReturnType<typeof loadTool>>, revisionDir: string): Promise<void> {
+async function compareStore(store: string, tool: LoadTool, revisionDir: string): Promise<void> {
   let db: BenchDatabase | undefined;
   const servers: BenchServer[] = [];
   try {

@@ -19,7 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBenchDatabase, type BenchDatabase } from './db.ts';
-import { loadTool, runBuiltin, type LoadSpec } from './load.ts';
+import { loadTool, runBuiltin, type LoadSpec, type LoadTool } from './load.ts';
 import type { LoadResult } from './measure.ts';
 import { summariseProfile } from './profile-summary.ts';
 import { DEFAULT_SEED, seedBenchData, type SeedOptions, type SeedResult } from './seed.ts';
@@ -27,6 +27,7 @@ import { body, firstAnswer, headers, Q, rowsFor } from './rows.ts';
 import type { ServerStats } from './server-stats.ts';
 import { startServer, type BenchServer } from './servers.ts';
 import { intSetting } from './settings.ts';
+import { wrkTool } from './wrk.ts';
 
 // ---- settings ---------------------------------------------------------------------------------------
 
@@ -55,15 +56,21 @@ const settings = {
   profileIntervalUs: intSetting('BENCH_PROFILE_INTERVAL_US', 500, 50, 10_000),
   /** Processes of the `WORKERS` row (node:cluster); 1 leaves the row out. */
   workers: intSetting('BENCH_WORKERS', 2, 1, 16),
+  /** Pairs of load runs (1 process, then the workers) whose median ratio is the workers row. */
+  workerPairs: intSetting('BENCH_WORKER_PAIRS', 5, 1, 20),
+  /** The workers row's load client: wrk when installed (the cheapest in CPU), or the other rows' tool. */
+  workersTool: process.env.BENCH_WORKERS_TOOL || 'wrk',
   /** Which load rows to profile, by key (C for the baseline, typename, checkAccess, viewer, runPrompt, rare, popular, runnablePrompts). */
   profileRows: (process.env.BENCH_PROFILE_ROWS ?? 'checkAccess,runPrompt').split(',').map((row) => row.trim()).filter(Boolean),
   json: process.env.BENCH_JSON || undefined,
 };
 
+if (settings.workersTool !== 'wrk' && settings.workersTool !== 'same') throw new Error('BENCH_WORKERS_TOOL is wrk (when installed) or same (the other rows\' tool)');
+
 const here = dirname(fileURLToPath(import.meta.url));
 const profileDir = join(here, 'profiles');
 /** Per store: 13 load runs a round, the serial and the mixed run, the workers' pairs, 1 s of warm-up per path, and room for seeding and start-up on a loaded machine. */
-const perStoreSeconds = 10 + (13 * settings.rounds + 2 + 2 * Math.max(3, settings.rounds)) * settings.seconds + (settings.scale === 'large' ? 900 : 180);
+const perStoreSeconds = 10 + (13 * settings.rounds + 2 + 2 * settings.workerPairs) * settings.seconds + (settings.scale === 'large' ? 900 : 180);
 const HARD_LIMIT_MS = (settings.stores.length * perStoreSeconds + 30) * 1000;
 
 // ---- one store ------------------------------------------------------------------------------------------
@@ -99,17 +106,13 @@ interface StoreReport {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-/** This process's CPU (the load client's) from now until the returned function is called, in cores. */
-function clientCores(): () => number {
-  const before = process.cpuUsage();
-  const started = performance.now();
-  return () => {
-    const used = process.cpuUsage(before);
-    return (used.user + used.system) / 1000 / (performance.now() - started);
-  };
+/** The workers row's load client: see settings.workersTool. */
+function workersTool(rowsTool: LoadTool): LoadTool {
+  if (settings.workersTool === 'same') return rowsTool;
+  return wrkTool() ?? rowsTool;
 }
 
-async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadTool>>): Promise<StoreReport> {
+async function benchStore(store: string, tool: LoadTool): Promise<StoreReport> {
   const db: BenchDatabase = await openBenchDatabase(store === 'postgres' ? settings.postgresUrl : undefined);
   const servers: BenchServer[] = [];
   const cleanup = async () => {
@@ -158,10 +161,10 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
 
     const loads: LoadResult[] = [];
     /** A load run, with the CPU time the server process spent per answered request. */
-    const run = async (spec: LoadSpec, counted = true) => {
-      const server = spec.url === baseline.url ? baseline : app;
+    const run = async (spec: LoadSpec, counted = true, using = tool) => {
+      const server = servers.find((s) => s.url === spec.url)!;
       const before = (await server.stats()).cpuUs;
-      const result = await tool.run(spec);
+      const result = await using.run(spec);
       const cpuUsPerRequest = ((await server.stats()).cpuUs - before) / Math.max(1, result.requests);
       if (result.failures) throw new Error(`load "${spec.name}": ${result.failures} answers were not HTTP 200 with the expected body`);
       // Too slow is a figure, not an error: the large data set makes today's Integrate tab exceed the client's 10 s.
@@ -249,6 +252,7 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
     figures.push({ key: 'popularSerialP99', name: 'popular prompt, one request at a time, p99', value: serial.p99Ms, unit: 'ms', goal: '≤ 5 ms', met: serial.p99Ms <= 5 });
     console.log(`  ${serial.name}: p50 ${serial.p50Ms.toFixed(2)} ms, p99 ${serial.p99Ms.toFixed(2)} ms`);
 
+
     // Mixed: partner apps checking keys while two dashboards refresh the popular prompt's Integrate tab.
     const check = specs.get('checkAccess')!;
     await app.ask({ type: 'reset' });
@@ -284,39 +288,47 @@ async function benchStore(store: string, tool: Awaited<ReturnType<typeof loadToo
     );
 
     // All the cores: checkAccess on one process, then on BENCH_WORKERS processes sharing a port
-    // (node:cluster, as WORKERS does), each loaded right after the other, in pairs: one pair moved
-    // from 1.27x to 1.82x between two runs of the same code as the machine's other tenants came and
-    // went, so the figure is the median of at least three pairs.
+    // (node:cluster, as WORKERS does), each loaded right after the other, in pairs. Both sides are
+    // new servers with the same warm-up, so the row compares process counts, not one process's
+    // history with new ones. One pair moved from 1.27x to 1.82x between two runs of the same code as
+    // the machine's other tenants came and went, so the figure is the median of several pairs
+    // (BENCH_WORKER_PAIRS). The load client shares the machine's cores with the servers, so this
+    // row takes the cheapest client there is (wrk when installed: bench/wrk.ts) and reports the
+    // share of the CPUs it used.
     if (settings.workers > 1) {
-      const several = await startServer({ entry: 'bench/http-server.ts', env: { BENCH_SERVER_DATABASE: JSON.stringify(db.database), BENCH_SERVER_WORKERS: String(settings.workers) }, limitMs: HARD_LIMIT_MS });
+      const pairTool = workersTool(tool);
+      const serverEnv = { BENCH_SERVER_DATABASE: JSON.stringify(db.database) };
+      const single = await startServer({ entry: 'bench/http-server.ts', env: serverEnv, limitMs: HARD_LIMIT_MS });
+      servers.push(single);
+      const several = await startServer({ entry: 'bench/http-server.ts', env: { ...serverEnv, BENCH_SERVER_WORKERS: String(settings.workers) }, limitMs: HARD_LIMIT_MS });
       servers.push(several);
+      const onSingle = { ...check, url: single.url, name: `${check.name}, 1 process (beside ${settings.workers} workers)` };
       const onSeveral = { ...check, url: several.url, name: `${check.name}, ${settings.workers} workers` };
-      // A longer warm-up than the other rows': these processes are new, the single one has served every row.
-      await tool.run({ ...onSeveral, seconds: Math.max(5, settings.seconds) });
+      // A longer warm-up than the other rows' for both: their processes are new.
+      for (const spec of [onSingle, onSeveral]) await pairTool.run({ ...spec, seconds: Math.max(5, settings.seconds) });
       const pairs: { one: number; many: number; clientCores: number }[] = [];
-      for (let pair = 0; pair < Math.max(3, settings.rounds); pair++) {
-        const one = await run({ ...check, name: `${check.name}, 1 process (before ${settings.workers} workers)` });
-        // The load client runs in this process: its CPU says how much of the machine was left to the servers.
-        const client = clientCores();
-        const many = await tool.run(onSeveral);
-        const clientCoresUsed = client();
+      for (let pair = 0; pair < settings.workerPairs; pair++) {
+        const one = await run(onSingle, true, pairTool);
+        const many = await pairTool.run(onSeveral);
         if (many.failures) throw new Error(`load "${onSeveral.name}": ${many.failures} answers were not HTTP 200 with the expected body`);
         loads.push(many);
-        pairs.push({ one: one.requestsPerSec, many: many.requestsPerSec, clientCores: clientCoresUsed });
+        const clientCores = (many.clientCpuSeconds ?? Number.NaN) / many.seconds;
+        pairs.push({ one: one.requestsPerSec, many: many.requestsPerSec, clientCores });
         console.log(
-          `  workers, pair ${pair + 1}: checkAccess ${fmt(one.requestsPerSec)} req/s on 1 process, ${fmt(many.requestsPerSec)} req/s on ${settings.workers} = ${(many.requestsPerSec / one.requestsPerSec).toFixed(2)}×; the load client used ${clientCoresUsed.toFixed(2)} of the machine's ${cpus().length} CPUs`,
+          `  workers, pair ${pair + 1}: checkAccess ${fmt(one.requestsPerSec)} req/s on 1 process (${fmt(one.cpuUsPerRequest)} µs of CPU a request), ${fmt(many.requestsPerSec)} req/s on ${settings.workers} = ${(many.requestsPerSec / one.requestsPerSec).toFixed(2)}×; the load client (${pairTool.name}) used ${clientCores.toFixed(2)} of the machine's ${cpus().length} CPUs`,
         );
       }
       const scaling = median(pairs.map((p) => p.many / p.one));
       figures.push({
         key: 'workers',
-        name: `\`checkAccess\` with ${settings.workers} workers (node:cluster) ÷ 1 process, median of ${pairs.length} pairs (the load client on ${median(pairs.map((p) => p.clientCores)).toFixed(2)} of the ${cpus().length} CPUs)`,
+        name: `\`checkAccess\` with ${settings.workers} workers (node:cluster) ÷ 1 process, median of ${pairs.length} pairs (load from ${pairTool.name}, on ${median(pairs.map((p) => p.clientCores)).toFixed(2)} of the ${cpus().length} CPUs)`,
         value: scaling,
         unit: '×',
         goal: store === 'postgres' ? '≥ 1.6×' : undefined,
         met: store === 'postgres' ? scaling >= 1.6 : undefined,
       });
       await several.stop();
+      await single.stop();
     }
 
     // Every run answered SUCCEEDED must be recorded (a load run may leave a few in flight at its end).

@@ -13,7 +13,7 @@ export interface LoadSpec {
   seconds: number;
 }
 
-function assertLoopback(url: string): void {
+export function assertLoopback(url: string): void {
   const host = new URL(url).hostname;
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new Error(`load runs only against loopback, not ${host}`);
 }
@@ -44,19 +44,32 @@ async function autocannonVersion(): Promise<string> {
  * autocannon (a dev dependency),
  * unless BENCH_LOAD_TOOL=builtin; otherwise a small keep-alive client on node:http.
  */
-export async function loadTool(): Promise<{ name: string; run(spec: LoadSpec): Promise<LoadResult> }> {
+export interface LoadTool {
+  name: string;
+  run(spec: LoadSpec): Promise<LoadResult>;
+}
+
+export async function loadTool(): Promise<LoadTool> {
   if (process.env.BENCH_LOAD_TOOL !== 'builtin') {
     try {
       const specifier = 'autocannon';
       const imported = (await import(specifier)) as { default: Autocannon };
       const autocannon = imported.default;
       const version = await autocannonVersion();
-      return { name: `autocannon ${version}`, run: (spec) => runAutocannon(autocannon, spec, version) };
+      return { name: `autocannon ${version}`, run: (spec) => inThisProcess(() => runAutocannon(autocannon, spec, version)) };
     } catch {
       // not installed: fall through
     }
   }
-  return { name: 'builtin', run: runBuiltin };
+  return { name: 'builtin', run: (spec) => inThisProcess(() => runBuiltin(spec)) };
+}
+
+/** A load run of a client in this process, with the CPU this process spent meanwhile: the client's. */
+async function inThisProcess(run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(before);
+  return { ...result, clientCpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 async function runAutocannon(autocannon: Autocannon, spec: LoadSpec, version: string): Promise<LoadResult> {

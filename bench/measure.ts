@@ -118,11 +118,12 @@ export interface LoadResult {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** Non-2xx answers, transport errors, timeouts and bodies unlike the expected one. */
   /** Answers that were not HTTP 200 with the expected body, and connection errors other than timeouts. */
   failures: number;
   /** Requests with no answer within the client's timeout (10 s): the server was too slow, not wrong. */
   timeouts?: number;
+  /** CPU the load client spent on the run (user and system), in seconds. */
+  clientCpuSeconds?: number;
 }
 
 export function loadTable(results: LoadResult[]): string {
