@@ -86,7 +86,15 @@ export function listenForInvalidations(cache: KeyCache, options: ChannelOptions)
     // Whatever changed while nobody listened is unknown: start empty.
     cache.clear();
     listening = true;
-    const beat = () => void client.query('select pg_notify($1, $2)', [CHANNEL, me]).catch(lose);
+    // One beat at a time: on a busy process or database a beat can take longer than the interval,
+    // and a second query queued behind it on the same client would tell nothing more (node-postgres
+    // also deprecates queueing). A beat that has not come back leaves lastHeard to age, as it should.
+    let beating = false;
+    const beat = () => {
+      if (beating) return;
+      beating = true;
+      client.query('select pg_notify($1, $2)', [CHANNEL, me]).then(() => (beating = false), lose);
+    };
     timers.heartbeat = setInterval(beat, HEARTBEAT_MS);
     timers.heartbeat.unref();
     beat();
