@@ -57,6 +57,13 @@ export const DEFAULT_SEED: SeedOptions = {
   insightPrompts: 10_000,
 };
 
+/** The data sets the benches seed, by BENCH_SCALE: changes to DEFAULT_SEED. */
+export const SEED_SCALES: Record<string, Partial<SeedOptions>> = {
+  default: {},
+  // Ten times the keys and the grants; prompts and flows stay, so each prompt reaches ten times the keys.
+  large: { keys: 100_000, orgWideKeys: 2_000, revokedKeys: 3_000, expiredKeys: 2_000, promptGrants: 800_000, flowGrants: 200_000 },
+};
+
 export interface KnownKey {
   id: string;
   /** The whole secret, kept by the benchmark to authenticate with. */
