@@ -10,15 +10,19 @@ import type { KeyCache } from './key-cache.ts';
  *
  * A process that might miss a message stops trusting its cache: when the connection fails or ends,
  * and when its own heartbeat (sent every HEARTBEAT_MS through the same channel) has not come back
- * for DEAF_AFTER_MS (a connection that died silently). It reconnects, LISTENs again, clears the
- * cache (changes made meanwhile are unknown) and trusts it again once it hears itself. Either it
- * applies a change within about a second, or it reads the database.
+ * for DEAF_AFTER_MS. It reconnects when the connection fails or ends, and when a heartbeat has had
+ * no answer for `stalledAfterMs` (a connection that died without a word: no error, no end, as
+ * behind a dropped NAT entry); it LISTENs again, clears the cache (changes made meanwhile are
+ * unknown) and trusts it again once it hears itself. Either it applies a change within about a
+ * second, or it reads the database.
  */
 export const CHANNEL = 'promptgate_cache';
 /** The connection's application_name (and the process id), so an operator or a test can find it in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'promptgate-cache';
 const HEARTBEAT_MS = 250;
 const DEAF_AFTER_MS = 750;
+/** How long a heartbeat may go unanswered before the connection is taken for dead and replaced. */
+const STALLED_AFTER_MS = 10_000;
 const HEARTBEAT_PREFIX = 'hb:';
 
 interface PgNotification {
@@ -40,6 +44,8 @@ export interface ChannelOptions {
   /** False once the server is shutting down: no reconnect then. */
   isOpen: () => Promise<boolean>;
   reconnectMs: number;
+  /** A heartbeat unanswered this long ends the connection (STALLED_AFTER_MS unless told). */
+  stalledAfterMs?: number;
   warn: (message: string, error?: unknown) => void;
 }
 
@@ -90,9 +96,15 @@ export function listenForInvalidations(cache: KeyCache, options: ChannelOptions)
     // and a second query queued behind it on the same client would tell nothing more (node-postgres
     // also deprecates queueing). A beat that has not come back leaves lastHeard to age, as it should.
     let beating = false;
+    let beatSentAt = 0;
+    const stalledAfterMs = options.stalledAfterMs ?? STALLED_AFTER_MS;
     const beat = () => {
-      if (beating) return;
+      if (beating) {
+        if (Date.now() - beatSentAt >= stalledAfterMs) lose(new Error(`no answer to the heartbeat for ${stalledAfterMs} ms`));
+        return;
+      }
       beating = true;
+      beatSentAt = Date.now();
       client.query('select pg_notify($1, $2)', [CHANNEL, me]).then(() => (beating = false), lose);
     };
     timers.heartbeat = setInterval(beat, HEARTBEAT_MS);
