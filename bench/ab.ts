@@ -24,22 +24,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBenchDatabase, type BenchDatabase } from './db.ts';
 import { loadTool, type LoadSpec, type LoadTool } from './load.ts';
+import { median } from './measure.ts';
 import { firstAnswer, headers, rowsFor } from './rows.ts';
 import { seedBenchData } from './seed.ts';
 import { startServer, type BenchServer } from './servers.ts';
-import { intSetting } from './settings.ts';
+import { intSetting, postgresUrlSetting, storesSetting } from './settings.ts';
 
 const [revision, ...chosenRows] = process.argv.slice(2);
 if (!revision) throw new Error('usage: npm run bench:ab -- <revision> [row …]');
 const seconds = intSetting('BENCH_SECONDS', 4, 1, 60);
 const rounds = intSetting('BENCH_ROUNDS', 3, 1, 20);
 const connections = intSetting('BENCH_CONNECTIONS', 10, 1, 100);
-const stores = (process.env.BENCH_STORES || 'sqlite').split(',').map((s) => s.trim());
-const postgresUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const stores = storesSetting('sqlite');
+const postgresUrl = postgresUrlSetting();
 const commit = execFileSync('git', ['rev-parse', '--short', revision], { encoding: 'utf8' }).trim();
 const limitMs = (stores.length * (300 + rounds * 2 * 8 * (seconds + 1)) + 60) * 1000;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
 /** The revision's sources, in a directory of their own; the bundle resolves packages from here. */

@@ -8,7 +8,8 @@
  *   BENCH_STORES=sqlite BENCH_SCALE=large node --import tsx bench/candidates.ts
  *
  * It checks that every candidate answers as the current statement does (same page, same total,
- * same decision) before timing it.
+ * same decision) before timing it. The proposal's tables are named candidate_access* so that they
+ * sit beside the access index the migrations now create (key_access*), which has another shape.
  */
 import { createRequire } from 'node:module';
 import { hashCredential } from '../server/auth/credentials.ts';
@@ -18,7 +19,8 @@ import { createApp } from '../server/yoga.ts';
 import { openBenchDatabase } from './db.ts';
 import { captureQueries } from './sql.ts';
 import { quantile } from './measure.ts';
-import { DEFAULT_SEED, seedBenchData, type SeedOptions } from './seed.ts';
+import { DEFAULT_SEED, SEED_SCALES, seedBenchData } from './seed.ts';
+import { postgresUrlSetting, storesSetting } from './settings.ts';
 
 // The drivers the ORM already installed, used directly; they ship no types here, so only what is used is declared.
 interface SqliteStatement {
@@ -47,14 +49,11 @@ const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as new (path: string) => SqliteDatabase;
 const pg = require('pg') as { Client: new (options: { connectionString: string }) => PgClient };
 
-const SCALES: Record<string, Partial<SeedOptions>> = {
-  default: {},
-  large: { keys: 100_000, orgWideKeys: 2_000, revokedKeys: 3_000, expiredKeys: 2_000, promptGrants: 800_000, flowGrants: 200_000 },
-};
 const scale = process.env.BENCH_SCALE || 'default';
-const stores = (process.env.BENCH_STORES || 'sqlite,postgres').split(',');
+if (!SEED_SCALES[scale]) throw new Error(`BENCH_SCALE must be one of ${Object.keys(SEED_SCALES).join(', ')}`);
+const stores = storesSetting('sqlite,postgres');
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS || 2000);
-const postgresUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const postgresUrl = postgresUrlSetting();
 
 interface Timing {
   name: string;
@@ -111,7 +110,7 @@ const PROMPT_AND_DECISION = `select p.*,
   from prompts p where p.id = ? and p.deleted_at is null`;
 
 /** The same decision read from the access index. */
-const PROMPT_AND_DECISION_INDEX = `select p.*, exists (select 1 from key_access a where a.prompt_id = p.id and a.api_key_id = ?) as granted
+const PROMPT_AND_DECISION_INDEX = `select p.*, exists (select 1 from candidate_access a where a.prompt_id = p.id and a.api_key_id = ?) as granted
   from prompts p where p.id = ? and p.deleted_at is null`;
 
 /**
@@ -122,13 +121,13 @@ const PROMPT_AND_DECISION_INDEX = `select p.*, exists (select 1 from key_access 
 function accessIndexDdl(pgStore: boolean): string[] {
   const ts = pgStore ? 'timestamptz' : 'datetime';
   return [
-    `create table key_access (prompt_id varchar(32) not null, api_key_id varchar(32) not null, key_name varchar(200) not null, expires_at ${ts} null, paths int not null, primary key (prompt_id, api_key_id))`,
-    `create index key_access_page on key_access (prompt_id, key_name, api_key_id)`,
-    `create index key_access_expiring on key_access (prompt_id, expires_at) where expires_at is not null`,
-    `create index key_access_key on key_access (api_key_id)`,
-    `create table key_access_count (prompt_id varchar(32) primary key, non_expiring int not null)`,
-    `create index api_keys_org_wide_page on api_keys (organization_id, access, name, id) where revoked_at is null`,
-    `insert into key_access (prompt_id, api_key_id, key_name, expires_at, paths)
+    `create table candidate_access (prompt_id varchar(32) not null, api_key_id varchar(32) not null, key_name varchar(200) not null, expires_at ${ts} null, paths int not null, primary key (prompt_id, api_key_id))`,
+    `create index candidate_access_page on candidate_access (prompt_id, key_name, api_key_id)`,
+    `create index candidate_access_expiring on candidate_access (prompt_id, expires_at) where expires_at is not null`,
+    `create index candidate_access_key on candidate_access (api_key_id)`,
+    `create table candidate_access_count (prompt_id varchar(32) primary key, non_expiring int not null)`,
+    `create index candidate_org_wide_page on api_keys (organization_id, access, name, id) where revoked_at is null`,
+    `insert into candidate_access (prompt_id, api_key_id, key_name, expires_at, paths)
        select r.prompt_id, k.id, k.name, k.expires_at, count(*) from (
          select g.api_key_id, g.prompt_id from api_key_prompt_grants g
          union all
@@ -136,13 +135,13 @@ function accessIndexDdl(pgStore: boolean): string[] {
        ) r join api_keys k on k.id = r.api_key_id
        where k.access = 'SPECIFIC' and k.revoked_at is null
        group by r.prompt_id, k.id, k.name, k.expires_at`,
-    `insert into key_access_count (prompt_id, non_expiring) select prompt_id, count(*) from key_access where expires_at is null group by prompt_id`,
+    `insert into candidate_access_count (prompt_id, non_expiring) select prompt_id, count(*) from candidate_access where expires_at is null group by prompt_id`,
   ];
 }
 
 /** First page (limit = first + 1) from two ordered index walks that stop at the page, then the rows. */
 const INDEX_PAGE = `select k.* from (
-    select id, name from (select a.api_key_id as id, a.key_name as name from key_access a
+    select id, name from (select a.api_key_id as id, a.key_name as name from candidate_access a
       where a.prompt_id = ? and (a.expires_at is null or a.expires_at > ?) order by a.key_name, a.api_key_id limit ?) x
     union all
     select id, name from (select o.id, o.name from api_keys o
@@ -152,7 +151,7 @@ const INDEX_PAGE = `select k.* from (
 
 /** The same after a keyset cursor (name, id). */
 const INDEX_PAGE_AFTER = `select k.* from (
-    select id, name from (select a.api_key_id as id, a.key_name as name from key_access a
+    select id, name from (select a.api_key_id as id, a.key_name as name from candidate_access a
       where a.prompt_id = ? and (a.expires_at is null or a.expires_at > ?) and (a.key_name > ? or (a.key_name = ? and a.api_key_id > ?))
       order by a.key_name, a.api_key_id limit ?) x
     union all
@@ -167,15 +166,15 @@ const INDEX_PAGE_AFTER = `select k.* from (
  * active (a range of a partial index: only keys with an expiry are in it), plus the
  * organization-wide keys still active.
  */
-const INDEX_COUNT = `select coalesce((select non_expiring from key_access_count where prompt_id = ?), 0)
-  + (select count(*) from key_access where prompt_id = ? and expires_at is not null and expires_at > ?)
+const INDEX_COUNT = `select coalesce((select non_expiring from candidate_access_count where prompt_id = ?), 0)
+  + (select count(*) from candidate_access where prompt_id = ? and expires_at is not null and expires_at > ?)
   + (select count(*) from api_keys where organization_id = ? and access = 'ORGANIZATION' and revoked_at is null and (expires_at is null or expires_at > ?)) as total_count`;
 
 /** What adding a step to a flow costs the index: one upsert per key the flow is granted to. */
-const ADD_STEP_UPSERT = `insert into key_access (prompt_id, api_key_id, key_name, expires_at, paths)
+const ADD_STEP_UPSERT = `insert into candidate_access (prompt_id, api_key_id, key_name, expires_at, paths)
   select ?, k.id, k.name, k.expires_at, 1 from api_key_flow_grants g join api_keys k on k.id = g.api_key_id
   where g.flow_id = ? and k.access = 'SPECIFIC' and k.revoked_at is null
-  on conflict (prompt_id, api_key_id) do update set paths = key_access.paths + 1`;
+  on conflict (prompt_id, api_key_id) do update set paths = candidate_access.paths + 1`;
 
 const numbered = (sql: string) => {
   let i = 0;
@@ -189,7 +188,7 @@ async function main(): Promise<void> {
     timings.push({ store, rows });
     try {
       console.log(`\n=== ${db.label}, scale ${scale}: seeding…`);
-      const seed = await seedBenchData(db.orm, { ...DEFAULT_SEED, ...SCALES[scale] });
+      const seed = await seedBenchData(db.orm, { ...DEFAULT_SEED, ...SEED_SCALES[scale] });
       console.log(`  seeded in ${seed.seconds.toFixed(1)} s; popular ${seed.shape.popularEligible} keys, rare ${seed.shape.rareEligible}`);
       const key = seed.keys.viaFlow;
       const hash = hashCredential(key.secret);
@@ -275,7 +274,7 @@ async function main(): Promise<void> {
         let started = performance.now();
         for (const ddl of accessIndexDdl(false)) sqlite.exec(ddl);
         sqlite.exec('analyze');
-        const indexRows = (sqlite.prepare('select count(*) as n from key_access').get() as { n: number }).n;
+        const indexRows = (sqlite.prepare('select count(*) as n from candidate_access').get() as { n: number }).n;
         console.log(`  access index built: ${indexRows} rows in ${(performance.now() - started).toFixed(0)} ms`);
         const page = sqlite.prepare(INDEX_PAGE);
         const pageAfter = sqlite.prepare(INDEX_PAGE_AFTER);
@@ -361,8 +360,8 @@ async function main(): Promise<void> {
 
         let started = performance.now();
         for (const ddl of accessIndexDdl(true)) await client.query(ddl);
-        await client.query('vacuum (analyze) key_access, key_access_count, api_keys');
-        const indexRows = (await client.query('select count(*)::int as n from key_access')).rows[0]!.n as number;
+        await client.query('vacuum (analyze) candidate_access, candidate_access_count, api_keys');
+        const indexRows = (await client.query('select count(*)::int as n from candidate_access')).rows[0]!.n as number;
         console.log(`  access index built: ${indexRows} rows in ${(performance.now() - started).toFixed(0)} ms`);
         const org = seed.organizationId;
         const pageArgs = (prompt: string) => [prompt, at, 21, org, at, 21, 21];

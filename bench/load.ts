@@ -40,15 +40,16 @@ async function autocannonVersion(): Promise<string> {
   }
 }
 
-/**
- * autocannon (a dev dependency),
- * unless BENCH_LOAD_TOOL=builtin; otherwise a small keep-alive client on node:http.
- */
+/** A load client: its name and version, and a load run with it. */
 export interface LoadTool {
   name: string;
   run(spec: LoadSpec): Promise<LoadResult>;
 }
 
+/**
+ * autocannon (a dev dependency),
+ * unless BENCH_LOAD_TOOL=builtin; otherwise a small keep-alive client on node:http.
+ */
 export async function loadTool(): Promise<LoadTool> {
   if (process.env.BENCH_LOAD_TOOL !== 'builtin') {
     try {

@@ -20,32 +20,23 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { openBenchDatabase, type BenchDatabase } from './db.ts';
 import { runBuiltin } from './load.ts';
-import { markdownTable } from './measure.ts';
+import { markdownTable, median } from './measure.ts';
 import { firstAnswer, headers, rowsFor } from './rows.ts';
 import { DEFAULT_SEED, SEED_SCALES, seedBenchData } from './seed.ts';
 import { startServer, type BenchServer } from './servers.ts';
-import { intSetting } from './settings.ts';
-
-const stores = (process.env.BENCH_STORES || 'sqlite,postgres').split(',').map((s) => s.trim());
-for (const store of stores) if (store !== 'sqlite' && store !== 'postgres') throw new Error('BENCH_STORES lists sqlite and/or postgres');
+import { intSetting, postgresUrlSetting, storesSetting } from './settings.ts';
 
 const settings = {
-  stores,
+  stores: storesSetting('sqlite,postgres'),
   seconds: intSetting('BENCH_SECONDS', 3, 1, 60),
   rounds: intSetting('BENCH_ROUNDS', 5, 1, 20),
-  postgresUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  postgresUrl: postgresUrlSetting(),
   json: process.env.BENCH_JSON || undefined,
 };
 /** The goal: the large data set's median latency within this many times the default's. */
 const GOAL = 1.5;
 /** Seeding the large data set took up to 290 s on SQLite on a busy day; the rest is the rounds. */
 const LIMIT_MS = (600 + 4 * settings.rounds * (settings.seconds + 1) + 60) * 1000;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 interface Target {
   scale: string;
@@ -61,8 +52,8 @@ interface Target {
 interface StoreResult {
   store: string;
   eligible: Record<string, number>;
-  figures: { scale: string; cache: string; p50Ms: number; p99Ms: number }[];
-  ratios: { cache: string; p50: number; p99: number; met: boolean }[];
+  figures: { scale: string; cache: Target['cache']; p50Ms: number; p99Ms: number }[];
+  ratios: { cache: Target['cache']; p50: number; p99: number; met: boolean }[];
 }
 
 async function benchStore(store: string): Promise<StoreResult> {
@@ -113,7 +104,7 @@ async function benchStore(store: string): Promise<StoreResult> {
   }
 }
 
-const label = { kept: 'kept once read (as served)', off: 'read every time (KEY_CACHE=off)' };
+const label: Record<Target['cache'], string> = { kept: 'kept once read (as served)', off: 'read every time (KEY_CACHE=off)' };
 console.log(`PromptGate, the Integrate tab at two sizes — ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} CPU(s), ${settings.rounds} rounds of ${settings.seconds} s per server; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const results: StoreResult[] = [];
 for (const store of settings.stores) {
@@ -127,7 +118,7 @@ for (const store of settings.stores) {
       result.ratios.map((ratio) => {
         const at = (scale: string) => result.figures.find((f) => f.scale === scale && f.cache === ratio.cache)!;
         return [
-          label[ratio.cache as 'kept' | 'off'],
+          label[ratio.cache],
           `${at('default').p50Ms.toFixed(2)} / ${at('default').p99Ms.toFixed(2)} ms`,
           `${at('large').p50Ms.toFixed(2)} / ${at('large').p99Ms.toFixed(2)} ms`,
           `**${ratio.p50.toFixed(2)}×** / ${ratio.p99.toFixed(2)}×`,

@@ -6,3 +6,13 @@ export function intSetting(name: string, fallback: number, min: number, max: num
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
   return value;
 }
+
+/** BENCH_STORES: the stores a bench runs on, in order (sqlite, postgres), or an error naming it. */
+export function storesSetting(fallback: string): ('sqlite' | 'postgres')[] {
+  const stores = (process.env.BENCH_STORES || fallback).split(',').map((store) => store.trim());
+  for (const store of stores) if (store !== 'sqlite' && store !== 'postgres') throw new Error('BENCH_STORES lists sqlite and/or postgres');
+  return stores as ('sqlite' | 'postgres')[];
+}
+
+/** BENCH_DATABASE_URL: the PostgreSQL server on which the benches make their scratch databases. */
+export const postgresUrlSetting = () => process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
